@@ -1,0 +1,17 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""LODAA ("Look Once Detect All"): FCOS detection and multi-label
+classification on PASCAL VOC for MMDetection and MMPretrain.
+
+Importing the package applies the compatibility fixes for today's PyTorch
+(:mod:`lodaa_plugin.compat`) and registers every module into the mmdet and
+mmpretrain registries, so a config only needs
+``custom_imports = dict(imports=['lodaa_plugin'], allow_failed_imports=False)``.
+"""
+from .version import __version__
+from .compat import apply_all as _apply_compat
+
+_apply_compat()
+
+from . import datasets, engine, models  # noqa: E402,F401  (registers)
+
+__all__ = ['__version__']

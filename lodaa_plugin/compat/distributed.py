@@ -1,0 +1,64 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""``torchrun`` on machines without a GPU.
+
+mmengine 0.10.7 calls ``torch.cuda.set_device(LOCAL_RANK)`` unconditionally
+when it initialises a ``pytorch`` launcher, defaults to the nccl backend, and
+its Runner wraps the model in DDP with ``device_ids=[LOCAL_RANK]``. All three
+fail on CPU. Without CUDA we use gloo, skip ``set_device`` and let DDP run on
+the module's own (CPU) device; with CUDA nothing changes.
+"""
+import functools
+import logging
+
+import torch
+
+_PATCHED_FLAG = '_lodaa_patched'
+
+
+def patch_distributed() -> None:
+    """Make mmengine's pytorch launcher and DDP wrapper CPU-capable."""
+    import mmengine.dist.utils as dist_utils
+    from mmengine.model.wrappers import MMDistributedDataParallel
+
+    original_init = dist_utils._init_dist_pytorch
+    if not getattr(original_init, _PATCHED_FLAG, False):
+
+        @functools.wraps(original_init)
+        def _init_dist_pytorch(backend: str = 'nccl', *args, **kwargs):
+            if torch.cuda.is_available():
+                return original_init(backend, *args, **kwargs)
+            from mmengine.logging import print_log
+            if backend != 'gloo':
+                print_log(
+                    f'No CUDA device: using the gloo backend instead of '
+                    f'{backend}.',
+                    logger='current',
+                    level=logging.WARNING)
+            init_backend = kwargs.pop('init_backend', 'torch')
+            if init_backend != 'torch':
+                raise RuntimeError(
+                    f'init_backend={init_backend!r} needs a GPU; without one '
+                    "only 'torch' (gloo) is supported.")
+            torch.distributed.init_process_group(backend='gloo', **kwargs)
+
+        setattr(_init_dist_pytorch, _PATCHED_FLAG, True)
+        dist_utils._init_dist_pytorch = _init_dist_pytorch
+
+    ddp_init = MMDistributedDataParallel.__init__
+    if not getattr(ddp_init, _PATCHED_FLAG, False):
+
+        @functools.wraps(ddp_init)
+        def __init__(self, module, detect_anomalous_params=False, **kwargs):
+            # device_ids must be None for modules that live on the CPU.
+            first = next(module.parameters(), None)
+            if first is not None and first.device.type == 'cpu':
+                kwargs.pop('device_ids', None)
+                kwargs.pop('output_device', None)
+            ddp_init(
+                self,
+                module=module,
+                detect_anomalous_params=detect_anomalous_params,
+                **kwargs)
+
+        setattr(__init__, _PATCHED_FLAG, True)
+        MMDistributedDataParallel.__init__ = __init__

@@ -1,0 +1,47 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Keep ``import mmpretrain.models`` working when ``transformers`` is new.
+
+mmpretrain 1.2.0 imports its multimodal models (BLIP, OFA, ...) whenever
+``transformers>=4.28`` is installed, and they import names that later
+transformers releases removed, so the whole ``mmpretrain.models`` import fails.
+LODAA uses none of them: when those names are missing we switch mmpretrain's
+multimodal support off, which registers its usual "please install" placeholders.
+"""
+import importlib
+import logging
+import sys
+
+# Names mmpretrain's multimodal code imports at module level.
+_REQUIRED = {
+    'transformers.modeling_utils':
+    ('apply_chunking_to_forward', 'GenerationConfig', 'GenerationMixin',
+     'PreTrainedModel'),
+}
+
+
+def _transformers_compatible() -> bool:
+    try:
+        for module_name, names in _REQUIRED.items():
+            module = importlib.import_module(module_name)
+            if not all(hasattr(module, name) for name in names):
+                return False
+    except Exception:  # a broken transformers install is incompatible too
+        return False
+    return True
+
+
+def patch_mmpretrain_multimodal() -> None:
+    """Turn off mmpretrain's multimodal models if they cannot import."""
+    from mmpretrain.utils import dependency
+    if not dependency.WITH_MULTIMODAL:
+        return
+    if 'mmpretrain.models' in sys.modules:
+        return  # too late to change; it imported fine or already failed
+    if not _transformers_compatible():
+        from mmengine.logging import print_log
+        dependency.WITH_MULTIMODAL = False
+        print_log(
+            'The installed transformers lacks names mmpretrain 1.2 needs; '
+            "mmpretrain's multimodal models are disabled.",
+            logger='current',
+            level=logging.WARNING)

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds LODAA's environment in a virtual environment inside the checkout.
+# Idempotent: every step checks first and skips what is already in place.
+#
+#   bash tools/setup_env.sh            # or: make env
+#
+# Variables:
+#   PYTHON        interpreter for the venv (default: python3.11, else python3)
+#   VENV          venv folder (default: .venv)
+#   LODAA_WHEELS  extra folders with prebuilt wheels (mmcv), space separated;
+#                 PIP_FIND_LINKS is honoured too. Without a matching wheel mmcv
+#                 is compiled from its source distribution (~55 min on 2 cores).
+#   TORCH_SPEC    torch requirement (default: torch==2.14.1 torchvision==0.29.1)
+#   FORCE_CUDA    1 to compile mmcv's CUDA ops (default: 1 when nvcc and a GPU exist)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+TORCH_SPEC=${TORCH_SPEC:-"torch==2.14.1 torchvision==0.29.1"}
+MMCV_VERSION=2.1.0
+
+say() { printf '\n[lodaa env] %s\n' "$*"; }
+elapsed() { echo "$(( $(date +%s) - START ))s"; }
+START=$(date +%s)
+
+# pip reads extra find-links from PIP_FIND_LINKS (space separated).
+FIND_LINKS="${PIP_FIND_LINKS:-} ${LODAA_WHEELS:-}"
+export PIP_FIND_LINKS="$(echo $FIND_LINKS)"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating virtual environment $VENV with $PYTHON"
+    "$PYTHON" -m venv "$VENV"
+fi
+PY="$ROOT/$VENV/bin/python"
+PIP="$PY -m pip"
+
+# setuptools 82 removed pkg_resources, which mmcv's setup.py and mmengine use;
+# torch 2.14 needs >=77.0.3.
+say "build tools: setuptools>=77.0.3,<82, wheel"
+$PIP install -q "setuptools>=77.0.3,<82" wheel
+
+if ! $PY -c "import torch, torchvision" 2>/dev/null; then
+    say "installing $TORCH_SPEC (a few GB, about 2 minutes from a local mirror)"
+    $PIP install $TORCH_SPEC
+fi
+TORCH_VERSION=$($PY -c "import torch; print(torch.__version__.split('+')[0])")
+say "torch $TORCH_VERSION"
+
+mmcv_ok() {
+    $PY - <<'EOF' 2>/dev/null
+import torch
+from mmcv.ops import nms
+nms(torch.tensor([[0., 0., 1., 1.]]), torch.tensor([1.]), 0.5)
+EOF
+}
+
+build_mmcv_from_source() {
+    local work="$ROOT/build/mmcv-src"
+    rm -rf "$work"; mkdir -p "$work"
+    say "downloading the mmcv $MMCV_VERSION source distribution"
+    $PIP download -q --no-deps --no-binary mmcv -d "$work" "mmcv==$MMCV_VERSION"
+    tar -xzf "$work"/mmcv-$MMCV_VERSION.tar.gz -C "$work"
+    local src="$work/mmcv-$MMCV_VERSION"
+    # torch >= 2.10 headers need C++20 ("C++20 or later compatible compiler is
+    # required to use ATen"); mmcv 2.1.0 hard-codes -std=c++17.
+    sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+    if [ -z "${FORCE_CUDA:-}" ] && command -v nvcc >/dev/null \
+        && $PY -c "import torch,sys; sys.exit(not torch.cuda.is_available())"; then
+        export FORCE_CUDA=1
+    fi
+    local jobs=${MAX_JOBS:-$(nproc)}
+    say "compiling mmcv $MMCV_VERSION ops (FORCE_CUDA=${FORCE_CUDA:-0}, $jobs jobs)." \
+        "This takes about 55 minutes on 2 CPU cores (about 4 on 16 cores with CUDA);" \
+        "the full compiler log is in build/mmcv-build.log"
+    local log="$ROOT/build/mmcv-build.log"
+    (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS=$jobs $PIP wheel -v --no-build-isolation \
+        --no-deps -w "$ROOT/build/wheels" . >"$log" 2>&1) &
+    local pid=$!
+    local total
+    total=$(find "$src/mmcv/ops/csrc" -name '*.cpp' -o -name '*.cu' | wc -l)
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 60
+        local done_
+        done_=$(find "$src/build" -name '*.o' 2>/dev/null | wc -l)
+        echo "[lodaa env] mmcv build: $done_ of ~$total sources compiled, $(elapsed) elapsed"
+    done
+    if ! wait "$pid"; then
+        tail -40 "$log"
+        echo "[lodaa env] mmcv build failed: see $log" >&2
+        exit 1
+    fi
+    $PIP install --no-deps "$ROOT"/build/wheels/mmcv-$MMCV_VERSION-*.whl
+}
+
+if mmcv_ok; then
+    say "mmcv $MMCV_VERSION with ops already works"
+else
+    # A prebuilt wheel only matches the C++ ABI of the torch it was built with.
+    if [ "$TORCH_VERSION" = "2.14.1" ] && [ -n "$PIP_FIND_LINKS" ] \
+        && $PIP install --no-build-isolation --no-deps --only-binary mmcv \
+            "mmcv==$MMCV_VERSION" 2>/dev/null && mmcv_ok; then
+        say "mmcv $MMCV_VERSION installed from a prebuilt wheel in: $PIP_FIND_LINKS"
+    else
+        build_mmcv_from_source
+        mmcv_ok || { echo "[lodaa env] mmcv installed but its ops do not load" >&2; exit 1; }
+    fi
+fi
+
+say "OpenMMLab stack and LODAA (editable): mmengine, mmdet, mmpretrain, pycocotools, scikit-learn, matplotlib, pytest"
+$PIP install -q --no-build-isolation -e ".[tests]"
+
+# transformers breaks mmpretrain's multimodal import; LODAA keeps it out.
+if $PY -c "import transformers" 2>/dev/null; then
+    say "note: transformers is installed; lodaa_plugin switches mmpretrain's multimodal models off"
+fi
+
+$PY -c "import lodaa_plugin, mmdet, mmpretrain, mmcv, mmengine, torch; \
+print('[lodaa env] ready: lodaa_plugin', lodaa_plugin.__version__, '| torch', torch.__version__, \
+'| mmengine', mmengine.__version__, '| mmcv', mmcv.__version__, '| mmdet', mmdet.__version__, \
+'| mmpretrain', mmpretrain.__version__)"
+touch "$VENV/.lodaa-env-ok"
+say "done in $(elapsed)"

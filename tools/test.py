@@ -1,0 +1,67 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Evaluate a checkpoint; prints the per-class AP table and the mAP.
+
+    python tools/test.py configs/fcos_voc.py work_dirs/fcos_voc/epoch_12.pth
+    python tools/test.py CONFIG CKPT --show-dir vis --out results.pkl
+    bash tools/dist_test.sh CONFIG CKPT 8
+"""
+import argparse
+
+import lodaa_plugin  # noqa: F401  (compat fixes and registries first)
+from lodaa_plugin.engine import add_common_args, build_runner, load_config
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Test (and evaluate) a LODAA model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out', help='dump predictions to a .pkl file for offline analysis')
+    parser.add_argument(
+        '--show-dir',
+        help='save images with predictions drawn into this folder (under '
+        'the run folder of the work dir)')
+    parser.add_argument(
+        '--show', action='store_true', help='display predictions in a window')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds per shown image')
+    add_common_args(parser)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = load_config(args)
+    cfg.load_from = args.checkpoint
+    is_detector = cfg.get('default_scope', 'mmdet') == 'mmdet'
+    if args.show or args.show_dir:
+        if is_detector:
+            from mmdet.engine.hooks.utils import trigger_visualization_hook
+            cfg = trigger_visualization_hook(cfg, args)
+        else:
+            cfg = _enable_pretrain_visualization(cfg, args)
+    runner = build_runner(cfg)
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must name a .pkl file, got {args.out}')
+        if is_detector:
+            from mmdet.evaluation import DumpDetResults as Dump
+        else:
+            from mmengine.evaluator import DumpResults as Dump
+        runner.test_evaluator.metrics.append(Dump(out_file_path=args.out))
+    runner.test()
+
+
+def _enable_pretrain_visualization(cfg, args):
+    """mmpretrain's counterpart of mmdet's trigger_visualization_hook."""
+    hook = cfg.default_hooks.setdefault('visualization',
+                                        dict(type='VisualizationHook'))
+    hook.update(enable=True, show=args.show, wait_time=args.wait_time)
+    if args.show_dir:
+        hook['out_dir'] = args.show_dir
+    return cfg
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,65 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Train a LODAA model (detector or classifier) from a config.
+
+    python tools/train.py configs/fcos_voc.py
+    python tools/train.py configs/fcos_voc_224.py --cfg-options train_dataloader.batch_size=4
+    bash tools/dist_train.sh configs/fcos_voc.py 8
+"""
+import argparse
+
+import lodaa_plugin  # noqa: F401  (compat fixes and registries first)
+from lodaa_plugin.engine import add_common_args, build_runner, load_config
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a LODAA model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (dynamic loss scaling for fp16)')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=['float16', 'bfloat16'],
+        default='float16',
+        help='the autocast dtype with --amp')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by (GPUs x batch) / auto_scale_lr.base_batch_size')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint, or without a path from the '
+        'latest checkpoint in the work dir')
+    add_common_args(parser)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = load_config(args)
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = args.amp_dtype
+        if args.amp_dtype == 'float16':
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.auto_scale_lr:
+        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+            raise RuntimeError(
+                f'{args.config} has no auto_scale_lr.base_batch_size; '
+                '--auto-scale-lr needs it.')
+        cfg.auto_scale_lr.enable = True
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    build_runner(cfg).train()
+
+
+if __name__ == '__main__':
+    main()
