@@ -1,0 +1,81 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""A tiny mmengine Runner job used by the tests (also under torchrun).
+
+    python tests/scripts/toy_runner.py WORK_DIR MAX_EPOCHS [--resume] [--launcher pytorch]
+"""
+import argparse
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from torch.utils.data import Dataset
+
+import lodaa_plugin  # noqa: F401
+
+
+class ToyModel(BaseModel):
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(4, 1)
+
+    def forward(self, inputs, targets, mode='tensor'):
+        inputs = torch.stack(inputs) if isinstance(inputs, list) else inputs
+        targets = torch.stack(targets) if isinstance(targets,
+                                                     list) else targets
+        out = self.linear(inputs).squeeze(-1)
+        if mode == 'loss':
+            return dict(loss=((out - targets)**2).mean())
+        return out
+
+
+class ToyData(Dataset):
+
+    def __init__(self) -> None:
+        gen = torch.Generator().manual_seed(0)
+        self.x = torch.randn(32, 4, generator=gen)
+        self.y = self.x @ torch.tensor([1., -2., 3., 0.5])
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return dict(inputs=self.x[i], targets=self.y[i])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('work_dir')
+    parser.add_argument('max_epochs', type=int)
+    parser.add_argument('--resume', action='store_true')
+    parser.add_argument('--launcher', default='none')
+    args = parser.parse_args()
+    torch.manual_seed(0)  # the model is built before the Runner seeds
+    runner = Runner(
+        model=ToyModel(),
+        work_dir=args.work_dir,
+        train_dataloader=dict(
+            dataset=ToyData(),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            collate_fn=dict(type='default_collate'),
+            batch_size=4,
+            num_workers=0),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05)),
+        train_cfg=dict(by_epoch=True, max_epochs=args.max_epochs),
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=1),
+            logger=dict(type='LoggerHook', interval=2)),
+        launcher=args.launcher,
+        env_cfg=dict(dist_cfg=dict(backend='nccl')),
+        randomness=dict(seed=0, deterministic=True),
+        resume=args.resume)
+    runner.train()
+    model = runner.model.module if hasattr(runner.model,
+                                           'module') else runner.model
+    print('FINAL_WEIGHTS', model.linear.weight.flatten().tolist(),
+          model.linear.bias.item())
+
+
+if __name__ == '__main__':
+    main()
