@@ -30,6 +30,7 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=16,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     batch_sampler=None,
     dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -1,0 +1,156 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Every config builds, and each component swaps by config."""
+import glob
+import os.path as osp
+import subprocess
+import textwrap
+
+import pytest
+import torch
+from conftest import PYTHON, REPO_ROOT, python_env
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+DETECTION_CONFIGS = ['configs/fcos_voc.py', 'configs/fcos_voc_224.py']
+
+
+def _build(cfg):
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    return MODELS.build(cfg.model)
+
+
+def _loss(model, size=128):
+    from mmdet.structures import DetDataSample
+    sample = DetDataSample(metainfo=dict(img_shape=(size, size),
+                                         pad_shape=(size, size)))
+    sample.gt_instances = InstanceData(
+        bboxes=torch.tensor([[10., 20., 90., 110.]]),
+        labels=torch.tensor([3]))
+    sample.ignored_instances = InstanceData(
+        bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
+    losses = model(torch.rand(1, 3, size, size), [sample], mode='loss')
+    assert {'loss_cls', 'loss_bbox', 'loss_centerness'} <= set(losses)
+    assert all(torch.isfinite(v) for v in losses.values())
+    return losses
+
+
+def test_all_configs_load():
+    paths = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '*.py')))
+    assert paths
+    for path in paths:
+        cfg = Config.fromfile(path)
+        assert cfg.custom_imports.imports == ['lodaa_plugin']
+
+
+@pytest.mark.parametrize('path', DETECTION_CONFIGS)
+def test_detection_configs_build_and_compute_losses(path):
+    cfg = Config.fromfile(path)
+    model = _build(cfg)
+    assert type(model.bbox_head).__name__ == 'FCOSRegCenternessHead'
+    assert type(model.backbone).__name__ == 'TorchvisionBackbone'
+    _loss(model)
+
+
+def test_224_recipe_matches_the_course():
+    cfg = Config.fromfile('configs/fcos_voc_224.py')
+    assert cfg.model.bbox_head.strides == [8, 16, 32]
+    assert cfg.model.neck.num_outs == 3
+    assert cfg.model.neck.out_channels == 128
+    assert cfg.model.bbox_head.feat_channels == 128
+    assert cfg.train_dataloader.batch_size == 16
+    assert cfg.optim_wrapper.optimizer.lr == 8e-3
+    assert cfg.train_cfg.max_iters == 9000
+    assert cfg.param_scheduler[1].milestones == [5400, 8100]
+
+
+def test_full_recipe_evaluates_voc07_11_points():
+    cfg = Config.fromfile('configs/fcos_voc.py')
+    assert cfg.test_evaluator == dict(type='VOCMetric', metric='mAP',
+                                      eval_mode='11points')
+    assert cfg.test_dataloader.dataset.ann_file == \
+        'VOC2007/ImageSets/Main/test.txt'
+    assert len(cfg.train_dataloader.dataset.ann_file) == 2
+    assert cfg.auto_scale_lr.base_batch_size == 16
+
+
+def test_swap_backbone_for_mmdet_resnet():
+    cfg = Config.fromfile('configs/fcos_voc_224.py')
+    cfg.model.backbone = dict(type='ResNet', depth=18, out_indices=(1, 2, 3),
+                              frozen_stages=1)
+    cfg.model.neck.in_channels = [128, 256, 512]
+    model = _build(cfg)
+    assert type(model.backbone).__name__ == 'ResNet'
+    _loss(model)
+
+
+def test_swap_backbone_for_another_torchvision_network():
+    cfg = Config.fromfile('configs/fcos_voc_224.py')
+    cfg.merge_from_dict({
+        'model.backbone.model_name': 'resnet18',
+        'model.neck.in_channels': [128, 256, 512]
+    })
+    model = _build(cfg)
+    assert model.backbone.model_name == 'resnet18'
+    _loss(model)
+
+
+def test_swap_head_for_mmdet_fcos_head():
+    cfg = Config.fromfile('configs/fcos_voc_224.py')
+    cfg.model.bbox_head.type = 'FCOSHead'
+    cfg.model.bbox_head.pop('score_fusion')
+    model = _build(cfg)
+    assert type(model.bbox_head).__name__ == 'FCOSHead'
+    _loss(model)
+
+
+def test_change_neck_width():
+    cfg = Config.fromfile('configs/fcos_voc_224.py')
+    cfg.merge_from_dict({
+        'model.neck.out_channels': 64,
+        'model.bbox_head.in_channels': 64,
+        'model.bbox_head.feat_channels': 64
+    })
+    model = _build(cfg)
+    assert model.neck.fpn_convs[0].conv.out_channels == 64
+    _loss(model)
+
+
+def test_reuse_from_a_config_outside_the_repo(tmp_path):
+    """Another project's config pulls LODAA in with custom_imports only."""
+    config = tmp_path / 'other_project' / 'my_fcos.py'
+    config.parent.mkdir()
+    config.write_text(textwrap.dedent('''
+        custom_imports = dict(imports=['lodaa_plugin'],
+                              allow_failed_imports=False)
+        model = dict(
+            type='FCOS',
+            data_preprocessor=dict(type='DetDataPreprocessor'),
+            backbone=dict(type='TorchvisionBackbone', model_name='resnet18'),
+            neck=dict(type='FPN', in_channels=[128, 256, 512],
+                      out_channels=32, num_outs=3),
+            bbox_head=dict(type='FCOSRegCenternessHead', num_classes=3,
+                           in_channels=32, feat_channels=32,
+                           stacked_convs=1, strides=[8, 16, 32],
+                           norm_cfg=None))
+    '''))
+    code = textwrap.dedent(f'''
+        import sys
+        from mmengine.config import Config
+        assert 'lodaa_plugin' not in sys.modules
+        cfg = Config.fromfile({str(config)!r})
+        from mmdet.registry import MODELS
+        from mmdet.utils import register_all_modules
+        register_all_modules()
+        model = MODELS.build(cfg.model)
+        print(type(model.bbox_head).__name__, type(model.backbone).__name__)
+    ''')
+    env = python_env()
+    env['PYTHONPATH'] = ''  # only the installed package, not the checkout
+    result = subprocess.run([PYTHON, '-c', code], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'FCOSRegCenternessHead TorchvisionBackbone' in result.stdout
