@@ -12,6 +12,6 @@ from .compat import apply_all as _apply_compat
 
 _apply_compat()
 
-from . import datasets, engine, models  # noqa: E402,F401  (registers)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -69,7 +69,7 @@ def test_224_recipe_matches_the_course():
 
 def test_full_recipe_evaluates_voc07_11_points():
     cfg = Config.fromfile('configs/fcos_voc.py')
-    assert cfg.test_evaluator == dict(type='VOCMetric', metric='mAP',
+    assert cfg.test_evaluator == dict(type='LodaaVOCMetric', metric='mAP',
                                       eval_mode='11points')
     assert cfg.test_dataloader.dataset.ann_file == \
         'VOC2007/ImageSets/Main/test.txt'

@@ -48,6 +48,10 @@ fi
 TORCH_VERSION=$($PY -c "import torch; print(torch.__version__.split('+')[0])")
 say "torch $TORCH_VERSION"
 
+# mmcv imports mmengine, and both need opencv (<5: 5.x is untested here).
+say "mmengine 0.10.7 and opencv-python<5"
+$PIP install -q "mmengine==0.10.7" "opencv-python<5"
+
 mmcv_ok() {
     $PY - <<'EOF' 2>/dev/null
 import torch

@@ -85,8 +85,11 @@ class LodaaVOCDataset(VOCDataset):
                 metainfo['classes']) != self.METAINFO['classes']:
             metainfo['palette'] = None
         super().__init__(ann_file='', metainfo=metainfo, **kwargs)
+        # mmdet's VOCMetric names the classes of a 'VOC2007'/'VOC2012'
+        # dataset with the VOC names: only VOC classes may claim a year.
         years = {osp.basename(osp.normpath(s)) for s in self.sub_roots}
-        self._metainfo['dataset_type'] = years.pop() if len(
+        is_voc = tuple(self._metainfo['classes']) == self.METAINFO['classes']
+        self._metainfo['dataset_type'] = years.pop() if is_voc and len(
             years) == 1 and years <= {'VOC2007', 'VOC2012'} else None
 
     @staticmethod

@@ -53,5 +53,5 @@ val_dataloader = dict(
         backend_args=backend_args))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='VOCMetric', metric='mAP', eval_mode='11points')
+val_evaluator = dict(type='LodaaVOCMetric', metric='mAP', eval_mode='11points')
 test_evaluator = val_evaluator

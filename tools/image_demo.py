@@ -1,0 +1,84 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Detect objects in an image, a folder or a glob; write annotated images
+and a JSON of boxes, labels and scores.
+
+    python tools/image_demo.py demo.jpg configs/fcos_voc.py work_dirs/fcos_voc/epoch_12.pth
+    python tools/image_demo.py 'photos/*.jpg' CONFIG CKPT --out-dir out --score-thr 0.4
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+
+from mmdet.apis import init_detector
+from tqdm import tqdm
+
+import lodaa_plugin  # noqa: F401
+from lodaa_plugin.apis import draw_prediction_file, predict_images
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+
+
+def collect_images(inputs: str) -> list:
+    """Image files named by a file, a folder or a glob pattern."""
+    if osp.isdir(inputs):
+        paths = [osp.join(inputs, f) for f in sorted(os.listdir(inputs))]
+    elif osp.isfile(inputs):
+        paths = [inputs]
+    else:
+        paths = sorted(glob.glob(inputs, recursive=True))
+    paths = [p for p in paths if p.lower().endswith(IMAGE_EXTENSIONS)]
+    if not paths:
+        raise FileNotFoundError(f'no images at {inputs!r} (a file, a folder '
+                                f'or a glob of {IMAGE_EXTENSIONS} files)')
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description='Run a detector on images')
+    parser.add_argument('inputs', help='image file, folder or glob')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--out-dir', default='outputs')
+    parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--batch-size', type=int, default=4)
+    args = parser.parse_args()
+
+    paths = collect_images(args.inputs)
+    model = init_detector(args.config, args.checkpoint, device=args.device)
+    classes = model.dataset_meta['classes']
+    os.makedirs(args.out_dir, exist_ok=True)
+    records = []
+    for start in tqdm(range(0, len(paths), args.batch_size),
+                      desc='detecting', unit='batch'):
+        chunk = paths[start:start + args.batch_size]
+        for path, pred in zip(chunk, predict_images(model, chunk,
+                                                    args.batch_size)):
+            name = osp.splitext(osp.basename(path))[0] + '.png'
+            draw_prediction_file(path, pred, classes, args.score_thr).save(
+                osp.join(args.out_dir, name))
+            keep = pred['scores'] >= args.score_thr
+            records.append(
+                dict(
+                    image=path,
+                    drawn=osp.join(args.out_dir, name),
+                    detections=[
+                        dict(bbox=[round(float(v), 2) for v in box],
+                             label=classes[int(label)],
+                             score=round(float(score), 4))
+                        for box, label, score in zip(
+                            pred['bboxes'][keep], pred['labels'][keep],
+                            pred['scores'][keep])
+                    ]))
+    out_json = osp.join(args.out_dir, 'predictions.json')
+    with open(out_json, 'w') as f:
+        json.dump(dict(config=args.config, checkpoint=args.checkpoint,
+                       score_thr=args.score_thr, images=records), f, indent=1)
+    print(f'{len(records)} image(s) drawn into {args.out_dir}/, '
+          f'boxes in {out_json}')
+
+
+if __name__ == '__main__':
+    main()
