@@ -20,14 +20,14 @@ model = dict(
         norm_cfg=dict(type='GN', num_groups=16, requires_grad=True)))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LodaaLoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=image_size, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LodaaLoadImageFromFile'),
     dict(type='Resize', scale=image_size, keep_ratio=False),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(
@@ -52,7 +52,7 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_iters = 1500
+max_iters = 1200
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,

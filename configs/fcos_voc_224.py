@@ -13,14 +13,14 @@ model = dict(
         regress_ranges=((-1, 64), (64, 128), (128, 1e8))))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LodaaLoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=image_size, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LodaaLoadImageFromFile'),
     dict(type='Resize', scale=image_size, keep_ratio=False),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(

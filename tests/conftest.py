@@ -1,4 +1,6 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+import contextlib
+import logging
 import os
 import os.path as osp
 import sys
@@ -99,3 +101,25 @@ def trained_fcos(tmp_path_factory):
         'train_dataloader.dataset.pipeline.3.prob=0.0'
     ], cwd=root)
     return str(work_dir), data_root
+
+
+@contextlib.contextmanager
+def logged_warnings():
+    """Collect the warnings print_log(logger='current') emits meanwhile."""
+    from mmengine.logging import MMLogger
+    messages = []
+
+    class _Collect(logging.Handler):
+
+        def emit(self, record):
+            if record.levelno >= logging.WARNING:
+                messages.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+CELLS_ROOT = osp.join(DATA_DIR, 'cells_voc', 'VOCdevkit')

@@ -11,7 +11,7 @@ no download), evaluates it, and leaves in the work dir:
 - ``detections.png`` and ``detections/*.png``: test images with predicted
   (coloured, with scores) and true (white) boxes.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--iters 1200]
+    python tools/demo.py [--work-dir work_dirs/demo] [--iters N]
 """
 import argparse
 import json

@@ -10,6 +10,12 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'))
 
+custom_hooks = [
+    dict(type='NumClassesCheckHook'),
+    # stops with the iteration and the loss part that went NaN / inf
+    dict(type='NonFiniteLossHook')
+]
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -3,16 +3,15 @@
 import logging
 import os.path as osp
 from collections import Counter
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 from mmdet.datasets import VOCDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
-from .voc_xml import VOCAnnotationError, parse_voc_xml, read_classes_file
-
-MAX_LISTED_ERRORS = 50
+from .voc_xml import (VOCAnnotationError, VOCSplit, load_voc_split,
+                      read_classes_file, report_problems)
 
 
 def find_classes_file(data_root: str, sub_roots: Sequence[str]) -> Optional[str]:
@@ -102,15 +101,6 @@ class LodaaVOCDataset(VOCDataset):
         return osp.join(*parts[:parts.index('ImageSets')]) \
             if parts.index('ImageSets') else ''
 
-    def _check_layout(self, ann_path: str) -> None:
-        if not osp.isfile(ann_path):
-            expected = osp.join(self.data_root or '.', '<year>',
-                                'ImageSets', 'Main', '<split>.txt')
-            raise FileNotFoundError(
-                f'{ann_path} does not exist. LODAA expects the VOC layout '
-                f'{expected} with {self.img_subdir}/ and {self.ann_subdir}/ '
-                f"beside ImageSets/ (data_root={self.data_root!r}).")
-
     def load_data_list(self) -> List[dict]:
         """Parse every listed annotation file.
 
@@ -119,82 +109,37 @@ class LodaaVOCDataset(VOCDataset):
         """
         classes = self._metainfo['classes']
         self.cat2label = {cat: i for i, cat in enumerate(classes)}
-        data_list, errors = [], []
-        drops: Counter = Counter()
-        drop_example: Dict[str, str] = {}
+        merged = VOCSplit()
         for ann_file, sub_root in zip(self.ann_files, self.sub_roots):
-            ann_path = osp.join(self.data_root, ann_file)
-            self._check_layout(ann_path)
-            root = osp.join(self.data_root, sub_root)
-            with open(ann_path) as f:
-                img_ids = [line.split()[0] for line in f if line.strip()]
-            for img_id, count in Counter(img_ids).items():
-                if count > 1:
-                    errors.append(f'{ann_path}: id {img_id} listed {count} '
-                                  'times')
-            for img_id in dict.fromkeys(img_ids):
-                img_path = osp.join(root, self.img_subdir, f'{img_id}.jpg')
-                xml_path = osp.join(root, self.ann_subdir, f'{img_id}.xml')
-                if not osp.isfile(img_path):
-                    errors.append(f'{img_path}: image file missing (id '
-                                  f'{img_id} in {ann_path})')
-                    continue
-                try:
-                    if not osp.isfile(xml_path):
-                        raise VOCAnnotationError(
-                            f'{xml_path}: annotation file missing (id '
-                            f'{img_id} in {ann_path})')
-                    ann = parse_voc_xml(xml_path, classes, img_path)
-                except VOCAnnotationError as err:
-                    errors.append(str(err))
-                    continue
-                for reason, n in ann.drops.items():
-                    drops[reason] += n
-                    drop_example.setdefault(reason, xml_path)
-                data_list.append(
-                    dict(
-                        img_id=img_id,
-                        img_path=img_path,
-                        xml_path=xml_path,
-                        width=ann.width,
-                        height=ann.height,
-                        instances=[
-                            dict(
-                                bbox=list(obj.bbox),
-                                bbox_label=self.cat2label[obj.name],
-                                ignore_flag=int(obj.difficult))
-                            for obj in ann.objects
-                        ]))
-        self._report(errors, drops, drop_example)
-        return data_list
-
-    def _report(self, errors: List[str], drops: Counter,
-                drop_example: Dict[str, str]) -> None:
-        for reason, n in drops.items():
-            print_log(
-                f'{n} object(s) dropped: {reason} (e.g. in '
-                f'{drop_example[reason]}). Known classes: '
-                f'{", ".join(self._metainfo["classes"])}.',
-                logger='current',
-                level=logging.WARNING)
-        if not errors:
-            return
-        listed = '\n  '.join(errors[:MAX_LISTED_ERRORS])
-        more = len(errors) - MAX_LISTED_ERRORS
-        if more > 0:
-            listed += f'\n  ... and {more} more'
-        if self.skip_invalid:
-            print_log(
-                f'skip_invalid=True: skipped {len(errors)} unusable '
-                f'entries:\n  {listed}',
-                logger='current',
-                level=logging.WARNING)
-        else:
+            split = load_voc_split(
+                osp.join(self.data_root, ann_file),
+                osp.join(self.data_root, sub_root), classes,
+                self.img_subdir, self.ann_subdir)
+            merged.images += split.images
+            merged.errors += split.errors
+            merged.drops.update(split.drops)
+            for reason, example in split.drop_examples.items():
+                merged.drop_examples.setdefault(reason, example)
+        report_problems(merged, classes, self.data_root, self.skip_invalid)
+        if not merged.images:
             raise VOCAnnotationError(
-                f'{len(errors)} problem(s) in the dataset at '
-                f'{self.data_root}:\n  {listed}\nFix them, or set '
-                'skip_invalid=True in the dataset config to skip these '
-                'images.')
+                f'no usable image in {", ".join(self.ann_files)} under '
+                f'{self.data_root}')
+        return [
+            dict(
+                img_id=img_id,
+                img_path=img_path,
+                xml_path=ann.xml_path,
+                width=ann.width,
+                height=ann.height,
+                instances=[
+                    dict(
+                        bbox=list(obj.bbox),
+                        bbox_label=self.cat2label[obj.name],
+                        ignore_flag=int(obj.difficult))
+                    for obj in ann.objects
+                ]) for img_id, img_path, ann in merged.images
+        ]
 
     def filter_data(self) -> List[dict]:
         """Filter as mmdet does, then log the per-class table once.
@@ -203,6 +148,13 @@ class LodaaVOCDataset(VOCDataset):
             list[dict]: The kept data infos.
         """
         data_list = super().filter_data()
+        left_out = len(self.data_list) - len(data_list)
+        if left_out:
+            print_log(
+                f'{left_out} image(s) without objects or smaller than '
+                f'filter_cfg.min_size left out of training ({self.data_root})',
+                logger='current',
+                level=logging.WARNING)
         if self.show_stats:
             print_log(
                 '\n' + self.stats_table(data_list),

@@ -2,8 +2,13 @@
 """A tiny mmengine Runner job used by the tests (also under torchrun).
 
     python tests/scripts/toy_runner.py WORK_DIR MAX_EPOCHS [--resume] [--launcher pytorch]
+
+Environment: TOY_SLEEP (seconds per step), TOY_NAN_AT (iteration whose loss
+is NaN), TOY_DIE_RANK / TOY_DIE_AT (that rank exits at that iteration).
 """
 import argparse
+import os
+import time
 
 import torch
 import torch.nn as nn
@@ -26,7 +31,15 @@ class ToyModel(BaseModel):
                                                      list) else targets
         out = self.linear(inputs).squeeze(-1)
         if mode == 'loss':
-            return dict(loss=((out - targets)**2).mean())
+            self.steps = getattr(self, 'steps', 0) + 1
+            time.sleep(float(os.environ.get('TOY_SLEEP', 0)))
+            if self.steps == int(os.environ.get('TOY_DIE_AT', -1)) and \
+                    os.environ.get('RANK') == os.environ.get('TOY_DIE_RANK'):
+                os._exit(3)
+            loss = ((out - targets)**2).mean()
+            if self.steps == int(os.environ.get('TOY_NAN_AT', -1)):
+                loss = loss * float('nan')
+            return dict(loss=loss)
         return out
 
 
@@ -50,6 +63,7 @@ def main() -> None:
     parser.add_argument('max_epochs', type=int)
     parser.add_argument('--resume', action='store_true')
     parser.add_argument('--launcher', default='none')
+    parser.add_argument('--skip-nan', action='store_true')
     args = parser.parse_args()
     torch.manual_seed(0)  # the model is built before the Runner seeds
     runner = Runner(
@@ -67,6 +81,7 @@ def main() -> None:
             checkpoint=dict(type='CheckpointHook', interval=1),
             logger=dict(type='LoggerHook', interval=2)),
         launcher=args.launcher,
+        custom_hooks=[dict(type='NonFiniteLossHook', skip=args.skip_nan)],
         env_cfg=dict(dist_cfg=dict(backend='nccl')),
         randomness=dict(seed=0, deterministic=True),
         resume=args.resume)

@@ -5,7 +5,7 @@ data_root = 'data/VOCdevkit/'
 backend_args = None
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LodaaLoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True),
     # multi-scale training: shorter side 480-600, longer side <= 1000
     dict(type='RandomResize', scale=[(1000, 480), (1000, 600)],
@@ -14,7 +14,7 @@ train_pipeline = [
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LodaaLoadImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=(1000, 600), keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(

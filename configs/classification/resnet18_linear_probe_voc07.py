@@ -1,0 +1,36 @@
+# Linear probe: torchvision's ImageNet ResNet18 frozen (weights and BatchNorm
+# statistics), only a linear layer on its pooled 512-d feature trains. The
+# training pipeline is deterministic, so the features are computed once
+# (CachedFeatureTrainLoop) and every epoch trains the head alone.
+_base_ = './_base_/voc07_multilabel.py'
+
+model = dict(
+    type='LinearProbeClassifier',
+    backbone=dict(
+        type='TorchvisionBackbone',
+        model_name='resnet18',
+        out_indices=(3, ),
+        norm_eval=True,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='torchvision://resnet18.imagenet1k_v1')),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='DifficultAwareMultiLabelHead',
+        num_classes={{_base_.num_classes}},
+        in_channels=512,
+        difficult='ignore'))
+
+train_pipeline = [
+    dict(type='LodaaLoadImageFromFile'),
+    dict(type='ResizeEdge', scale=256, edge='short'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs', meta_keys={{_base_.meta_keys}}),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))
+param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=50)
+train_cfg = dict(type='CachedFeatureTrainLoop', max_epochs=50,
+                 val_interval=10)
+auto_scale_lr = dict(base_batch_size=64)

@@ -1,0 +1,47 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Stop a run whose model and dataset disagree on the number of classes."""
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class NumClassesCheckHook(Hook):
+    """Compare the dataset's classes with the head's ``num_classes`` before
+    training, validation and testing.
+
+    A mismatch otherwise trains silently on wrong labels or fails deep in
+    the loss with an index error. Custom datasets change both: the classes
+    (``metainfo`` or ``classes.txt``) and ``model.*head.num_classes``.
+    """
+
+    def _check(self, runner, loader_name: str) -> None:
+        loader = getattr(runner, loader_name, None)
+        dataset = getattr(loader, 'dataset', None)
+        classes = getattr(dataset, 'metainfo', {}).get('classes')
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        head = getattr(model, 'bbox_head', None) or getattr(
+            model, 'head', None)
+        num_classes: Optional[int] = getattr(head, 'num_classes', None)
+        if classes is None or num_classes is None:
+            return
+        if len(classes) != num_classes:
+            raise ValueError(
+                f'The {loader_name.replace("_dataloader", "")} dataset has '
+                f'{len(classes)} classes ({", ".join(classes[:5])}'
+                f'{", ..." if len(classes) > 5 else ""}) but the model head '
+                f'predicts {num_classes}: set num_classes={len(classes)} in '
+                'the head config (e.g. --cfg-options '
+                f'model.bbox_head.num_classes={len(classes)}).')
+
+    def before_train(self, runner) -> None:
+        self._check(runner, 'train_dataloader')
+
+    def before_val(self, runner) -> None:
+        self._check(runner, 'val_dataloader')
+
+    def before_test(self, runner) -> None:
+        self._check(runner, 'test_dataloader')

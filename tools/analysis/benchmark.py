@@ -1,0 +1,284 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""LODAA's FCOS against torchvision's FCOS at the same model, side by side.
+
+Builds LODAA's detector from a config and a torchvision ``FCOS`` with the
+same backbone taps, FPN levels and widths, tower depth, GroupNorm, centre
+sampling and GIoU; feeds both the same random images and boxes; alternates
+them after warm-up and reports training images/s, batched inference
+images/s, batch-1 latency and peak memory.
+
+    python tools/analysis/benchmark.py configs/fcos_voc_224.py --device cpu
+    python tools/analysis/benchmark.py configs/fcos_voc.py --device cuda --size 512 --batch 16 --amp bf16
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from collections import OrderedDict
+from functools import partial
+from typing import Callable, Dict, List
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+import lodaa_plugin  # noqa: F401
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--size', type=int, help='square input size '
+                        '(default: the config\'s test size or 224)')
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--iters', type=int, default=5,
+                        help='timed steps per repeat and model')
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--amp', choices=['none', 'fp16', 'bf16'],
+                        default='none')
+    parser.add_argument('--boxes', type=int, default=4,
+                        help='ground-truth boxes per image')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', help='write the results as JSON')
+    return parser.parse_args()
+
+
+def _random_targets(batch: int, size: int, boxes: int, num_classes: int,
+                    gen: torch.Generator) -> List[Dict[str, torch.Tensor]]:
+    targets = []
+    for _ in range(batch):
+        xy = torch.rand(boxes, 2, generator=gen) * size * 0.7
+        wh = torch.rand(boxes, 2, generator=gen) * size * 0.3 + 8
+        targets.append(
+            dict(boxes=torch.cat([xy, (xy + wh).clamp(max=size - 1)], 1),
+                 labels=torch.randint(num_classes, (boxes, ), generator=gen)))
+    return targets
+
+
+class _TvBackbone(nn.Module):
+    """The same torchvision taps + FPN as the LODAA config, for torchvision
+    FCOS (which wants an OrderedDict and ``out_channels``)."""
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__()
+        from torchvision.models.detection.backbone_utils import \
+            BackboneWithFPN
+        from torchvision.ops.feature_pyramid_network import LastLevelP6P7
+        neck, backbone = cfg.model.neck, cfg.model.backbone
+        tv = torchvision_model(backbone.model_name)
+        stages = ['trunk_output.block1', 'trunk_output.block2',
+                  'trunk_output.block3', 'trunk_output.block4'] \
+            if backbone.model_name.startswith('regnet') else \
+            ['layer1', 'layer2', 'layer3', 'layer4']
+        taps = {stages[i]: str(i) for i in backbone.out_indices}
+        extra = None
+        if neck.num_outs > len(taps):
+            extra = LastLevelP6P7(neck.out_channels, neck.out_channels)
+        self.body = BackboneWithFPN(
+            tv, taps, list(neck.in_channels), neck.out_channels,
+            extra_blocks=extra)
+        self.out_channels = neck.out_channels
+
+    def forward(self, x: torch.Tensor) -> 'OrderedDict[str, torch.Tensor]':
+        return self.body(x)
+
+
+def torchvision_model(name: str) -> nn.Module:
+    import torchvision
+    return torchvision.models.get_model(name, weights=None)
+
+
+def build_torchvision_fcos(cfg: Config, size: int) -> nn.Module:
+    """torchvision FCOS matching the LODAA config's model."""
+    from torchvision.models.detection import FCOS
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    head = cfg.model.bbox_head
+    backbone = _TvBackbone(cfg)
+    levels = len(head.strides)
+    anchors = AnchorGenerator(
+        sizes=tuple((s * 8, ) for s in head.strides),
+        aspect_ratios=((1.0, ), ) * levels)
+    model = FCOS(
+        backbone,
+        num_classes=head.num_classes,
+        min_size=size,
+        max_size=size,
+        image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225],
+        anchor_generator=anchors,
+        center_sampling_radius=head.center_sample_radius,
+        score_thresh=cfg.model.test_cfg.score_thr,
+        nms_thresh=cfg.model.test_cfg.nms.iou_threshold,
+        detections_per_img=cfg.model.test_cfg.max_per_img,
+        topk_candidates=cfg.model.test_cfg.nms_pre)
+    # torchvision's towers are 4 conv-GN-ReLU at the FPN width; match depth
+    from torchvision.models.detection.fcos import FCOSHead
+    model.head = FCOSHead(backbone.out_channels, 1, head.num_classes,
+                          num_convs=head.stacked_convs)
+    return model
+
+
+def build_lodaa(cfg: Config) -> nn.Module:
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg = None  # speed does not depend on weights
+    return MODELS.build(cfg.model)
+
+
+def _lodaa_batch(model, images, targets, size):
+    from mmdet.structures import DetDataSample
+    samples = []
+    for t in targets:
+        sample = DetDataSample(metainfo=dict(
+            img_shape=(size, size), ori_shape=(size, size),
+            pad_shape=(size, size), scale_factor=(1., 1.)))
+        sample.gt_instances = InstanceData(bboxes=t['boxes'],
+                                           labels=t['labels'])
+        sample.ignored_instances = InstanceData(
+            bboxes=torch.zeros(0, 4), labels=torch.zeros(0).long())
+        samples.append(sample)
+    data = dict(inputs=[img for img in images], data_samples=samples)
+    return data
+
+
+def _timer(device: str) -> Callable[[], float]:
+    def now() -> float:
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
+        return time.perf_counter()
+    return now
+
+
+def main() -> None:
+    args = parse_args()
+    torch.manual_seed(args.seed)
+    cfg = Config.fromfile(args.config)
+    size = args.size or 224
+    device = args.device
+    gen = torch.Generator().manual_seed(args.seed)
+    num_classes = cfg.model.bbox_head.num_classes
+    # uint8-range images: LODAA normalises in its preprocessor, torchvision
+    # in its transform (0-1 inputs)
+    images = [torch.randint(0, 256, (3, size, size), generator=gen,
+                            dtype=torch.uint8) for _ in range(args.batch)]
+    targets = _random_targets(args.batch, size, args.boxes, num_classes, gen)
+
+    lodaa = build_lodaa(cfg).to(device)
+    tv = build_torchvision_fcos(cfg, size).to(device)
+    params = {n: sum(p.numel() for p in m.parameters())
+              for n, m in (('lodaa', lodaa), ('torchvision', tv))}
+    autocast = partial(torch.autocast, device_type=device.split(':')[0],
+                       dtype=torch.bfloat16 if args.amp == 'bf16' else
+                       torch.float16, enabled=args.amp != 'none')
+    scaler = torch.amp.GradScaler(enabled=args.amp == 'fp16')
+    optims = {
+        'lodaa': torch.optim.SGD(lodaa.parameters(), lr=1e-3, momentum=0.9),
+        'torchvision': torch.optim.SGD(tv.parameters(), lr=1e-3,
+                                       momentum=0.9)
+    }
+    tv_images = [(img.float() / 255).to(device) for img in images]
+    tv_targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
+    lodaa_data = _lodaa_batch(lodaa, images, targets, size)
+
+    def train_lodaa():
+        data = lodaa.data_preprocessor(lodaa_data, True)
+        with autocast():
+            losses = lodaa(**data, mode='loss')
+        loss, _ = lodaa.parse_losses(losses)
+        optims['lodaa'].zero_grad()
+        scaler.scale(loss).backward()
+        scaler.step(optims['lodaa'])
+        scaler.update()
+        return float(loss)
+
+    def train_tv():
+        with autocast():
+            losses = tv(tv_images, tv_targets)
+        loss = sum(losses.values())
+        optims['torchvision'].zero_grad()
+        scaler.scale(loss).backward()
+        scaler.step(optims['torchvision'])
+        scaler.update()
+        return float(loss)
+
+    def infer_lodaa(n=args.batch):
+        data = lodaa.data_preprocessor(
+            dict(inputs=lodaa_data['inputs'][:n],
+                 data_samples=lodaa_data['data_samples'][:n]), False)
+        with torch.no_grad(), autocast():
+            lodaa(**data, mode='predict')
+
+    def infer_tv(n=args.batch):
+        with torch.no_grad(), autocast():
+            tv(tv_images[:n])
+
+    now = _timer(device)
+    runs = {
+        ('train', 'lodaa'): (lambda: (lodaa.train(), train_lodaa())),
+        ('train', 'torchvision'): (lambda: (tv.train(), train_tv())),
+        ('infer', 'lodaa'): (lambda: (lodaa.eval(), infer_lodaa())),
+        ('infer', 'torchvision'): (lambda: (tv.eval(), infer_tv())),
+        ('latency', 'lodaa'): (lambda: (lodaa.eval(), infer_lodaa(1))),
+        ('latency', 'torchvision'): (lambda: (tv.eval(), infer_tv(1))),
+    }
+    samples = {key: [] for key in runs}
+    for key, fn in runs.items():  # warm-up
+        for _ in range(args.warmup):
+            fn()
+    peak = {}
+    for _ in range(args.repeats):
+        for key, fn in runs.items():  # alternate the two models
+            if device.startswith('cuda'):
+                torch.cuda.reset_peak_memory_stats()
+            start = now()
+            for _ in range(args.iters):
+                fn()
+            seconds = (now() - start) / args.iters
+            samples[key].append(seconds)
+            if device.startswith('cuda'):
+                peak[key] = max(peak.get(key, 0),
+                                torch.cuda.max_memory_allocated() / 2**20)
+
+    rows = {}
+    for (kind, model), secs in samples.items():
+        med = statistics.median(secs)
+        n = 1 if kind == 'latency' else args.batch
+        rows.setdefault(kind, {})[model] = dict(
+            median_seconds=med,
+            images_per_second=n / med,
+            latency_ms=med * 1000,
+            peak_mib=peak.get((kind, model)))
+    machine = (torch.cuda.get_device_name(device) if device.startswith(
+        'cuda') else f'{platform.processor() or platform.machine()}, '
+        f'{os.cpu_count()} CPU cores, {torch.get_num_threads()} threads')
+    print(f'{args.config}: {size}x{size}, batch {args.batch}, amp '
+          f'{args.amp}, {device} ({machine}), torch {torch.__version__}')
+    print(f'parameters: LODAA {params["lodaa"] / 1e6:.2f} M, torchvision '
+          f'{params["torchvision"] / 1e6:.2f} M')
+    print(f'{"":<10}{"LODAA":>14}{"torchvision":>14}{"LODAA/tv":>10}')
+    for kind in ('train', 'infer', 'latency'):
+        a, b = rows[kind]['lodaa'], rows[kind]['torchvision']
+        if kind == 'latency':
+            print(f'{"latency":<10}{a["latency_ms"]:>11.1f} ms'
+                  f'{b["latency_ms"]:>11.1f} ms'
+                  f'{b["latency_ms"] / a["latency_ms"]:>9.2f}x')
+        else:
+            print(f'{kind + " img/s":<10}{a["images_per_second"]:>14.2f}'
+                  f'{b["images_per_second"]:>14.2f}'
+                  f'{a["images_per_second"] / b["images_per_second"]:>9.2f}x')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(dict(config=args.config, size=size, batch=args.batch,
+                           amp=args.amp, device=device, machine=machine,
+                           torch=torch.__version__, params=params,
+                           results=rows), f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

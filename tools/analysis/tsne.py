@@ -1,0 +1,115 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""t-SNE of a model's features on test images, coloured by class.
+
+Works for classifiers (default: the neck output, i.e. the final block
+globally pooled: 512-d for ResNet18) and detectors (the backbone's last
+stage, globally pooled).
+
+    python tools/analysis/tsne.py configs/classification/resnet18_linear_probe_voc07.py \
+        work_dirs/resnet18_linear_probe_voc07/epoch_50.pth --num-images 1000
+"""
+import argparse
+import os
+import os.path as osp
+
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from tqdm import tqdm
+
+import lodaa_plugin  # noqa: F401
+from lodaa_plugin.visualization import embed_tsne, plot_tsne
+from lodaa_plugin.visualization.tsne import LABEL_RULES
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='t-SNE of model features')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--num-images', type=int, default=1000,
+                        help='random test images (all if fewer)')
+    parser.add_argument('--stage', default='neck',
+                        choices=['backbone', 'neck'],
+                        help='classifier feature: backbone or neck output')
+    parser.add_argument('--label-rule', default='mean', choices=LABEL_RULES,
+                        help='colour of a multi-class image')
+    parser.add_argument('--perplexity', type=float, default=30.)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--out-dir', default='work_dirs/tsne')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def _pooled(feat: torch.Tensor) -> torch.Tensor:
+    return feat.mean(dim=(2, 3)) if feat.dim() == 4 else feat.flatten(1)
+
+
+def _labels(sample, num_classes: int) -> np.ndarray:
+    hot = np.zeros(num_classes, np.float32)
+    if 'gt_instances' in sample:  # detection
+        hot[sample.gt_instances.labels.cpu().numpy()] = 1
+    elif 'gt_score' in sample:
+        hot[:] = (sample.gt_score.cpu().numpy() > 0)
+    else:
+        hot[sample.gt_label.cpu().numpy()] = 1
+    return hot
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    scope = cfg.get('default_scope', 'mmdet')
+    init_default_scope(scope)
+    registry = __import__(f'{scope}.registry', fromlist=['MODELS'])
+    if 'init_cfg' in cfg.model.get('backbone', {}):
+        cfg.model.backbone.init_cfg = None  # the checkpoint has the weights
+    model = registry.MODELS.build(cfg.model)
+    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.to(args.device).eval()
+    dataset = registry.DATASETS.build(cfg.test_dataloader.dataset)
+    classes = dataset.metainfo['classes']
+    rng = np.random.RandomState(args.seed)
+    count = min(args.num_images, len(dataset))
+    indices = sorted(rng.choice(len(dataset), count, replace=False))
+    is_detector = hasattr(model, 'bbox_head')
+
+    feats, labels, paths = [], [], []
+    with torch.no_grad():
+        for start in tqdm(range(0, count, args.batch_size),
+                          desc='extracting features', unit='batch'):
+            batch = pseudo_collate(
+                [dataset[i] for i in indices[start:start + args.batch_size]])
+            data = model.data_preprocessor(batch, False)
+            if is_detector:
+                out = model.backbone(data['inputs'])
+            else:
+                out = model.extract_feat(data['inputs'], stage=args.stage)
+            feats.append(_pooled(out[-1]).cpu().numpy())
+            for sample in data['data_samples']:
+                labels.append(_labels(sample, len(classes)))
+                paths.append(sample.img_path)
+    feats = np.concatenate(feats)
+    labels = np.stack(labels)
+    print(f'{len(feats)} features of size {feats.shape[1]}; running t-SNE')
+    embedding = embed_tsne(feats, args.seed, args.perplexity)
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    name = osp.splitext(osp.basename(args.config))[0]
+    png = osp.join(args.out_dir, f'{name}_tsne.png')
+    plot_tsne(embedding, labels, classes, png, args.label_rule,
+              title=f't-SNE of {name} features ({len(feats)} test images)')
+    npz = osp.join(args.out_dir, f'{name}_tsne.npz')
+    np.savez(npz, embedding=embedding, labels=labels, features=feats,
+             classes=np.array(classes), img_paths=np.array(paths))
+    print(f'wrote {png} and {npz}')
+
+
+if __name__ == '__main__':
+    main()
