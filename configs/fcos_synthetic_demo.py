@@ -69,5 +69,5 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=35, norm_type=2))
 default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1),
-    logger=dict(interval=50))
+    logger=dict(interval=20))
 work_dir = 'work_dirs/demo'

@@ -4,10 +4,15 @@ import logging
 import os
 import os.path as osp
 import sys
+import tempfile
 
 import pytest
 
 import lodaa_plugin  # noqa: F401  (compat fixes before any test builds)
+
+# parsed-annotation caches of the tests' temporary datasets stay out of ~
+os.environ.setdefault(
+    'LODAA_CACHE_DIR', tempfile.mkdtemp(prefix='lodaa-test-cache-'))
 
 TESTS_DIR = osp.dirname(osp.abspath(__file__))
 REPO_ROOT = osp.dirname(TESTS_DIR)

@@ -209,3 +209,38 @@ def test_cells_dataset_trains_and_evaluates(tmp_path):
     ], cwd=tmp_path)
     assert '| cellbody ' in output
     assert re.search(r'Iter\(val\) \[1/1\]\s+pascal_voc/mAP', output)
+
+
+def test_annotation_cache_reuses_and_invalidates(tmp_path):
+    from lodaa_plugin.datasets.annotation_cache import AnnotationCache
+    from lodaa_plugin.datasets.voc_xml import load_voc_split
+    root, year = _copy_voc(tmp_path, ('000005', '000007', '000009'))
+    split_file = str(year / 'ImageSets' / 'Main' / 'all.txt')
+    cache_dir = str(tmp_path / 'cache')
+
+    def load():
+        cache = AnnotationCache(str(year), VOC_CLASSES, cache_dir)
+        split = load_voc_split(split_file, str(year), VOC_CLASSES,
+                               cache=cache)
+        cache.save()
+        return cache, split
+
+    first, split = load()
+    assert (first.hits, first.misses) == (0, 3)
+    second, again = load()
+    assert (second.hits, second.misses) == (3, 0)
+    assert [a.objects for _, _, a in again.images] == \
+        [a.objects for _, _, a in split.images]
+    # an edited file is parsed again; the others come from the cache
+    _edit(year / 'Annotations' / '000007.xml',
+          lambda r: r.find('object/name').__setattr__('text', 'horse'))
+    third, edited = load()
+    assert (third.hits, third.misses) == (2, 1)
+    names = {i: [o.name for o in a.objects] for i, _, a in edited.images}
+    assert names['000007'][0] == 'horse'
+    # the dataset uses it: its result equals a fresh parse
+    ds = _dataset(root, 'VOC2007/ImageSets/Main/all.txt')
+    fresh = _dataset(root, 'VOC2007/ImageSets/Main/all.txt',
+                     cache_annotations=False)
+    assert [ds.get_data_info(i)['instances'] for i in range(3)] == \
+        [fresh.get_data_info(i)['instances'] for i in range(3)]

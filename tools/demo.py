@@ -63,6 +63,9 @@ def _data(work_dir: str, seed: int) -> str:
 def _runner(cfg: Config, name: str) -> Runner:
     cfg = cfg.copy()
     cfg.experiment_name = name
+    # visualizers are named singletons: one per runner, or the second
+    # runner's scalars land in the first one's folder
+    cfg.visualizer.name = f'visualizer_{name}'
     return Runner.from_cfg(cfg)
 
 
@@ -113,7 +116,7 @@ def main() -> None:
         json.dump(summary, f, indent=1)
 
     plot_losses(
-        find_scalars_file(osp.join(args.work_dir, runner.timestamp)),
+        find_scalars_file(runner.log_dir),
         osp.join(args.work_dir, 'losses.png'),
         title=f'FCOS on synthetic VOC, {iters} iterations')
 

@@ -6,6 +6,7 @@ from typing import List
 from mmpretrain.datasets import VOC
 from mmpretrain.registry import DATASETS
 
+from .annotation_cache import AnnotationCache
 from .voc_detection import find_classes_file
 from .voc_xml import (VOCAnnotationError, load_voc_split, read_classes_file,
                       report_problems)
@@ -52,10 +53,12 @@ class LodaaVOCClsDataset(VOC):
             list[dict]: ``img_path``, ``gt_label``, ``gt_label_difficult``.
         """
         classes = self.CLASSES
+        cache = AnnotationCache(self.data_root, classes)
         loaded = load_voc_split(
             self.image_set_path, self.data_root, classes,
             osp.relpath(self.img_prefix, self.data_root),
-            osp.relpath(self.ann_prefix, self.data_root))
+            osp.relpath(self.ann_prefix, self.data_root), cache)
+        cache.save()
         report_problems(loaded, classes, self.data_root, self.skip_invalid)
         if not loaded.images:
             raise VOCAnnotationError(

@@ -10,6 +10,7 @@ from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
+from .annotation_cache import AnnotationCache
 from .voc_xml import (VOCAnnotationError, VOCSplit, load_voc_split,
                       read_classes_file, report_problems)
 
@@ -57,6 +58,8 @@ class LodaaVOCDataset(VOCDataset):
             ``data_root``, e.g. ``'VOC2007/ImageSets/Main/test.txt'``.
         skip_invalid (bool): Skip (and count) images whose annotation or
             image file is unusable instead of raising.
+        cache_annotations (bool): Keep parsed annotations between runs
+            (:class:`AnnotationCache`); changed files are parsed again.
         show_stats (bool): Log the per-class table.
         **kwargs: Everything :class:`~mmdet.datasets.VOCDataset` accepts.
     """
@@ -65,6 +68,7 @@ class LodaaVOCDataset(VOCDataset):
                  ann_file: Union[str, List[str]] = '',
                  skip_invalid: bool = False,
                  show_stats: bool = True,
+                 cache_annotations: bool = True,
                  **kwargs) -> None:
         self.ann_files = [ann_file] if isinstance(ann_file, str) else list(
             ann_file)
@@ -73,6 +77,7 @@ class LodaaVOCDataset(VOCDataset):
                              "'VOC2007/ImageSets/Main/trainval.txt'")
         self.skip_invalid = skip_invalid
         self.show_stats = show_stats
+        self.cache_annotations = cache_annotations
         data_root = kwargs.get('data_root', '') or ''
         self.sub_roots = [self._sub_root(f) for f in self.ann_files]
         metainfo = dict(kwargs.pop('metainfo', None) or {})
@@ -111,10 +116,14 @@ class LodaaVOCDataset(VOCDataset):
         self.cat2label = {cat: i for i, cat in enumerate(classes)}
         merged = VOCSplit()
         for ann_file, sub_root in zip(self.ann_files, self.sub_roots):
+            year_root = osp.join(self.data_root, sub_root)
+            cache = AnnotationCache(year_root, classes) \
+                if self.cache_annotations else None
             split = load_voc_split(
-                osp.join(self.data_root, ann_file),
-                osp.join(self.data_root, sub_root), classes,
-                self.img_subdir, self.ann_subdir)
+                osp.join(self.data_root, ann_file), year_root, classes,
+                self.img_subdir, self.ann_subdir, cache)
+            if cache is not None:
+                cache.save()
             merged.images += split.images
             merged.errors += split.errors
             merged.drops.update(split.drops)

@@ -18,9 +18,12 @@ import os.path as osp
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from .annotation_cache import AnnotationCache
 
 DROP_UNKNOWN_CLASS = 'unknown class name'
 DROP_EMPTY_BOX = 'empty or inverted box'
@@ -188,7 +191,8 @@ def load_voc_split(ann_path: str,
                    year_root: str,
                    classes: Sequence[str],
                    img_subdir: str = 'JPEGImages',
-                   ann_subdir: str = 'Annotations') -> VOCSplit:
+                   ann_subdir: str = 'Annotations',
+                   cache: Optional['AnnotationCache'] = None) -> VOCSplit:
     """Parse every image listed in a VOC ``ImageSets`` file.
 
     Args:
@@ -198,6 +202,8 @@ def load_voc_split(ann_path: str,
         classes (Sequence[str]): Known class names.
         img_subdir (str): Image folder name.
         ann_subdir (str): Annotation folder name.
+        cache (AnnotationCache, optional): Parsed files from earlier runs;
+            a file is parsed again when its size or mtime changed.
 
     Returns:
         VOCSplit: Usable images, errors (duplicate ids, missing files,
@@ -226,7 +232,8 @@ def load_voc_split(ann_path: str,
                                 f'{img_id} in {ann_path})')
             continue
         try:
-            ann = parse_voc_xml(xml_path, classes, img_path)
+            ann = cache.parse(xml_path, classes, img_path) if cache \
+                else parse_voc_xml(xml_path, classes, img_path)
         except VOCAnnotationError as err:
             split.errors.append(str(err))
             continue

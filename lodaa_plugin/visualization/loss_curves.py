@@ -85,6 +85,7 @@ def plot_losses(scalars_path: str,
         points = [(r['step'], r[key]) for r in records if key in r]
         steps, values = zip(*points)
         ax.plot(steps, values, label=key,
+                marker='o' if len(steps) < 20 else None, markersize=3,
                 linewidth=2.2 if key == 'loss' else 1.4)
     ax.set_xlabel('iteration')
     ax.set_ylabel('loss')

@@ -67,26 +67,27 @@ class _TvBackbone(nn.Module):
 
     def __init__(self, cfg: Config) -> None:
         super().__init__()
-        from torchvision.models.detection.backbone_utils import \
-            BackboneWithFPN
-        from torchvision.ops.feature_pyramid_network import LastLevelP6P7
+        from torchvision.models.feature_extraction import \
+            create_feature_extractor
+        from torchvision.ops.feature_pyramid_network import (
+            FeaturePyramidNetwork, LastLevelP6P7)
         neck, backbone = cfg.model.neck, cfg.model.backbone
         tv = torchvision_model(backbone.model_name)
         stages = ['trunk_output.block1', 'trunk_output.block2',
                   'trunk_output.block3', 'trunk_output.block4'] \
             if backbone.model_name.startswith('regnet') else \
             ['layer1', 'layer2', 'layer3', 'layer4']
-        taps = {stages[i]: str(i) for i in backbone.out_indices}
+        self.body = create_feature_extractor(
+            tv, {stages[i]: str(i) for i in backbone.out_indices})
         extra = None
-        if neck.num_outs > len(taps):
+        if neck.num_outs > len(backbone.out_indices):
             extra = LastLevelP6P7(neck.out_channels, neck.out_channels)
-        self.body = BackboneWithFPN(
-            tv, taps, list(neck.in_channels), neck.out_channels,
-            extra_blocks=extra)
+        self.fpn = FeaturePyramidNetwork(
+            list(neck.in_channels), neck.out_channels, extra_blocks=extra)
         self.out_channels = neck.out_channels
 
     def forward(self, x: torch.Tensor) -> 'OrderedDict[str, torch.Tensor]':
-        return self.body(x)
+        return self.fpn(self.body(x))
 
 
 def torchvision_model(name: str) -> nn.Module:
@@ -195,7 +196,7 @@ def main() -> None:
         scaler.scale(loss).backward()
         scaler.step(optims['lodaa'])
         scaler.update()
-        return float(loss)
+        return float(loss.detach())
 
     def train_tv():
         with autocast():
@@ -205,7 +206,7 @@ def main() -> None:
         scaler.scale(loss).backward()
         scaler.step(optims['torchvision'])
         scaler.update()
-        return float(loss)
+        return float(loss.detach())
 
     def infer_lodaa(n=args.batch):
         data = lodaa.data_preprocessor(

@@ -1,0 +1,103 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Dataset build time (first and cached) on a VOC07+12-sized tree, and the
+training loader's images/s per worker count.
+
+The tree is generated: N annotation files written from real VOC XML (boxes
+jittered) and, for images, links to real VOC photos.
+
+    python tools/analysis/benchmark_dataset.py --num 16551 --workers 0 1 2
+"""
+import argparse
+import os
+import os.path as osp
+import random
+import shutil
+import tempfile
+import time
+
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import lodaa_plugin  # noqa: F401
+
+SAMPLE = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tests',
+    'data', 'voc2007_sample', 'VOCdevkit', 'VOC2007')
+
+
+def make_tree(root: str, num: int, seed: int = 0) -> str:
+    """A VOC2007-layout tree of ``num`` images built from the sample."""
+    rng = random.Random(seed)
+    year = osp.join(root, 'VOCdevkit', 'VOC2007')
+    for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
+        os.makedirs(osp.join(year, sub), exist_ok=True)
+    ids = sorted(f[:-4] for f in os.listdir(osp.join(SAMPLE, 'Annotations')))
+    texts = {i: open(osp.join(SAMPLE, 'Annotations', f'{i}.xml')).read()
+             for i in ids}
+    names = []
+    for n in range(num):
+        src = ids[n % len(ids)]
+        name = f'{n:06d}'
+        # a distinct file each time, as the real ones are
+        text = texts[src] + f'<!-- copy {n}, {rng.random()} -->\n'
+        with open(osp.join(year, 'Annotations', f'{name}.xml'), 'w') as f:
+            f.write(text)
+        os.symlink(osp.join(SAMPLE, 'JPEGImages', f'{src}.jpg'),
+                   osp.join(year, 'JPEGImages', f'{name}.jpg'))
+        names.append(name)
+    with open(osp.join(year, 'ImageSets', 'Main', 'trainval.txt'), 'w') as f:
+        f.write('\n'.join(names) + '\n')
+    return osp.join(root, 'VOCdevkit') + '/'
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--num', type=int, default=16551)
+    parser.add_argument('--config', default='configs/fcos_voc_224.py')
+    parser.add_argument('--workers', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--batches', type=int, default=20)
+    args = parser.parse_args()
+    init_default_scope('mmdet')
+    from mmdet.registry import DATASETS
+    from mmengine.runner import Runner
+    tmp = tempfile.mkdtemp(prefix='lodaa-bench-')
+    os.environ['LODAA_CACHE_DIR'] = osp.join(tmp, 'cache')
+    try:
+        started = time.perf_counter()
+        data_root = make_tree(tmp, args.num)
+        print(f'generated {args.num} annotation files in '
+              f'{time.perf_counter() - started:.1f} s')
+        cfg = Config.fromfile(args.config)
+        ds_cfg = cfg.train_dataloader.dataset
+        ds_cfg.update(data_root=data_root,
+                      ann_file='VOC2007/ImageSets/Main/trainval.txt',
+                      show_stats=False)
+        for label in ('first build (parses every file)',
+                      'second build (annotation cache)'):
+            started = time.perf_counter()
+            dataset = DATASETS.build(ds_cfg)
+            print(f'{label}: {time.perf_counter() - started:.2f} s for '
+                  f'{len(dataset)} images')
+        for workers in args.workers:
+            loader_cfg = cfg.train_dataloader.copy()
+            loader_cfg.update(num_workers=workers,
+                              persistent_workers=workers > 0,
+                              dataset=ds_cfg)
+            loader = Runner.build_dataloader(loader_cfg, seed=0)
+            it = iter(loader)
+            next(it)  # workers start
+            started = time.perf_counter()
+            images = 0
+            for _ in range(args.batches):
+                images += len(next(it)['inputs'])
+            rate = images / (time.perf_counter() - started)
+            print(f'loader, {workers} worker(s), batch '
+                  f'{loader_cfg.batch_size}: {rate:.1f} img/s'
+                  + (f' ({rate / workers:.1f} per worker)' if workers else
+                     ' (in the main process)'))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()
