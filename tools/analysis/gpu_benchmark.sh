@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One call on a lent GPU machine (or, with DEVICE=cpu, on a CPU for a dry run):
+# build mmcv's CUDA ops if needed, then benchmark LODAA's FCOS against
+# torchvision's at 512x512 batch 16 and 224x224 batch 64, fp32 and AMP.
+# Results (JSON and a log) go to $OUT (default: work_dirs/gpu_benchmark).
+#
+#   bash tools/analysis/gpu_benchmark.sh                 # on the GPU machine
+#   DEVICE=cpu SIZES="224:2" AMPS="none" bash tools/analysis/gpu_benchmark.sh
+#
+# The GPU machine has its own torch (2.11, Python 3.12) and no network: carry
+# the mmcv source distribution in build/mmcv-src (tools/setup_env.sh leaves
+# it there) and pure-Python wheels of mmengine/mmdet/mmpretrain in
+# build/offline-wheels (pip download --no-deps ...).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DEVICE=${DEVICE:-cuda}
+OUT=${OUT:-work_dirs/gpu_benchmark}
+SIZES=${SIZES:-"512:16 224:64"}
+AMPS=${AMPS:-"none bf16 fp16"}
+PY=${PYTHON:-python}
+mkdir -p "$OUT"
+start=$(date +%s)
+
+if [ "$DEVICE" = cuda ] && ! $PY - <<'PYEOF' 2>/dev/null
+import torch
+from mmcv.ops import nms
+nms(torch.rand(4, 4, device='cuda').sort(1)[0], torch.rand(4, device='cuda'), 0.5)
+PYEOF
+then
+    echo "[gpu] installing carried wheels and compiling mmcv CUDA ops (about 4 min on 16 cores)"
+    if [ -d build/offline-wheels ]; then
+        $PY -m pip install -q --no-index --find-links build/offline-wheels \
+            --no-deps build/offline-wheels/*.whl
+    fi
+    src=$(ls -d build/mmcv-src/mmcv-2.1.0 2>/dev/null || true)
+    [ -n "$src" ] || { echo "[gpu] no mmcv source in build/mmcv-src" >&2; exit 1; }
+    sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+    (cd "$src" && MMCV_WITH_OPS=1 FORCE_CUDA=1 MAX_JOBS=${MAX_JOBS:-16} \
+        TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0} \
+        $PY -m pip install -q --no-build-isolation --no-deps . ) \
+        > "$OUT/mmcv-build.log" 2>&1
+    $PY -m pip install -q --no-build-isolation --no-deps -e .
+    echo "[gpu] mmcv built in $(( $(date +%s) - start )) s"
+fi
+
+for size_batch in $SIZES; do
+    size=${size_batch%%:*}; batch=${size_batch##*:}
+    config=configs/fcos_voc.py
+    [ "$size" -le 224 ] && config=configs/fcos_voc_224.py
+    for amp in $AMPS; do
+        name="${size}_b${batch}_${amp}"
+        echo "[gpu] $config ${size}x${size} batch $batch amp $amp"
+        $PY tools/analysis/benchmark.py "$config" --device "$DEVICE" \
+            --size "$size" --batch "$batch" --amp "$amp" \
+            --iters "${ITERS:-10}" --repeats "${REPEATS:-3}" \
+            --out "$OUT/$name.json" 2>&1 | grep -v Warning | tee "$OUT/$name.log"
+    done
+done
+echo "[gpu] done in $(( $(date +%s) - start )) s; results in $OUT"
