@@ -22,6 +22,7 @@ from typing import Callable, Dict, List
 
 import torch
 import torch.nn as nn
+from torchvision.ops.misc import FrozenBatchNorm2d
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -72,11 +73,24 @@ class _TvBackbone(nn.Module):
         from torchvision.ops.feature_pyramid_network import (
             FeaturePyramidNetwork, LastLevelP6P7)
         neck, backbone = cfg.model.neck, cfg.model.backbone
-        tv = torchvision_model(backbone.model_name)
+        # torchvision's detection recipe: frozen BatchNorm (as LODAA's
+        # norm_eval) and the first stages frozen (as frozen_stages)
+        tv = torchvision_model(
+            backbone.model_name,
+            norm_layer=FrozenBatchNorm2d if backbone.get('norm_eval', True)
+            else None)
         stages = ['trunk_output.block1', 'trunk_output.block2',
                   'trunk_output.block3', 'trunk_output.block4'] \
             if backbone.model_name.startswith('regnet') else \
             ['layer1', 'layer2', 'layer3', 'layer4']
+        frozen = backbone.get('frozen_stages', -1)
+        if frozen >= 0:
+            stem = [n for n, _ in tv.named_children()][:1 if backbone.
+                                                       model_name.startswith(
+                                                           'regnet') else 4]
+            for name in stem + stages[:frozen]:
+                for param in tv.get_submodule(name).parameters():
+                    param.requires_grad = False
         self.body = create_feature_extractor(
             tv, {stages[i]: str(i) for i in backbone.out_indices})
         extra = None
@@ -90,9 +104,10 @@ class _TvBackbone(nn.Module):
         return self.fpn(self.body(x))
 
 
-def torchvision_model(name: str) -> nn.Module:
+def torchvision_model(name: str, norm_layer=None) -> nn.Module:
     import torchvision
-    return torchvision.models.get_model(name, weights=None)
+    kwargs = {} if norm_layer is None else dict(norm_layer=norm_layer)
+    return torchvision.models.get_model(name, weights=None, **kwargs)
 
 
 def build_torchvision_fcos(cfg: Config, size: int) -> nn.Module:
@@ -172,16 +187,21 @@ def main() -> None:
 
     lodaa = build_lodaa(cfg).to(device)
     tv = build_torchvision_fcos(cfg, size).to(device)
+    optim_params = {
+        'lodaa': [p for p in lodaa.parameters() if p.requires_grad],
+        'torchvision': [p for p in tv.parameters() if p.requires_grad]
+    }
     params = {n: sum(p.numel() for p in m.parameters())
               for n, m in (('lodaa', lodaa), ('torchvision', tv))}
+    trainable = {n: sum(p.numel() for p in m.parameters() if p.requires_grad)
+                 for n, m in (('lodaa', lodaa), ('torchvision', tv))}
     autocast = partial(torch.autocast, device_type=device.split(':')[0],
                        dtype=torch.bfloat16 if args.amp == 'bf16' else
                        torch.float16, enabled=args.amp != 'none')
     scaler = torch.amp.GradScaler(enabled=args.amp == 'fp16')
     optims = {
-        'lodaa': torch.optim.SGD(lodaa.parameters(), lr=1e-3, momentum=0.9),
-        'torchvision': torch.optim.SGD(tv.parameters(), lr=1e-3,
-                                       momentum=0.9)
+        name: torch.optim.SGD(ps, lr=1e-3, momentum=0.9)
+        for name, ps in optim_params.items()
     }
     tv_images = [(img.float() / 255).to(device) for img in images]
     tv_targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
@@ -260,8 +280,10 @@ def main() -> None:
         f'{os.cpu_count()} CPU cores, {torch.get_num_threads()} threads')
     print(f'{args.config}: {size}x{size}, batch {args.batch}, amp '
           f'{args.amp}, {device} ({machine}), torch {torch.__version__}')
-    print(f'parameters: LODAA {params["lodaa"] / 1e6:.2f} M, torchvision '
-          f'{params["torchvision"] / 1e6:.2f} M')
+    print(f'parameters (trainable): LODAA {params["lodaa"] / 1e6:.2f} M '
+          f'({trainable["lodaa"] / 1e6:.2f} M), torchvision '
+          f'{params["torchvision"] / 1e6:.2f} M '
+          f'({trainable["torchvision"] / 1e6:.2f} M)')
     print(f'{"":<10}{"LODAA":>14}{"torchvision":>14}{"LODAA/tv":>10}')
     for kind in ('train', 'infer', 'latency'):
         a, b = rows[kind]['lodaa'], rows[kind]['torchvision']
@@ -278,6 +300,7 @@ def main() -> None:
             json.dump(dict(config=args.config, size=size, batch=args.batch,
                            amp=args.amp, device=device, machine=machine,
                            torch=torch.__version__, params=params,
+                           trainable_params=trainable,
                            results=rows), f, indent=1)
 
 
