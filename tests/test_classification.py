@@ -189,12 +189,16 @@ def test_simple_cnn_train_then_test_prints_table(tmp_path):
     assert (out_dir / 'simple_cnn_voc07_tsne.png').stat().st_size > 10000
 
 
-def test_simple_cnn_on_the_embedded_dataset(tmp_path):
+@pytest.mark.parametrize('config', [
+    'simple_cnn_voc07.py', 'resnet18_linear_probe_voc07.py',
+    'resnet18_finetune_voc07.py'
+])
+def test_configs_train_on_the_embedded_dataset(tmp_path, config):
     from lodaa_plugin.datasets.synthetic_voc import make_synthetic_voc
     root = make_synthetic_voc(str(tmp_path / 'data'), 16, 8, seed=1,
                               progress=False)
     init_default_scope('mmpretrain')
-    cfg = _cfg('simple_cnn_voc07.py', **{
+    cfg = _cfg(config, **{
         'model.head.num_classes': 5,
         'data_preprocessor.num_classes': 5,
         'train_cfg.val_interval': 2,
@@ -206,3 +210,4 @@ def test_simple_cnn_on_the_embedded_dataset(tmp_path):
     metrics = runner.test()
     assert runner.test_dataloader.dataset.metainfo['classes'][0] == 'ellipse'
     assert 0 <= metrics['multi-label/mAP'] <= 100
+    assert len(metrics['multi-label/AP_classwise']) == 5

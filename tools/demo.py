@@ -42,7 +42,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--iters', type=int, help='training iterations')
     parser.add_argument('--seed', type=int, default=SEED, help='data seed')
-    parser.add_argument('--score-thr', type=float, default=0.3,
+    parser.add_argument('--score-thr', type=float, default=0.4,
                         help='lowest score drawn')
     return parser.parse_args()
 

@@ -1,23 +1,6 @@
 # What the course's seed code actually did: ImageNet ResNet18 with every layer
 # trained. Adam lr 5e-5, batch 256, 50 epochs, StepLR 20 / 0.5.
-_base_ = './_base_/voc07_multilabel.py'
-
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='TorchvisionBackbone',
-        model_name='resnet18',
-        out_indices=(3, ),
-        norm_eval=False,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='torchvision://resnet18.imagenet1k_v1')),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='DifficultAwareMultiLabelHead',
-        num_classes={{_base_.num_classes}},
-        in_channels=512,
-        difficult='ignore'))
+_base_ = './_base_/resnet18_voc07.py'
 
 train_dataloader = dict(batch_size=256)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-5))

@@ -2,24 +2,9 @@
 # statistics), only a linear layer on its pooled 512-d feature trains. The
 # training pipeline is deterministic, so the features are computed once
 # (CachedFeatureTrainLoop) and every epoch trains the head alone.
-_base_ = './_base_/voc07_multilabel.py'
+_base_ = './_base_/resnet18_voc07.py'
 
-model = dict(
-    type='LinearProbeClassifier',
-    backbone=dict(
-        type='TorchvisionBackbone',
-        model_name='resnet18',
-        out_indices=(3, ),
-        norm_eval=True,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='torchvision://resnet18.imagenet1k_v1')),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='DifficultAwareMultiLabelHead',
-        num_classes={{_base_.num_classes}},
-        in_channels=512,
-        difficult='ignore'))
+model = dict(type='LinearProbeClassifier', backbone=dict(norm_eval=True))
 
 train_pipeline = [
     dict(type='LodaaLoadImageFromFile'),
