@@ -6,6 +6,7 @@ import mmcv
 import numpy as np
 import torch
 from mmdet.apis import inference_detector
+from PIL import Image
 
 from .visualization import draw_detections
 
@@ -43,7 +44,7 @@ def predict_images(model: torch.nn.Module,
 
 def draw_prediction_file(img_path: str, prediction: Dict[str, np.ndarray],
                          classes: Sequence[str], score_thr: float,
-                         **gt) -> 'PIL.Image.Image':  # noqa: F821
+                         **gt) -> Image.Image:
     """Read an image file and draw ``prediction`` (and ``gt_boxes``,
     ``gt_labels`` if given) on it.
 

@@ -1,6 +1,6 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Linear probe: a frozen pretrained backbone and a trained linear head."""
-from typing import List, Optional
+from typing import List
 
 import torch
 from mmpretrain.models.classifiers import ImageClassifier
@@ -68,9 +68,3 @@ class LinearProbeClassifier(ImageClassifier):
         for module in self.frozen_modules():
             for param in module.parameters():
                 param.requires_grad = False
-
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
-        return super().forward(inputs, data_samples, mode)
