@@ -244,3 +244,32 @@ def test_annotation_cache_reuses_and_invalidates(tmp_path):
                      cache_annotations=False)
     assert [ds.get_data_info(i)['instances'] for i in range(3)] == \
         [fresh.get_data_info(i)['instances'] for i in range(3)]
+
+
+SHARED = osp.join(REPO_ROOT, '..', 'shared', 'data')
+
+
+@pytest.mark.skipif(not osp.isdir(SHARED),
+                    reason='the shared sample data is not beside the clone')
+def test_every_annotation_file_of_the_shared_samples_loads():
+    """Each full sample set: every listed image loads, no object dropped,
+    and the object counts equal the ones the data README states."""
+    expected = {'voc2007_sample': (23, 66, 9), 'voc2012_sample': (109, 247, 38)}
+    for name, year, classes in (('voc2007_sample', 'VOC2007', None),
+                                ('voc2012_sample', 'VOC2012', None),
+                                ('cells_voc', 'VOC2007', ('cellbody', ))):
+        root = osp.join(SHARED, name, 'VOCdevkit')
+        with logged_warnings() as warnings:
+            ds = _dataset(root, [f'{year}/ImageSets/Main/{s}.txt'
+                                 for s in ('trainval', 'test')],
+                          metainfo=dict(classes=classes) if classes else None)
+        assert not warnings, warnings
+        insts = [i for k in range(len(ds))
+                 for i in ds.get_data_info(k)['instances']]
+        if name in expected:
+            assert (len(ds), sum(not i['ignore_flag'] for i in insts),
+                    sum(i['ignore_flag'] for i in insts)) == expected[name]
+        for xml in os.listdir(osp.join(root, year, 'Annotations')):
+            img = osp.join(root, year, 'JPEGImages', xml[:-4] + '.jpg')
+            parse_voc_xml(osp.join(root, year, 'Annotations', xml),
+                          classes or VOC_CLASSES, img)
