@@ -1,7 +1,8 @@
 # PASCAL VOC 2007 multi-label classification: train on trainval, test on
 # test; mAP with difficult-only labels ignored, plus per-class AP and
 # precision / recall / F1 at threshold 0.5.
-custom_imports = dict(imports=['lodaa_plugin'], allow_failed_imports=False)
+_base_ = '../../_base_/runtime_common.py'
+
 default_scope = 'mmpretrain'
 
 dataset_type = 'LodaaVOCClsDataset'
@@ -64,26 +65,12 @@ val_evaluator = [
 test_evaluator = val_evaluator
 
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
-    param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2,
                     save_best='auto'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False))
-custom_hooks = [
-    dict(type='NumClassesCheckHook'),
-    dict(type='NonFiniteLossHook')
-]
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
+visualizer = dict(
+    type='UniversalVisualizer', vis_backends=[dict(type='LocalVisBackend')])
 randomness = dict(seed=0, deterministic=False)
 val_cfg = dict()
 test_cfg = dict()
