@@ -11,6 +11,13 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 
+def _elements(value) -> torch.Tensor:
+    """All elements of a loss part (a tensor or a list of tensors), flat."""
+    if isinstance(value, (list, tuple)):
+        return torch.cat([torch.as_tensor(v).float().flatten() for v in value])
+    return torch.as_tensor(value).float().flatten()
+
+
 @HOOKS.register_module()
 class NonFiniteLossHook(Hook):
     """Check every loss part before the optimizer step.
@@ -45,23 +52,24 @@ class NonFiniteLossHook(Hook):
         def parse_losses(
                 losses: Dict[str, torch.Tensor]
         ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-            bad = {
-                name: value
+            parts = {
+                name: _elements(value)
                 for name, value in losses.items() if 'loss' in name
-                and not torch.isfinite(torch.as_tensor(
-                    value if not isinstance(value, list) else
-                    torch.stack([v.sum() for v in value]))).all()
             }
-            if not bad:
+            finite = [torch.isfinite(v).all() for v in parts.values()]
+            # one host sync per step, not one per loss part
+            if not finite or torch.stack(finite).all():
                 return original(losses)
+            bad = {
+                n: v.sum()
+                for (n, v), ok in zip(parts.items(), finite) if not ok
+            }
             return hook._handle(runner, bad, losses, original)
 
         model.parse_losses = parse_losses
 
     def _handle(self, runner, bad: dict, losses: dict, original):
-        parts = ', '.join(
-            f'{name}={float(torch.as_tensor(v).float().sum()):g}'
-            for name, v in bad.items())
+        parts = ', '.join(f'{name}={float(v):g}' for name, v in bad.items())
         where = f'iteration {runner.iter + 1} (epoch {runner.epoch + 1})'
         if not self.skip or self.skipped >= self.max_skips:
             reason = (f'after {self.skipped} skipped steps' if self.skip
