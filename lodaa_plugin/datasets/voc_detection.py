@@ -124,11 +124,7 @@ class LodaaVOCDataset(VOCDataset):
                 self.img_subdir, self.ann_subdir, cache)
             if cache is not None:
                 cache.save()
-            merged.images += split.images
-            merged.errors += split.errors
-            merged.drops.update(split.drops)
-            for reason, example in split.drop_examples.items():
-                merged.drop_examples.setdefault(reason, example)
+            merged.extend(split)
         report_problems(merged, classes, self.data_root, self.skip_invalid)
         if not merged.images:
             raise VOCAnnotationError(

@@ -14,12 +14,14 @@ separates two kinds of trouble:
   The dataset lists every error with its file, or skips and counts the image
   when the user opted in.
 """
+import logging
 import os.path as osp
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
+from mmengine.logging import print_log
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -186,6 +188,14 @@ class VOCSplit:
     drops: Counter = field(default_factory=Counter)
     drop_examples: Dict[str, str] = field(default_factory=dict)
 
+    def extend(self, other: 'VOCSplit') -> None:
+        """Append another split's images, errors and drops to this one."""
+        self.images += other.images
+        self.errors += other.errors
+        self.drops.update(other.drops)
+        for reason, example in other.drop_examples.items():
+            self.drop_examples.setdefault(reason, example)
+
 
 def load_voc_split(ann_path: str,
                    year_root: str,
@@ -255,9 +265,6 @@ def report_problems(split: VOCSplit, classes: Sequence[str], where: str,
         where (str): The dataset, for the messages.
         skip_invalid (bool): Skip unusable images instead of raising.
     """
-    import logging
-
-    from mmengine.logging import print_log
     for reason, n in split.drops.items():
         hint = f' Known classes: {", ".join(classes)}.' \
             if reason == DROP_UNKNOWN_CLASS else ''
