@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from conftest import FOUR_IDS, REPO_ROOT, VOC07_ROOT
-from mmengine.structures import InstanceData
 from voc_reference import mean_ap
 
 from lodaa_plugin.evaluation import LodaaVOCMetric

@@ -20,6 +20,7 @@ import os.path as osp
 import platform
 import time
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -72,7 +73,6 @@ def _runner(cfg: Config, name: str) -> Runner:
 def main() -> None:
     args = parse_args()
     started = time.time()
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = args.work_dir
     data_root = _data(args.work_dir, args.seed)
@@ -133,8 +133,7 @@ def main() -> None:
         gt = [inst for inst in info['instances'] if not inst['ignore_flag']]
         img = draw_prediction_file(
             info['img_path'], pred, classes, args.score_thr,
-            gt_boxes=torch.tensor([g['bbox'] for g in gt]).reshape(-1,
-                                                                 4).numpy(),
+            gt_boxes=np.array([g['bbox'] for g in gt]).reshape(-1, 4),
             gt_labels=[g['bbox_label'] for g in gt],
             scale=2)
         img.save(osp.join(drawn_dir, f'{info["img_id"]}.png'))

@@ -147,7 +147,7 @@ def build_lodaa(cfg: Config) -> nn.Module:
     return MODELS.build(cfg.model)
 
 
-def _lodaa_batch(model, images, targets, size):
+def _lodaa_batch(images, targets, size):
     from mmdet.structures import DetDataSample
     samples = []
     for t in targets:
@@ -205,7 +205,7 @@ def main() -> None:
     }
     tv_images = [(img.float() / 255).to(device) for img in images]
     tv_targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
-    lodaa_data = _lodaa_batch(lodaa, images, targets, size)
+    lodaa_data = _lodaa_batch(images, targets, size)
 
     def train_lodaa():
         data = lodaa.data_preprocessor(lodaa_data, True)
