@@ -7,10 +7,13 @@ from typing import Dict, List, Optional
 import torch
 from mmdet.models.dense_heads import FCOSHead
 from mmdet.registry import MODELS
+from mmdet.structures.bbox import get_box_tensor, get_box_wh, scale_boxes
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList, reduce_mean
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
+
+from ..utils import batched_nms
 
 INF = 1e8
 SCORE_FUSIONS = ('sqrt', 'product')
@@ -195,7 +198,12 @@ class FCOSRegCenternessHead(FCOSHead):
                            rescale: bool = False,
                            with_nms: bool = True,
                            img_meta: Optional[dict] = None) -> InstanceData:
-        """Fuse class scores with centerness, then rescale and NMS.
+        """Rescale, fuse class scores with centerness, then NMS.
+
+        The steps of mmdet's ``BaseDenseHead._bbox_post_process`` with the
+        paper's score fusion and an NMS that is fast with thousands of boxes
+        on the CPU (:func:`lodaa_plugin.models.utils.batched_nms`, same
+        results as mmcv's).
 
         Args:
             results (InstanceData): Boxes, scores, labels and
@@ -208,10 +216,23 @@ class FCOSRegCenternessHead(FCOSHead):
         Returns:
             InstanceData: The detections of the image.
         """
+        if rescale:
+            scale_factor = [1 / s for s in img_meta['scale_factor']]
+            results.bboxes = scale_boxes(results.bboxes, scale_factor)
         if hasattr(results, 'score_factors'):
-            factors = results.pop('score_factors')
-            fused = results.scores * factors
+            fused = results.scores * results.pop('score_factors')
             results.scores = fused.sqrt() if self.score_fusion == 'sqrt' \
                 else fused
-        return super()._bbox_post_process(results, cfg, rescale, with_nms,
-                                          img_meta)
+        if cfg.get('min_bbox_size', -1) >= 0:
+            w, h = get_box_wh(results.bboxes)
+            valid = (w > cfg.min_bbox_size) & (h > cfg.min_bbox_size)
+            if not valid.all():
+                results = results[valid]
+        if with_nms and results.bboxes.numel() > 0:
+            det_bboxes, keep = batched_nms(
+                get_box_tensor(results.bboxes), results.scores,
+                results.labels, cfg.nms)
+            results = results[keep]
+            results.scores = det_bboxes[:, -1]  # soft-NMS rescores
+            results = results[:cfg.max_per_img]
+        return results
