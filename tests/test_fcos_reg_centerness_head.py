@@ -93,8 +93,8 @@ def test_difficult_boxes_are_neither_positive_nor_negative():
     torch.testing.assert_close(ignored['loss_bbox'], plain['loss_bbox'])
     level_points = head.prior_generator.grid_priors(
         [o.shape[-2:] for o in outs[0]], device='cpu')
-    labels = torch.cat(head.get_targets(level_points, gt)[0])
-    weights = head._ignore_weights(level_points, labels, [ignore], 1)
+    labels = head._batch_targets(level_points, gt)[0]
+    weights = head._ignore_weights(level_points, labels, [ignore])
     points = torch.cat(level_points)
     inside = ((points[:, 0] >= 140) & (points[:, 0] <= 250)
               & (points[:, 1] >= 20) & (points[:, 1] <= 120))

@@ -4,7 +4,7 @@
 Builds LODAA's detector from a config and a torchvision ``FCOS`` with the
 same backbone taps, FPN levels and widths, tower depth, GroupNorm, centre
 sampling and GIoU; feeds both the same random images and boxes; alternates
-them after warm-up and reports training images/s, batched inference
+them step by step after warm-up and reports training images/s, batched inference
 images/s, batch-1 latency and peak memory.
 
     python tools/analysis/benchmark.py configs/fcos_voc_224.py --device cpu
@@ -30,6 +30,9 @@ from mmengine.structures import InstanceData
 import lodaa_plugin  # noqa: F401
 
 
+MODELS = ('lodaa', 'torchvision')
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
@@ -40,7 +43,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--iters', type=int, default=5,
                         help='timed steps per repeat and model')
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='the models alternate step by step over '
+                        'repeats x iters steps')
     parser.add_argument('--amp', choices=['none', 'fp16', 'bf16'],
                         default='none')
     parser.add_argument('--boxes', type=int, default=4,
@@ -241,30 +246,38 @@ def main() -> None:
 
     now = _timer(device)
     runs = {
-        ('train', 'lodaa'): (lambda: (lodaa.train(), train_lodaa())),
-        ('train', 'torchvision'): (lambda: (tv.train(), train_tv())),
-        ('infer', 'lodaa'): (lambda: (lodaa.eval(), infer_lodaa())),
-        ('infer', 'torchvision'): (lambda: (tv.eval(), infer_tv())),
-        ('latency', 'lodaa'): (lambda: (lodaa.eval(), infer_lodaa(1))),
-        ('latency', 'torchvision'): (lambda: (tv.eval(), infer_tv(1))),
+        'train': dict(lodaa=lambda: (lodaa.train(), train_lodaa()),
+                      torchvision=lambda: (tv.train(), train_tv())),
+        'infer': dict(lodaa=lambda: (lodaa.eval(), infer_lodaa()),
+                      torchvision=lambda: (tv.eval(), infer_tv())),
+        'latency': dict(lodaa=lambda: (lodaa.eval(), infer_lodaa(1)),
+                        torchvision=lambda: (tv.eval(), infer_tv(1))),
     }
-    samples = {key: [] for key in runs}
-    for key, fn in runs.items():  # warm-up
-        for _ in range(args.warmup):
-            fn()
-    peak = {}
-    for _ in range(args.repeats):
-        for key, fn in runs.items():  # alternate the two models
-            if device.startswith('cuda'):
-                torch.cuda.reset_peak_memory_stats()
-            start = now()
-            for _ in range(args.iters):
+    for pair in runs.values():  # warm-up
+        for fn in pair.values():
+            for _ in range(args.warmup):
                 fn()
-            seconds = (now() - start) / args.iters
-            samples[key].append(seconds)
-            if device.startswith('cuda'):
-                peak[key] = max(peak.get(key, 0),
-                                torch.cuda.max_memory_allocated() / 2**20)
+    # Step by step, alternating which model goes first, so that a slower
+    # or faster spell of a shared machine hits both alike.
+    samples = {(kind, m): [] for kind in runs for m in MODELS}
+    ratios = {kind: [] for kind in runs}
+    peak = {}
+    for step in range(args.repeats * args.iters):
+        for kind, pair in runs.items():
+            order = MODELS if step % 2 == 0 else MODELS[::-1]
+            took = {}
+            for model in order:
+                if device.startswith('cuda'):
+                    torch.cuda.reset_peak_memory_stats()
+                start = now()
+                pair[model]()
+                took[model] = now() - start
+                samples[kind, model].append(took[model])
+                if device.startswith('cuda'):
+                    peak[kind, model] = max(
+                        peak.get((kind, model), 0),
+                        torch.cuda.max_memory_allocated() / 2**20)
+            ratios[kind].append(took['torchvision'] / took['lodaa'])
 
     rows = {}
     for (kind, model), secs in samples.items():
@@ -275,6 +288,11 @@ def main() -> None:
             images_per_second=n / med,
             latency_ms=med * 1000,
             peak_mib=peak.get((kind, model)))
+    speedup = {}
+    for kind, values in ratios.items():
+        q1, med, q3 = statistics.quantiles(values, n=4) \
+            if len(values) > 1 else values * 3
+        speedup[kind] = dict(median=statistics.median(values), q1=q1, q3=q3)
     machine = (torch.cuda.get_device_name(device) if device.startswith(
         'cuda') else f'{platform.processor() or platform.machine()}, '
         f'{os.cpu_count()} CPU cores, {torch.get_num_threads()} threads')
@@ -284,24 +302,28 @@ def main() -> None:
           f'({trainable["lodaa"] / 1e6:.2f} M), torchvision '
           f'{params["torchvision"] / 1e6:.2f} M '
           f'({trainable["torchvision"] / 1e6:.2f} M)')
-    print(f'{"":<10}{"LODAA":>14}{"torchvision":>14}{"LODAA/tv":>10}')
+    print(f'{"":<10}{"LODAA":>14}{"torchvision":>14}'
+          f'{"speed-up, median [quartiles] of paired steps":>48}')
     for kind in ('train', 'infer', 'latency'):
         a, b = rows[kind]['lodaa'], rows[kind]['torchvision']
+        up = speedup[kind]
+        spread = f'{up["median"]:.2f}x [{up["q1"]:.2f}-{up["q3"]:.2f}]'
         if kind == 'latency':
             print(f'{"latency":<10}{a["latency_ms"]:>11.1f} ms'
-                  f'{b["latency_ms"]:>11.1f} ms'
-                  f'{b["latency_ms"] / a["latency_ms"]:>9.2f}x')
+                  f'{b["latency_ms"]:>11.1f} ms{spread:>48}')
         else:
             print(f'{kind + " img/s":<10}{a["images_per_second"]:>14.2f}'
-                  f'{b["images_per_second"]:>14.2f}'
-                  f'{a["images_per_second"] / b["images_per_second"]:>9.2f}x')
+                  f'{b["images_per_second"]:>14.2f}{spread:>48}')
+    print(f'{args.repeats * args.iters} paired steps per row after '
+          f'{args.warmup} warm-up steps each; peak memory only on CUDA')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(config=args.config, size=size, batch=args.batch,
                            amp=args.amp, device=device, machine=machine,
                            torch=torch.__version__, params=params,
                            trainable_params=trainable,
-                           results=rows), f, indent=1)
+                           steps=args.repeats * args.iters,
+                           results=rows, speedup=speedup), f, indent=1)
 
 
 if __name__ == '__main__':

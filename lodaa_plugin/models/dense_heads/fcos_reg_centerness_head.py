@@ -2,7 +2,7 @@
 # FCOS: Tian et al., "FCOS: A simple and strong anchor-free object detector",
 # arXiv 2006.09214. Built on mmdet's FCOSHead (Apache 2.0, OpenMMLab).
 """FCOS head whose centerness branch sits on the box-regression stem."""
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmdet.models.dense_heads import FCOSHead
@@ -13,9 +13,8 @@ from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..utils import batched_nms
+from ..utils import batched_nms, fcos_targets, pad_boxes
 
-INF = 1e8
 SCORE_FUSIONS = ('sqrt', 'product')
 
 
@@ -77,6 +76,38 @@ class FCOSRegCenternessHead(FCOSHead):
             loss_bbox=loss_bbox,
             **kwargs)
 
+    def get_targets(
+            self, points: List[Tensor], batch_gt_instances: InstanceList
+    ) -> Tuple[List[Tensor], List[Tensor]]:
+        """Labels and box targets, per level, as mmdet's FCOSHead returns
+        them (level-major, image-minor), computed for the batch at once.
+
+        Args:
+            points (list[Tensor]): Per level, (P_l, 2) locations.
+            batch_gt_instances (list[InstanceData]): ``bboxes`` and
+                ``labels`` per image.
+
+        Returns:
+            tuple[list[Tensor], list[Tensor]]: Per level, labels
+            (B * P_l, ) and box targets (B * P_l, 4).
+        """
+        labels, targets = self._batch_targets(points, batch_gt_instances)
+        counts = [len(p) for p in points]
+        return ([lvl.reshape(-1) for lvl in labels.split(counts, 1)],
+                [lvl.reshape(-1, 4) for lvl in targets.split(counts, 1)])
+
+    def _batch_targets(self, points: List[Tensor],
+                       batch_gt_instances: InstanceList
+                       ) -> Tuple[Tensor, Tensor]:
+        """(B, P) labels and (B, P, 4) box targets of all levels."""
+        boxes, labels, valid = pad_boxes(
+            [gt.bboxes for gt in batch_gt_instances],
+            [gt.labels for gt in batch_gt_instances])
+        return fcos_targets(points, self.strides, self.regress_ranges, boxes,
+                            labels, valid, self.num_classes,
+                            self.center_sampling, self.center_sample_radius,
+                            self.norm_on_bbox)
+
     def loss_by_feat(
         self,
         cls_scores: List[Tensor],
@@ -87,6 +118,9 @@ class FCOSRegCenternessHead(FCOSHead):
         batch_gt_instances_ignore: OptInstanceList = None
     ) -> Dict[str, Tensor]:
         """Compute the three FCOS losses.
+
+        Targets come for the whole batch at once and the only host
+        synchronisation is the one that selects the positive locations.
 
         Args:
             cls_scores (list[Tensor]): Per level, (N, C, H, W) logits.
@@ -103,51 +137,45 @@ class FCOSRegCenternessHead(FCOSHead):
             ``loss_centerness``.
         """
         featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
-        device = bbox_preds[0].device
-        all_level_points = self.prior_generator.grid_priors(
-            featmap_sizes, dtype=bbox_preds[0].dtype, device=device)
-        labels, bbox_targets = self.get_targets(all_level_points,
-                                                batch_gt_instances)
+        points = self.prior_generator.grid_priors(
+            featmap_sizes, dtype=bbox_preds[0].dtype,
+            device=bbox_preds[0].device)
+        labels, bbox_targets = self._batch_targets(points,
+                                                   batch_gt_instances)
         num_imgs = cls_scores[0].size(0)
 
-        flatten_cls_scores = torch.cat([
-            s.permute(0, 2, 3, 1).reshape(-1, self.cls_out_channels)
-            for s in cls_scores
-        ])
-        flatten_bbox_preds = torch.cat(
-            [p.permute(0, 2, 3, 1).reshape(-1, 4) for p in bbox_preds])
-        flatten_centerness = torch.cat(
-            [c.permute(0, 2, 3, 1).reshape(-1) for c in centernesses])
-        flatten_labels = torch.cat(labels)
-        flatten_bbox_targets = torch.cat(bbox_targets)
-        flatten_points = torch.cat(
-            [points.repeat(num_imgs, 1) for points in all_level_points])
+        def flat(maps: List[Tensor], channels: int) -> Tensor:
+            # image-major, then level, then location: the order of labels
+            return torch.cat([
+                m.permute(0, 2, 3, 1).reshape(num_imgs, -1, channels)
+                for m in maps
+            ], 1).reshape(-1, channels)
 
-        bg_class_ind = self.num_classes
-        pos_inds = ((flatten_labels >= 0)
-                    & (flatten_labels < bg_class_ind)).nonzero().reshape(-1)
-        num_pos = torch.tensor(
-            len(pos_inds), dtype=torch.float, device=device)
-        num_pos = max(reduce_mean(num_pos), 1.0)
+        flatten_cls_scores = flat(cls_scores, self.cls_out_channels)
+        flatten_bbox_preds = flat(bbox_preds, 4)
+        flatten_centerness = flat(centernesses, 1).reshape(-1)
+        flatten_labels = labels.reshape(-1)
+        flatten_bbox_targets = bbox_targets.reshape(-1, 4)
 
-        cls_weight = self._ignore_weights(all_level_points, flatten_labels,
-                                          batch_gt_instances_ignore,
-                                          num_imgs)
+        pos = (flatten_labels >= 0) & (flatten_labels < self.num_classes)
+        num_pos = reduce_mean(pos.sum().float()).clamp(min=1.0)
         loss_cls = self.loss_cls(
             flatten_cls_scores,
             flatten_labels,
-            weight=cls_weight,
+            weight=self._ignore_weights(points, labels,
+                                        batch_gt_instances_ignore),
             avg_factor=num_pos)
 
+        pos_inds = pos.nonzero().reshape(-1)
         pos_bbox_preds = flatten_bbox_preds[pos_inds]
         pos_centerness = flatten_centerness[pos_inds]
         pos_bbox_targets = flatten_bbox_targets[pos_inds]
         pos_centerness_targets = self.centerness_target(pos_bbox_targets)
-        centerness_denorm = max(
-            reduce_mean(pos_centerness_targets.sum().detach()), 1e-6)
+        centerness_denorm = reduce_mean(
+            pos_centerness_targets.sum().detach()).clamp(min=1e-6)
 
         if len(pos_inds) > 0:
-            pos_points = flatten_points[pos_inds]
+            pos_points = torch.cat(points).repeat(num_imgs, 1)[pos_inds]
             loss_bbox = self.loss_bbox(
                 self.bbox_coder.decode(pos_points, pos_bbox_preds),
                 self.bbox_coder.decode(pos_points, pos_bbox_targets),
@@ -165,32 +193,35 @@ class FCOSRegCenternessHead(FCOSHead):
             loss_bbox=loss_bbox,
             loss_centerness=loss_centerness)
 
-    def _ignore_weights(self, points: List[Tensor], flatten_labels: Tensor,
-                        batch_gt_instances_ignore: OptInstanceList,
-                        num_imgs: int) -> Optional[Tensor]:
-        """Zero classification weight for background points inside ignored
-        boxes, in the level-major, image-minor order of ``flatten_labels``.
+    def _ignore_weights(
+            self, points: List[Tensor], labels: Tensor,
+            batch_gt_instances_ignore: OptInstanceList) -> Optional[Tensor]:
+        """Classification weights, zero for background locations inside
+        ignored boxes.
 
-        Returns None when no image has ignored boxes.
+        Args:
+            points (list[Tensor]): Per level, (P_l, 2) locations.
+            labels (Tensor): (B, P) labels from :meth:`_batch_targets`.
+            batch_gt_instances_ignore (list[InstanceData], optional):
+                Ignored boxes per image.
+
+        Returns:
+            Tensor or None: (B * P, ) weights, image-major like ``labels``;
+            None when no image has ignored boxes.
         """
         if not batch_gt_instances_ignore or all(
                 len(ign) == 0 for ign in batch_gt_instances_ignore):
             return None
-        inside = []
-        for level_points in points:
-            xs, ys = level_points[:, 0], level_points[:, 1]
-            for ignored in batch_gt_instances_ignore:
-                boxes = ignored.bboxes
-                if len(boxes) == 0:
-                    inside.append(xs.new_zeros(len(xs), dtype=torch.bool))
-                    continue
-                hit = ((xs[:, None] >= boxes[:, 0]) & (xs[:, None] <= boxes[:, 2])
-                       & (ys[:, None] >= boxes[:, 1])
-                       & (ys[:, None] <= boxes[:, 3]))
-                inside.append(hit.any(dim=1))
-        inside = torch.cat(inside)
-        background = flatten_labels == self.num_classes
-        return (~(inside & background)).float()
+        boxes, _, valid = pad_boxes(
+            [ign.bboxes for ign in batch_gt_instances_ignore],
+            [ign.labels for ign in batch_gt_instances_ignore])
+        xy = torch.cat(points)
+        xs, ys = xy[None, :, 0, None], xy[None, :, 1, None]
+        x1, y1, x2, y2 = (boxes[:, None, :, i] for i in range(4))
+        inside = ((xs >= x1) & (xs <= x2) & (ys >= y1) & (ys <= y2)
+                  & valid[:, None, :]).any(2)
+        background = labels == self.num_classes
+        return (~(inside & background)).float().reshape(-1)
 
     def _bbox_post_process(self,
                            results: InstanceData,
