@@ -52,6 +52,9 @@ def parse_args() -> argparse.Namespace:
                         help='ground-truth boxes per image')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', help='write the results as JSON')
+    parser.add_argument('--profile', action='store_true',
+                        help='also profile a few steps of each: time in '
+                        'convolutions vs the rest, and the top operators')
     return parser.parse_args()
 
 
@@ -166,6 +169,50 @@ def _lodaa_batch(images, targets, size):
         samples.append(sample)
     data = dict(inputs=[img for img in images], data_samples=samples)
     return data
+
+
+CONV_OPS = ('aten::mkldnn_convolution', 'aten::convolution_backward',
+            'aten::cudnn_convolution', 'aten::_slow_conv2d_forward',
+            'aten::_slow_conv2d_backward', 'aten::thnn_conv2d')
+
+
+def profile_split(fn: Callable[[], object], steps: int,
+                  device: str) -> Dict[str, object]:
+    """Per-step milliseconds in convolution kernels and in everything else.
+
+    Args:
+        fn (Callable): One step.
+        steps (int): Profiled steps.
+        device (str): ``cpu`` or ``cuda``; CUDA counts kernel time.
+
+    Returns:
+        dict: ``conv_ms``, ``other_ms`` and the ``top`` five other
+        operators by self time per step.
+    """
+    from torch.profiler import ProfilerActivity, profile
+    cuda = device.startswith('cuda')
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA]
+                                           if cuda else [])
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            fn()
+        if cuda:
+            torch.cuda.synchronize()
+    conv = other = 0.
+    others = []
+    for event in prof.key_averages():
+        us = (event.self_device_time_total if cuda else
+              event.self_cpu_time_total) / steps
+        if cuda and event.device_type.name != 'CUDA':
+            continue  # host-side time overlaps the kernels
+        if any(op in event.key for op in CONV_OPS) or (
+                cuda and 'conv' in event.key.lower()):
+            conv += us
+        else:
+            other += us
+            others.append((us, event.key))
+    top = [f'{key} {us / 1000:.1f}' for us, key in sorted(others)[::-1][:5]]
+    return dict(conv_ms=conv / 1000, other_ms=other / 1000, top=top)
 
 
 def _timer(device: str) -> Callable[[], float]:
@@ -316,6 +363,17 @@ def main() -> None:
                   f'{b["images_per_second"]:>14.2f}{spread:>48}')
     print(f'{args.repeats * args.iters} paired steps per row after '
           f'{args.warmup} warm-up steps each; peak memory only on CUDA')
+    profiled = {}
+    if args.profile:
+        print('profile (ms per step): convolutions | everything else | '
+              'top other operators')
+        for kind, pair in runs.items():
+            for model in MODELS:
+                split = profile_split(pair[model], args.iters, device)
+                profiled[f'{kind}/{model}'] = split
+                print(f'  {kind:<8}{model:<12}{split["conv_ms"]:>8.1f} |'
+                      f'{split["other_ms"]:>7.1f} | '
+                      + ', '.join(split['top']))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(dict(config=args.config, size=size, batch=args.batch,
@@ -323,7 +381,8 @@ def main() -> None:
                            torch=torch.__version__, params=params,
                            trainable_params=trainable,
                            steps=args.repeats * args.iters,
-                           results=rows, speedup=speedup), f, indent=1)
+                           results=rows, speedup=speedup,
+                           profile=profiled), f, indent=1)
 
 
 if __name__ == '__main__':

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One call on a lent GPU machine (or, with DEVICE=cpu, on a CPU for a dry run):
 # build mmcv's CUDA ops if needed, then benchmark LODAA's FCOS against
-# torchvision's at 512x512 batch 16 and 224x224 batch 64, fp32 and AMP.
+# torchvision's at 512x512 batch 16 and 224x224 batch 64, fp32 and AMP, and
+# LODAA's head against mmdet's FCOSHead on the same outputs.
 # Results (JSON and a log) go to $OUT (default: work_dirs/gpu_benchmark).
 #
 #   bash tools/analysis/gpu_benchmark.sh                 # on the GPU machine
@@ -55,5 +56,14 @@ for size_batch in $SIZES; do
             --iters "${ITERS:-10}" --repeats "${REPEATS:-3}" \
             --out "$OUT/$name.json" 2>&1 | grep -v Warning | tee "$OUT/$name.log"
     done
+done
+for size_batch in $SIZES; do
+    size=${size_batch%%:*}; batch=${size_batch##*:}
+    config=configs/fcos_voc.py
+    [ "$size" -le 224 ] && config=configs/fcos_voc_224.py
+    echo "[gpu] heads only: LODAA vs mmdet FCOSHead, ${size}x${size} batch $batch"
+    $PY tools/analysis/benchmark_head.py "$config" --device "$DEVICE" \
+        --size "$size" --batch "$batch" 2>&1 | grep -v Warning \
+        | tee "$OUT/head_${size}_b${batch}.log" || echo "[gpu] head benchmark failed"
 done
 echo "[gpu] done in $(( $(date +%s) - start )) s; results in $OUT"
