@@ -102,7 +102,7 @@ class FCOSRegCenternessHead(FCOSHead):
                        ) -> Tuple[Tensor, Tensor]:
         """(B, P) labels and (B, P, 4) box targets of all levels."""
         boxes, labels, valid = pad_boxes(
-            [gt.bboxes for gt in batch_gt_instances],
+            [get_box_tensor(gt.bboxes) for gt in batch_gt_instances],
             [gt.labels for gt in batch_gt_instances])
         return fcos_targets(points, self.strides, self.regress_ranges, boxes,
                             labels, valid, self.num_classes,
@@ -120,8 +120,9 @@ class FCOSRegCenternessHead(FCOSHead):
     ) -> Dict[str, Tensor]:
         """Compute the three FCOS losses.
 
-        Targets come for the whole batch at once and the only host
-        synchronisation is the one that selects the positive locations.
+        Targets come for the whole batch at once; the head's only host
+        synchronisation selects the positive locations (mmdet's GIoU loss
+        adds one, and on the CPU its focal loss's one-hot two more).
 
         Args:
             cls_scores (list[Tensor]): Per level, (N, C, H, W) logits.
@@ -214,7 +215,8 @@ class FCOSRegCenternessHead(FCOSHead):
                 len(ign) == 0 for ign in batch_gt_instances_ignore):
             return None
         boxes, _, valid = pad_boxes(
-            [ign.bboxes for ign in batch_gt_instances_ignore],
+            [get_box_tensor(ign.bboxes)
+             for ign in batch_gt_instances_ignore],
             [ign.labels for ign in batch_gt_instances_ignore])
         xy = torch.cat(points)
         xs, ys = xy[None, :, 0, None], xy[None, :, 1, None]
