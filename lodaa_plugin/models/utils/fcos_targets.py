@@ -75,10 +75,12 @@ def fcos_targets(points: List[Tensor],
     """
     counts = [len(p) for p in points]
     xy = torch.cat(points)
-    per_level = lambda values: torch.cat([  # noqa: E731
-        xy.new_tensor(v).expand(n, *xy.new_tensor(v).shape)
-        for v, n in zip(values, counts)
-    ])
+
+    def per_level(values: Sequence) -> Tensor:
+        # one row per location: its level's value
+        rows = [xy.new_tensor(v) for v in values]
+        return torch.cat([r.expand(n, *r.shape) for r, n in zip(rows, counts)])
+
     ranges = per_level(regress_ranges)[None]  # (1, P, 2)
     xs, ys = xy[None, :, 0, None], xy[None, :, 1, None]  # (1, P, 1)
     x1, y1, x2, y2 = (gt_boxes[:, None, :, i] for i in range(4))  # (B,1,G)
