@@ -88,8 +88,14 @@ def main() -> None:
     runner.train()
     model = runner.model.module if hasattr(runner.model,
                                            'module') else runner.model
-    print('FINAL_WEIGHTS', model.linear.weight.flatten().tolist(),
-          model.linear.bias.item())
+    final = f'{model.linear.weight.flatten().tolist()} ' \
+        f'{model.linear.bias.item()}'
+    print('FINAL_WEIGHTS', final)
+    # per rank in a file too: two ranks' prints can interleave in one pipe
+    rank = os.environ.get('RANK', '0')
+    with open(os.path.join(args.work_dir, f'final_weights_rank{rank}.txt'),
+              'w') as f:
+        f.write(final)
 
 
 if __name__ == '__main__':
