@@ -53,7 +53,7 @@ def _gts(counts, seed):
     return gts
 
 
-def _points(head, batch=None):
+def _points(head):
     sizes = [(math.ceil(IMG / s), math.ceil(IMG / s)) for s in STRIDES]
     return head.prior_generator.grid_priors(sizes, device='cpu')
 
