@@ -3,14 +3,17 @@
 
 Builds LODAA's detector from a config and a torchvision ``FCOS`` with the
 same backbone taps, FPN levels and widths, tower depth, GroupNorm, centre
-sampling and GIoU; feeds both the same random images and boxes; alternates
-them step by step after warm-up and reports training images/s, batched inference
-images/s, batch-1 latency and peak memory.
+sampling and GIoU, and loads LODAA's (random) weights into it, so that both
+compute the same head outputs (checked and printed); inference runs on copies
+that training leaves alone. Feeds both the same random images and boxes;
+alternates them step by step after warm-up and reports training images/s,
+batched inference images/s, batch-1 latency and peak memory.
 
     python tools/analysis/benchmark.py configs/fcos_voc_224.py --device cpu
     python tools/analysis/benchmark.py configs/fcos_voc.py --device cuda --size 512 --batch 16 --amp bf16
 """
 import argparse
+import copy
 import json
 import os
 import platform
@@ -18,7 +21,7 @@ import statistics
 import time
 from collections import OrderedDict
 from functools import partial
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import torch
 import torch.nn as nn
@@ -31,6 +34,9 @@ import lodaa_plugin  # noqa: F401
 
 
 MODELS = ('lodaa', 'torchvision')
+# torchvision FCOS decodes box distances in units of its anchor size; the
+# twin's anchors are this many strides wide.
+ANCHOR_STRIDES = 8
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +57,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--boxes', type=int, default=4,
                         help='ground-truth boxes per image')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--score-thr', type=float,
+                        help='inference score threshold for both models '
+                        '(default: the config\'s); above 1, no detections '
+                        'and so the network alone')
     parser.add_argument('--out', help='write the results as JSON')
     parser.add_argument('--profile', action='store_true',
                         help='also profile a few steps of each: time in '
@@ -126,7 +136,7 @@ def build_torchvision_fcos(cfg: Config, size: int) -> nn.Module:
     backbone = _TvBackbone(cfg)
     levels = len(head.strides)
     anchors = AnchorGenerator(
-        sizes=tuple((s * 8, ) for s in head.strides),
+        sizes=tuple((s * ANCHOR_STRIDES, ) for s in head.strides),
         aspect_ratios=((1.0, ), ) * levels)
     model = FCOS(
         backbone,
@@ -146,6 +156,103 @@ def build_torchvision_fcos(cfg: Config, size: int) -> nn.Module:
     model.head = FCOSHead(backbone.out_channels, 1, head.num_classes,
                           num_convs=head.stacked_convs)
     return model
+
+
+def share_weights(lodaa: nn.Module, tv: nn.Module) -> None:
+    """Load LODAA's weights into its torchvision twin.
+
+    LODAA's normalised head predicts ``relu(scale * reg) * stride``, the
+    twin ``relu(reg') * ANCHOR_STRIDES * stride``; with one scale for all
+    levels, ``reg' = reg * scale / ANCHOR_STRIDES`` gives the same boxes
+    (exact under ReLU). BatchNorm counters have no twin.
+
+    Args:
+        lodaa (nn.Module): LODAA's detector, built from the config.
+        tv (nn.Module): The twin from :func:`build_torchvision_fcos`.
+
+    Raises:
+        ValueError: If the head is not normalised, its per-level scales
+            differ, or a parameter of either model has no counterpart.
+    """
+    head = lodaa.bbox_head
+    scales = {s.scale.item() for s in head.scales}
+    if not head.norm_on_bbox or len(scales) != 1:
+        raise ValueError('weights can be shared only with norm_on_bbox=True '
+                         f'and equal per-level scales, got {sorted(scales)}')
+    box_factor = scales.pop() / ANCHOR_STRIDES
+    renames = [('backbone.', 'backbone.body.'),
+               ('bbox_head.conv_cls.', 'head.classification_head.cls_logits.'),
+               ('bbox_head.conv_reg.', 'head.regression_head.bbox_reg.'),
+               ('bbox_head.conv_centerness.',
+                'head.regression_head.bbox_ctrness.')]
+    fpn_in = len(lodaa.neck.lateral_convs)
+    for i in range(fpn_in):
+        renames.append((f'neck.lateral_convs.{i}.conv.',
+                        f'backbone.fpn.inner_blocks.{i}.0.'))
+    for i in range(len(lodaa.neck.fpn_convs)):
+        extra = {fpn_in: 'p6', fpn_in + 1: 'p7'}.get(i)
+        renames.append((f'neck.fpn_convs.{i}.conv.',
+                        f'backbone.fpn.extra_blocks.{extra}.' if extra else
+                        f'backbone.fpn.layer_blocks.{i}.0.'))
+    for tower, twin in (('cls', 'classification'), ('reg', 'regression')):
+        for i in range(head.stacked_convs):
+            # torchvision's tower Sequential: conv, GroupNorm, ReLU per layer
+            renames += [(f'bbox_head.{tower}_convs.{i}.conv.',
+                         f'head.{twin}_head.conv.{3 * i}.'),
+                        (f'bbox_head.{tower}_convs.{i}.gn.',
+                         f'head.{twin}_head.conv.{3 * i + 1}.')]
+    state = {}
+    for name, value in lodaa.state_dict().items():
+        if name.endswith('num_batches_tracked') or name.startswith(
+                'bbox_head.scales.'):
+            continue
+        old, new = next(((o, n) for o, n in renames if name.startswith(o)),
+                        (None, None))
+        if old is None:
+            raise ValueError(f'LODAA parameter {name} has no torchvision twin')
+        if old == 'bbox_head.conv_reg.':
+            value = value * box_factor
+        state[new + name[len(old):]] = value
+    missing, unexpected = tv.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f'weights do not match the torchvision twin: missing '
+                         f'{missing}, unexpected {unexpected}')
+
+
+def head_outputs(lodaa: nn.Module, tv: nn.Module, images: List[torch.Tensor],
+                 strides: List[int]
+                 ) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
+    """Both models' head outputs on the same images, LODAA's laid out as
+    torchvision's (images, locations, channels), boxes in pixels.
+
+    Args:
+        lodaa (nn.Module): LODAA's detector, in eval mode.
+        tv (nn.Module): Its torchvision twin, in eval mode.
+        images (list[Tensor]): RGB uint8 (3, H, W) images.
+        strides (list[int]): The head's strides.
+
+    Returns:
+        dict: ``cls``, ``box`` and ``ctr`` map to pairs (LODAA, torchvision).
+    """
+    with torch.no_grad():
+        # LODAA reads BGR like mmcv's image loading and converts to RGB
+        data = lodaa.data_preprocessor(dict(
+            inputs=[img.flip(0) for img in images]), False)
+        cls, box, ctr = lodaa._forward(data['inputs'])
+        batch, _ = tv.transform([img.float() / 255 for img in images])
+        out = tv.head(list(tv.backbone(batch.tensors).values()))
+
+    def flat(maps):
+        return torch.cat([m.flatten(2).transpose(1, 2) for m in maps], 1)
+
+    sizes = [m[0, 0].numel() for m in cls]
+    anchor = torch.cat([
+        torch.full((n, 1), float(s * ANCHOR_STRIDES), device=cls[0].device)
+        for n, s in zip(sizes, strides)
+    ])
+    return dict(cls=(flat(cls), out['cls_logits']),
+                box=(flat(box), out['bbox_regression'] * anchor),
+                ctr=(flat(ctr), out['bbox_ctrness']))
 
 
 def build_lodaa(cfg: Config) -> nn.Module:
@@ -237,8 +344,21 @@ def main() -> None:
                             dtype=torch.uint8) for _ in range(args.batch)]
     targets = _random_targets(args.batch, size, args.boxes, num_classes, gen)
 
-    lodaa = build_lodaa(cfg).to(device)
-    tv = build_torchvision_fcos(cfg, size).to(device)
+    lodaa = build_lodaa(cfg)
+    tv = build_torchvision_fcos(cfg, size)
+    share_weights(lodaa, tv)
+    if args.score_thr is not None:
+        lodaa.bbox_head.test_cfg.score_thr = args.score_thr
+        tv.score_thresh = args.score_thr
+    lodaa, tv = lodaa.to(device), tv.to(device)
+    # Inference runs on copies that training does not move, so that both
+    # models post-process the outputs of the same weights.
+    eval_models = dict(lodaa=copy.deepcopy(lodaa).eval(),
+                       torchvision=copy.deepcopy(tv).eval())
+    same = head_outputs(eval_models['lodaa'], eval_models['torchvision'],
+                        [img.to(device) for img in images],
+                        cfg.model.bbox_head.strides)
+    same = {k: float((a - b).abs().max()) for k, (a, b) in same.items()}
     optim_params = {
         'lodaa': [p for p in lodaa.parameters() if p.requires_grad],
         'torchvision': [p for p in tv.parameters() if p.requires_grad]
@@ -257,7 +377,8 @@ def main() -> None:
     }
     tv_images = [(img.float() / 255).to(device) for img in images]
     tv_targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
-    lodaa_data = _lodaa_batch(images, targets, size)
+    # the same pixels: LODAA reads BGR and converts, torchvision takes RGB
+    lodaa_data = _lodaa_batch([img.flip(0) for img in images], targets, size)
 
     def train_lodaa():
         data = lodaa.data_preprocessor(lodaa_data, True)
@@ -281,25 +402,28 @@ def main() -> None:
         return float(loss.detach())
 
     def infer_lodaa(n=args.batch):
-        data = lodaa.data_preprocessor(
+        model = eval_models['lodaa']
+        data = model.data_preprocessor(
             dict(inputs=lodaa_data['inputs'][:n],
                  data_samples=lodaa_data['data_samples'][:n]), False)
         with torch.no_grad(), autocast():
-            lodaa(**data, mode='predict')
+            return [len(r.pred_instances)
+                    for r in model(**data, mode='predict')]
 
     def infer_tv(n=args.batch):
         with torch.no_grad(), autocast():
-            tv(tv_images[:n])
+            return [len(r['boxes'])
+                    for r in eval_models['torchvision'](tv_images[:n])]
 
     now = _timer(device)
     runs = {
         'train': dict(lodaa=lambda: (lodaa.train(), train_lodaa()),
                       torchvision=lambda: (tv.train(), train_tv())),
-        'infer': dict(lodaa=lambda: (lodaa.eval(), infer_lodaa()),
-                      torchvision=lambda: (tv.eval(), infer_tv())),
-        'latency': dict(lodaa=lambda: (lodaa.eval(), infer_lodaa(1)),
-                        torchvision=lambda: (tv.eval(), infer_tv(1))),
+        'infer': dict(lodaa=infer_lodaa, torchvision=infer_tv),
+        'latency': dict(lodaa=partial(infer_lodaa, 1),
+                        torchvision=partial(infer_tv, 1)),
     }
+    detections = dict(lodaa=infer_lodaa(), torchvision=infer_tv())
     for pair in runs.values():  # warm-up
         for fn in pair.values():
             for _ in range(args.warmup):
@@ -349,6 +473,12 @@ def main() -> None:
           f'({trainable["lodaa"] / 1e6:.2f} M), torchvision '
           f'{params["torchvision"] / 1e6:.2f} M '
           f'({trainable["torchvision"] / 1e6:.2f} M)')
+    print(f'same weights, max |LODAA - torchvision| head outputs: class logits '
+          f'{same["cls"]:.1e}, centerness logits {same["ctr"]:.1e}, box '
+          f'distances {same["box"]:.1e} px')
+    print(f'inference detections per image (score_thr '
+          f'{eval_models["lodaa"].bbox_head.test_cfg.score_thr}): LODAA '
+          f'{detections["lodaa"]}, torchvision {detections["torchvision"]}')
     print(f'{"":<10}{"LODAA":>14}{"torchvision":>14}'
           f'{"speed-up, median [quartiles] of paired steps":>48}')
     for kind in ('train', 'infer', 'latency'):
@@ -382,6 +512,8 @@ def main() -> None:
                            trainable_params=trainable,
                            steps=args.repeats * args.iters,
                            results=rows, speedup=speedup,
+                           head_output_max_abs_diff=same,
+                           detections_per_image=detections,
                            profile=profiled), f, indent=1)
 
 
