@@ -1,10 +1,11 @@
-# LODAA: make env | make test | make demo
+# LODAA: make env | make lint | make test | make test-fast | make demo
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.lodaa-env-ok
 PYTEST_ARGS ?=
+LINT_PATHS := lodaa_plugin tools tests configs
 
-.PHONY: env test demo clean-env
+.PHONY: env lint format test test-fast demo clean-env
 
 env: $(ENV_STAMP)
 
@@ -13,8 +14,23 @@ env: $(ENV_STAMP)
 $(ENV_STAMP): setup.cfg pyproject.toml tools/setup_env.sh
 	VENV=$(VENV) bash tools/setup_env.sh
 
+# flake8, isort and yapf with the settings in setup.cfg (as pre-commit runs them)
+lint: env
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(PY) -m yapf --diff --recursive $(LINT_PATHS)
+
+# rewrite the files the way `make lint` wants them
+format: env
+	$(PY) -m isort $(LINT_PATHS)
+	$(PY) -m yapf --in-place --recursive $(LINT_PATHS)
+
 test: env
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# everything except the tests marked slow (training, subprocesses)
+test-fast: env
+	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
 
 demo: env
 	$(PY) tools/demo.py

@@ -2,20 +2,38 @@
 """LODAA ("Look Once Detect All"): FCOS detection and multi-label
 classification on PASCAL VOC for MMDetection and MMPretrain.
 
-Importing the package applies the compatibility fixes for today's PyTorch
-(:mod:`lodaa_plugin.compat`), makes mmengine's checkpoint writes atomic,
-adds "did you mean" hints to unknown ``type=`` errors, and registers every
-module into the mmdet and mmpretrain registries, so a config only needs
-``custom_imports = dict(imports=['lodaa_plugin'], allow_failed_imports=False)``.
-"""
-from .version import __version__
-from .compat import apply_all as _apply_compat
+Importing the package checks the OpenMMLab versions and registers every
+module into the mmengine, mmdet and mmpretrain registries; it changes no
+other library's behaviour. The fixes for today's PyTorch are opt-in
+(:mod:`lodaa_plugin.compat.enable`), and so are the "did you mean" hints
+(:mod:`lodaa_plugin.utils.enable_hints`)::
 
-_apply_compat()
+    custom_imports = dict(
+        imports=['lodaa_plugin', 'lodaa_plugin.compat.enable'],
+        allow_failed_imports=False)
+"""
+import mmcv
+import mmdet
+import mmengine
+import mmpretrain
+from mmengine.utils import digit_version
+
+from .compat.multimodal import patch_mmpretrain_multimodal
+from .version import __version__
+
+# (package, lowest version, first version not supported)
+_REQUIRED = ((mmcv, '2.1.0', '2.2.0'), (mmengine, '0.10.7', '0.11.0'),
+             (mmdet, '3.3.0', '3.4.0'), (mmpretrain, '1.2.0', '1.3.0'))
+
+for _package, _low, _high in _REQUIRED:
+    _version = digit_version(_package.__version__)
+    assert digit_version(_low) <= _version < digit_version(_high), (
+        f'{_package.__name__}=={_package.__version__} is not supported by '
+        f'lodaa_plugin {__version__}: install >={_low},<{_high}.')
+
+# mmpretrain.models must stay importable beside a new transformers
+patch_mmpretrain_multimodal()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
-
-engine.patch_atomic_local_writes()
-engine.patch_registry_hints()
 
 __all__ = ['__version__']

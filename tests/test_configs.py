@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 import torch
-from conftest import PYTHON, REPO_ROOT, python_env
+from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -46,7 +46,10 @@ def test_all_configs_load():
     assert len(paths) >= 6
     for path in paths:
         cfg = Config.fromfile(path)
-        assert cfg.custom_imports.imports == ['lodaa_plugin']
+        assert cfg.custom_imports.imports == [
+            'lodaa_plugin', 'lodaa_plugin.compat.enable',
+            'lodaa_plugin.utils.enable_hints'
+        ]
 
 
 @pytest.mark.parametrize('path', DETECTION_CONFIGS)
@@ -122,13 +125,15 @@ def test_change_neck_width():
     _loss(model)
 
 
+@pytest.mark.slow
 def test_reuse_from_a_config_outside_the_repo(tmp_path):
     """Another project's config pulls LODAA in with custom_imports only."""
     config = tmp_path / 'other_project' / 'my_fcos.py'
     config.parent.mkdir()
     config.write_text(textwrap.dedent('''
-        custom_imports = dict(imports=['lodaa_plugin'],
-                              allow_failed_imports=False)
+        custom_imports = dict(
+            imports=['lodaa_plugin', 'lodaa_plugin.compat.enable'],
+            allow_failed_imports=False)
         model = dict(
             type='FCOS',
             data_preprocessor=dict(type='DetDataPreprocessor'),
@@ -138,6 +143,7 @@ def test_reuse_from_a_config_outside_the_repo(tmp_path):
             bbox_head=dict(type='FCOSRegCenternessHead', num_classes=3,
                            in_channels=32, feat_channels=32,
                            stacked_convs=1, strides=[8, 16, 32],
+                           regress_ranges=((-1, 64), (64, 128), (128, 1e8)),
                            norm_cfg=None))
     '''))
     code = textwrap.dedent(f'''

@@ -27,7 +27,8 @@ from mmengine.runner import Runner
 
 import lodaa_plugin
 from lodaa_plugin.apis import draw_prediction_file, predict_images
-from lodaa_plugin.datasets.synthetic_voc import make_synthetic_voc
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.testing.synthetic_voc import make_synthetic_voc
 from lodaa_plugin.visualization import (find_scalars_file, plot_losses,
                                         save_detection_grid)
 
@@ -72,6 +73,7 @@ def _runner(cfg: Config, name: str) -> Runner:
 
 def main() -> None:
     args = parse_args()
+    enable_compat()
     started = time.time()
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = args.work_dir

@@ -14,8 +14,9 @@ import os.path as osp
 from mmdet.apis import init_detector
 from tqdm import tqdm
 
-import lodaa_plugin  # noqa: F401
 from lodaa_plugin.apis import draw_prediction_file, predict_images
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils import enable_registry_hints
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -45,6 +46,8 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch-size', type=int, default=4)
     args = parser.parse_args()
+    enable_compat()
+    enable_registry_hints()
 
     paths = collect_images(args.inputs)
     model = init_detector(args.config, args.checkpoint, device=args.device)

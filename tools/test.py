@@ -7,8 +7,9 @@
 """
 import argparse
 
-import lodaa_plugin  # noqa: F401  (compat fixes and registries first)
-from lodaa_plugin.engine import add_common_args, build_runner, load_config
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils import enable_registry_hints
+from lodaa_plugin.utils.cli import add_common_args, build_runner, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,6 +33,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    enable_compat()
+    enable_registry_hints()
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     is_detector = cfg.get('default_scope', 'mmdet') == 'mmdet'

@@ -1,5 +1,13 @@
 # Runtime settings every LODAA config shares, detection and classification.
-custom_imports = dict(imports=['lodaa_plugin'], allow_failed_imports=False)
+# lodaa_plugin registers LODAA's modules; compat.enable switches on the fixes
+# for today's PyTorch (logged); utils.enable_hints names the closest types
+# when a config's type= is unknown.
+custom_imports = dict(
+    imports=[
+        'lodaa_plugin', 'lodaa_plugin.compat.enable',
+        'lodaa_plugin.utils.enable_hints'
+    ],
+    allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
@@ -15,7 +23,7 @@ custom_hooks = [
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # nccl on GPUs; lodaa_plugin switches to gloo when there is no GPU.
+    # nccl on GPUs; lodaa_plugin.compat switches to gloo without a GPU.
     dist_cfg=dict(backend='nccl'))
 
 log_level = 'INFO'

@@ -1,28 +1,62 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Fixes for running the OpenMMLab 2024-2025 releases on today's PyTorch.
+"""Fixes for running the 2023-24 OpenMMLab releases on today's PyTorch.
 
-``apply_all()`` runs when :mod:`lodaa_plugin` is imported, before any Runner or
-model is built. Each fix is idempotent and lives in its own module:
+Importing this package changes nothing. The fixes are switched on by
+:func:`enable_compat` (LODAA's tools call it) or by importing
+:mod:`lodaa_plugin.compat.enable` (LODAA's configs list it in
+``custom_imports``). Each fix is a named, idempotent function in its own
+module:
 
 - :mod:`.checkpoint`: mmengine checkpoints load on torch >= 2.6.
 - :mod:`.distributed`: ``torchrun`` works on machines without a GPU (gloo).
 - :mod:`.photometric`: ``mmcv.adjust_hue`` works on numpy 2 for negative hue.
-- :mod:`.multimodal`: mmpretrain imports when a new ``transformers`` is installed.
+
+:mod:`.multimodal` is the one guard that runs on ``import lodaa_plugin``, and
+only when mmpretrain could not be imported otherwise (see its docstring).
 """
+from typing import Callable, List, Tuple
+
+from mmengine.logging import print_log
+
 from .checkpoint import patch_checkpoint_loading
 from .distributed import patch_distributed
 from .multimodal import patch_mmpretrain_multimodal
 from .photometric import adjust_hue, patch_adjust_hue
 
+# (function, why), in the order they are applied
+FIXES: List[Tuple[Callable[[], bool], str]] = [
+    (patch_checkpoint_loading,
+     "torch>=2.6 torch.load(weights_only=True) refuses mmengine's own "
+     'checkpoints (HistoryBuffer, numpy state)'),
+    (patch_distributed,
+     'mmengine 0.10 initialises torchrun with CUDA calls and nccl; without '
+     'a GPU it uses gloo'),
+    (patch_adjust_hue,
+     "numpy 2 raises OverflowError in mmcv 2.1's adjust_hue for a negative "
+     'hue'),
+]
+
 __all__ = [
-    'apply_all', 'adjust_hue', 'patch_adjust_hue', 'patch_checkpoint_loading',
-    'patch_distributed', 'patch_mmpretrain_multimodal'
+    'FIXES', 'adjust_hue', 'enable_compat', 'patch_adjust_hue',
+    'patch_checkpoint_loading', 'patch_distributed',
+    'patch_mmpretrain_multimodal'
 ]
 
 
-def apply_all() -> None:
-    """Apply every compatibility fix (safe to call more than once)."""
-    patch_mmpretrain_multimodal()
-    patch_checkpoint_loading()
-    patch_distributed()
-    patch_adjust_hue()
+def enable_compat() -> List[str]:
+    """Apply every fix of :data:`FIXES`; safe to call more than once.
+
+    Logs once, naming the fixes it applied and why.
+
+    Returns:
+        list[str]: Names of the fixes applied by this call (empty when all
+        were already in place).
+    """
+    applied = [(fn.__name__, why) for fn, why in FIXES if fn()]
+    if applied:
+        lines = '\n'.join(f'  - {name}: {why}' for name, why in applied)
+        print_log(
+            f'LODAA compatibility fixes enabled (lodaa_plugin.compat):\n'
+            f'{lines}',
+            logger='current')
+    return [name for name, _ in applied]

@@ -71,13 +71,18 @@ def load_local_checkpoint(filename: str,
             filename, map_location=map_location, weights_only=False)
 
 
-def patch_checkpoint_loading() -> None:
+def patch_checkpoint_loading() -> bool:
     """Route mmengine's local-file checkpoint scheme through
-    :func:`load_local_checkpoint`."""
+    :func:`load_local_checkpoint`.
+
+    Returns:
+        bool: True if this call installed it, False if it was in place.
+    """
     from mmengine.runner.checkpoint import CheckpointLoader
     current = CheckpointLoader._schemes.get('')
     if getattr(current, _PATCHED_FLAG, False):
-        return
+        return False
     setattr(load_local_checkpoint, _PATCHED_FLAG, True)
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)
+    return True

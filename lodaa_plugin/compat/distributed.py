@@ -15,13 +15,19 @@ import torch
 _PATCHED_FLAG = '_lodaa_patched'
 
 
-def patch_distributed() -> None:
-    """Make mmengine's pytorch launcher and DDP wrapper CPU-capable."""
+def patch_distributed() -> bool:
+    """Make mmengine's pytorch launcher and DDP wrapper CPU-capable.
+
+    Returns:
+        bool: True if this call changed anything.
+    """
     import mmengine.dist.utils as dist_utils
     from mmengine.model.wrappers import MMDistributedDataParallel
 
+    applied = False
     original_init = dist_utils._init_dist_pytorch
     if not getattr(original_init, _PATCHED_FLAG, False):
+        applied = True
 
         @functools.wraps(original_init)
         def _init_dist_pytorch(backend: str = 'nccl', *args, **kwargs):
@@ -46,6 +52,7 @@ def patch_distributed() -> None:
 
     ddp_init = MMDistributedDataParallel.__init__
     if not getattr(ddp_init, _PATCHED_FLAG, False):
+        applied = True
 
         @functools.wraps(ddp_init)
         def __init__(self, module, detect_anomalous_params=False, **kwargs):
@@ -62,3 +69,4 @@ def patch_distributed() -> None:
 
         setattr(__init__, _PATCHED_FLAG, True)
         MMDistributedDataParallel.__init__ = __init__
+    return applied

@@ -6,6 +6,11 @@ mmpretrain 1.2.0 imports its multimodal models (BLIP, OFA, ...) whenever
 transformers releases removed, so the whole ``mmpretrain.models`` import fails.
 LODAA uses none of them: when those names are missing we switch mmpretrain's
 multimodal support off, which registers its usual "please install" placeholders.
+
+This is the one guard that runs on ``import lodaa_plugin`` rather than on
+opt-in: LODAA's classification modules subclass mmpretrain's, so without it
+``import lodaa_plugin`` itself would fail. When transformers is absent or
+compatible it changes nothing.
 """
 import importlib
 import logging
@@ -30,18 +35,24 @@ def _transformers_compatible() -> bool:
     return True
 
 
-def patch_mmpretrain_multimodal() -> None:
-    """Turn off mmpretrain's multimodal models if they cannot import."""
+def patch_mmpretrain_multimodal() -> bool:
+    """Turn off mmpretrain's multimodal models if they cannot import.
+
+    Returns:
+        bool: True if this call turned them off.
+    """
     from mmpretrain.utils import dependency
     if not dependency.WITH_MULTIMODAL:
-        return
+        return False
     if 'mmpretrain.models' in sys.modules:
-        return  # too late to change; it imported fine or already failed
-    if not _transformers_compatible():
-        from mmengine.logging import print_log
-        dependency.WITH_MULTIMODAL = False
-        print_log(
-            'The installed transformers lacks names mmpretrain 1.2 needs; '
-            "mmpretrain's multimodal models are disabled.",
-            logger='current',
-            level=logging.WARNING)
+        return False  # too late to change; it imported fine or failed
+    if _transformers_compatible():
+        return False
+    from mmengine.logging import print_log
+    dependency.WITH_MULTIMODAL = False
+    print_log(
+        'The installed transformers lacks names mmpretrain 1.2 needs; '
+        "mmpretrain's multimodal models are disabled.",
+        logger='current',
+        level=logging.WARNING)
+    return True

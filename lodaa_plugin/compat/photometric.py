@@ -61,10 +61,19 @@ def adjust_hue(img: np.ndarray,
     return cv2.cvtColor(hsv_img, cv2.COLOR_HSV2BGR_FULL).astype(dtype)
 
 
-def patch_adjust_hue() -> None:
-    """Install :func:`adjust_hue` everywhere mmcv exposes it."""
+def patch_adjust_hue() -> bool:
+    """Install :func:`adjust_hue` everywhere mmcv exposes it.
+
+    Returns:
+        bool: True if this call installed it anywhere.
+    """
     import mmcv
     import mmcv.image
     import mmcv.image.photometric
-    for module in (mmcv, mmcv.image, mmcv.image.photometric):
+    modules = [
+        m for m in (mmcv, mmcv.image, mmcv.image.photometric)
+        if m.adjust_hue is not adjust_hue
+    ]
+    for module in modules:
         module.adjust_hue = adjust_hue
+    return bool(modules)

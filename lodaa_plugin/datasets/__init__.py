@@ -1,12 +1,14 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-from .load_image import ImageLoadError, LodaaLoadImageFromFile
+from .annotation_cache import AnnotationCache
+from .transforms import *  # noqa: F401,F403
 from .voc_classification import LodaaVOCClsDataset
 from .voc_detection import LodaaVOCDataset
+from .voc_split import VOCSplit, load_voc_split, report_problems
 from .voc_xml import (VOCAnnotation, VOCAnnotationError, VOCObject,
-                      load_voc_split, parse_voc_xml, read_classes_file)
+                      parse_voc_xml, read_classes_file)
 
 __all__ = [
-    'ImageLoadError', 'LodaaLoadImageFromFile',     'LodaaVOCClsDataset', 'LodaaVOCDataset', 'VOCAnnotation',
-    'VOCAnnotationError', 'VOCObject', 'load_voc_split', 'parse_voc_xml',
-    'read_classes_file'
+    'AnnotationCache', 'LodaaVOCClsDataset', 'LodaaVOCDataset', 'VOCSplit',
+    'load_voc_split', 'report_problems', 'VOCAnnotation', 'VOCAnnotationError',
+    'VOCObject', 'parse_voc_xml', 'read_classes_file'
 ]

@@ -16,7 +16,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
-from ..engine.atomic_write import atomic_write_bytes
+from ..utils import atomic_write_bytes
 from .voc_xml import VOCAnnotation, VOCAnnotationError, parse_voc_xml
 
 CACHE_VERSION = 1

@@ -8,8 +8,8 @@ from mmpretrain.registry import DATASETS
 
 from .annotation_cache import AnnotationCache
 from .voc_detection import find_classes_file
-from .voc_xml import (VOCAnnotationError, load_voc_split, read_classes_file,
-                      report_problems)
+from .voc_split import load_voc_split, report_problems
+from .voc_xml import VOCAnnotationError, read_classes_file
 
 
 @DATASETS.register_module()

@@ -11,8 +11,8 @@ from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from .annotation_cache import AnnotationCache
-from .voc_xml import (VOCAnnotationError, VOCSplit, load_voc_split,
-                      read_classes_file, report_problems)
+from .voc_split import VOCSplit, load_voc_split, report_problems
+from .voc_xml import VOCAnnotationError, read_classes_file
 
 
 def find_classes_file(data_root: str, sub_roots: Sequence[str]) -> Optional[str]:

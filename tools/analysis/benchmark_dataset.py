@@ -10,7 +10,6 @@ jittered) and, for images, links to real VOC photos.
 import argparse
 import os
 import os.path as osp
-import random
 import shutil
 import tempfile
 import time
@@ -18,36 +17,14 @@ import time
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-import lodaa_plugin  # noqa: F401
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.testing.voc_data import copy_voc_sample
+from lodaa_plugin.utils.benchmark import describe_machine
 
 SAMPLE = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tests',
     'data', 'voc2007_sample', 'VOCdevkit', 'VOC2007')
 
-
-def make_tree(root: str, num: int, seed: int = 0) -> str:
-    """A VOC2007-layout tree of ``num`` images built from the sample."""
-    rng = random.Random(seed)
-    year = osp.join(root, 'VOCdevkit', 'VOC2007')
-    for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
-        os.makedirs(osp.join(year, sub), exist_ok=True)
-    ids = sorted(f[:-4] for f in os.listdir(osp.join(SAMPLE, 'Annotations')))
-    texts = {i: open(osp.join(SAMPLE, 'Annotations', f'{i}.xml')).read()
-             for i in ids}
-    names = []
-    for n in range(num):
-        src = ids[n % len(ids)]
-        name = f'{n:06d}'
-        # a distinct file each time, as the real ones are
-        text = texts[src] + f'<!-- copy {n}, {rng.random()} -->\n'
-        with open(osp.join(year, 'Annotations', f'{name}.xml'), 'w') as f:
-            f.write(text)
-        os.symlink(osp.join(SAMPLE, 'JPEGImages', f'{src}.jpg'),
-                   osp.join(year, 'JPEGImages', f'{name}.jpg'))
-        names.append(name)
-    with open(osp.join(year, 'ImageSets', 'Main', 'trainval.txt'), 'w') as f:
-        f.write('\n'.join(names) + '\n')
-    return osp.join(root, 'VOCdevkit') + '/'
 
 
 def main() -> None:
@@ -57,14 +34,16 @@ def main() -> None:
     parser.add_argument('--workers', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--batches', type=int, default=20)
     args = parser.parse_args()
+    enable_compat()
     init_default_scope('mmdet')
+    print(describe_machine())
     from mmdet.registry import DATASETS
     from mmengine.runner import Runner
     tmp = tempfile.mkdtemp(prefix='lodaa-bench-')
     os.environ['LODAA_CACHE_DIR'] = osp.join(tmp, 'cache')
     try:
         started = time.perf_counter()
-        data_root = make_tree(tmp, args.num)
+        data_root = copy_voc_sample(SAMPLE, tmp, args.num)
         print(f'generated {args.num} annotation files in '
               f'{time.perf_counter() - started:.1f} s')
         cfg = Config.fromfile(args.config)

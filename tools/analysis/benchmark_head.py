@@ -13,8 +13,6 @@ import argparse
 import copy
 import math
 import statistics
-import time
-from typing import Callable, Dict, List
 
 import torch
 from mmdet.registry import MODELS
@@ -22,7 +20,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-import lodaa_plugin  # noqa: F401
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils.benchmark import (describe_machine, paired_times,
+                                          ratio_summary)
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,18 +49,9 @@ def _heads(cfg: Config, device: str):
     return ours, ref
 
 
-def _elapsed_ms(fn: Callable[[], object], device: str) -> float:
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    fn()
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) * 1000
-
-
 def main() -> None:
     args = parse_args()
+    enable_compat()
     init_default_scope('mmdet')
     cfg = Config.fromfile(args.config)
     device = args.device
@@ -68,9 +59,10 @@ def main() -> None:
     head = cfg.model.bbox_head
     sizes = [math.ceil(args.size / s) for s in head.strides]
     print(f'{args.config} head: {args.size}x{args.size}, {args.boxes} boxes '
-          f'per image, {device}, torch {torch.__version__}, median of '
+          f'per image, {device} ({describe_machine(device)}), median of '
           f'{args.steps} alternating steps after 3 warm-up steps')
-    print(f'{"":<26}{"LODAA ms":>10}{"mmdet ms":>10}{"speed-up":>10}')
+    print(f'{"":<26}{"LODAA ms":>10}{"mmdet ms":>10}'
+          f'{"speed-up [quartiles]":>24}')
     gen = torch.Generator().manual_seed(0)
     for batch in args.batch:
         outs = [[torch.randn(batch, c, s, s, generator=gen).to(device)
@@ -99,22 +91,16 @@ def main() -> None:
             with torch.no_grad():
                 h.predict_by_feat(*outs, batch_img_metas=metas, rescale=True)
 
-        times: Dict[str, Dict[str, List[float]]] = {}
         for name, step in (('loss + backward', loss),
                            ('detections', predict)):
-            for h in (ours, ref):
-                for _ in range(3):
-                    step(h)
-            for i in range(args.steps):
-                pair = [('lodaa', ours), ('mmdet', ref)]
-                for model, h in (pair if i % 2 == 0 else pair[::-1]):
-                    times.setdefault(name, {}).setdefault(model, []).append(
-                        _elapsed_ms(lambda: step(h), device))
-        for name, t in times.items():
-            a, b = statistics.median(t['lodaa']), statistics.median(t['mmdet'])
+            times = paired_times(
+                dict(lodaa=lambda: step(ours), mmdet=lambda: step(ref)),
+                args.steps, warmup=3, device=device)
+            a, b = (statistics.median(times[m]) * 1000
+                    for m in ('lodaa', 'mmdet'))
+            up = ratio_summary(times['mmdet'], times['lodaa'])
             print(f'{f"batch {batch}, {name}":<26}{a:>10.2f}{b:>10.2f}'
-                  f'{b / a:>9.2f}x')
-
+                  f'{up["median"]:>9.2f}x [{up["q1"]:.2f}-{up["q3"]:.2f}]')
 
 if __name__ == '__main__':
     main()

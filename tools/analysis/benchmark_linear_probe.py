@@ -8,18 +8,17 @@ side in one process on the same data.
 import argparse
 import json
 import os
-import platform
 import statistics
 import tempfile
 import time
 from typing import Tuple
 
-import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-import lodaa_plugin  # noqa: F401
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils.benchmark import describe_machine
 
 CONFIG = 'configs/classification/resnet18_linear_probe_voc07.py'
 
@@ -74,6 +73,7 @@ def main() -> None:
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args()
+    enable_compat()
 
     cfg = Config.fromfile(CONFIG)
     # random weights: speed does not depend on them, and none download here
@@ -107,8 +107,7 @@ def main() -> None:
         results['CachedFeatureTrainLoop']['median_epoch_seconds']
     summary = dict(
         images=images, batch_size=args.batch_size, workers=args.workers,
-        machine=f'{platform.machine()}, {os.cpu_count()} CPU cores, torch '
-        f'{torch.__version__}, {torch.get_num_threads()} threads',
+        machine=describe_machine(),
         results=results, speedup=round(speedup, 1))
     print(f'{images} images, batch {args.batch_size}, {args.workers} '
           f'workers, {summary["machine"]}')

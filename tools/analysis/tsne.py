@@ -20,7 +20,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
-import lodaa_plugin  # noqa: F401
+from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.visualization import embed_tsne, plot_tsne
 from lodaa_plugin.visualization.tsne import LABEL_RULES
 
@@ -62,6 +62,7 @@ def _labels(sample, num_classes: int) -> np.ndarray:
 
 def main() -> None:
     args = parse_args()
+    enable_compat()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

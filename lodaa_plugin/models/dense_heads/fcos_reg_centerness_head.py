@@ -6,17 +6,25 @@ import copy
 from typing import Dict, List, Optional, Tuple
 
 import torch
+from mmcv.ops import batched_nms
 from mmdet.models.dense_heads import FCOSHead
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures.bbox import get_box_tensor, get_box_wh, scale_boxes
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList, reduce_mean
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..utils import batched_nms, fcos_targets, pad_boxes
+from ..utils import pad_boxes
 
 SCORE_FUSIONS = ('sqrt', 'product')
+# Boxes above which the CPU runs one NMS per class: mmcv's single NMS over
+# class-offset boxes is quadratic in all boxes of all classes.
+CPU_NMS_SPLIT_THR = 1000
+# head settings the assigner must share (norm_on_bbox also scales the
+# predictions in forward_single)
+_ASSIGNER_KEYS = ('num_classes', 'strides', 'regress_ranges',
+                  'center_sampling', 'center_sample_radius', 'norm_on_bbox')
 
 
 @MODELS.register_module()
@@ -40,10 +48,19 @@ class FCOSRegCenternessHead(FCOSHead):
         score_fusion (str): How test scores combine the class probability
             and centerness: ``'sqrt'`` for ``sqrt(cls * ctr)`` as the paper
             and its official code, ``'product'`` for ``cls * ctr`` as mmdet.
-        center_sampling (bool): Positives only near box centres.
-        center_sample_radius (float): Centre radius, in strides.
+            Defaults to ``'sqrt'``.
+        center_sampling (bool): Positives only near box centres. Defaults
+            to True (mmdet's FCOSHead: False).
+        center_sample_radius (float): Centre radius, in strides. Defaults
+            to 1.5.
         norm_on_bbox (bool): Regression targets divided by the stride.
-        loss_bbox (dict): Box loss config. Defaults to GIoU.
+            Defaults to True (mmdet's FCOSHead: False).
+        loss_bbox (dict): Box loss config. Defaults to
+            ``dict(type='GIoULoss', loss_weight=1.0)`` (mmdet's FCOSHead:
+            IoU loss).
+        assigner (dict): Target assigner config; the head fills in its own
+            classes, strides, ranges and sampling settings. Defaults to
+            ``dict(type='FCOSBatchAssigner')``.
         **kwargs: Everything :class:`mmdet.models.FCOSHead` accepts, except
             ``centerness_on_reg``.
     """
@@ -57,6 +74,7 @@ class FCOSRegCenternessHead(FCOSHead):
                  norm_on_bbox: bool = True,
                  loss_bbox: ConfigType = dict(
                      type='GIoULoss', loss_weight=1.0),
+                 assigner: ConfigType = dict(type='FCOSBatchAssigner'),
                  **kwargs) -> None:
         if kwargs.pop('centerness_on_reg', True) is not True:
             raise ValueError(
@@ -76,6 +94,15 @@ class FCOSRegCenternessHead(FCOSHead):
             centerness_on_reg=True,
             loss_bbox=loss_bbox,
             **kwargs)
+        assigner = dict(assigner)
+        for key in _ASSIGNER_KEYS:
+            value = getattr(self, key)
+            if key in assigner and assigner[key] != value:
+                raise ValueError(
+                    f'assigner.{key}={assigner[key]!r} differs from the '
+                    f"head's {key}={value!r}: set it on the head only.")
+            assigner[key] = value
+        self.assigner = TASK_UTILS.build(assigner)
 
     def get_targets(
             self, points: List[Tensor], batch_gt_instances: InstanceList
@@ -104,10 +131,7 @@ class FCOSRegCenternessHead(FCOSHead):
         boxes, labels, valid = pad_boxes(
             [get_box_tensor(gt.bboxes) for gt in batch_gt_instances],
             [gt.labels for gt in batch_gt_instances])
-        return fcos_targets(points, self.strides, self.regress_ranges, boxes,
-                            labels, valid, self.num_classes,
-                            self.center_sampling, self.center_sample_radius,
-                            self.norm_on_bbox)
+        return self.assigner.assign(points, boxes, labels, valid)
 
     def loss_by_feat(
         self,
@@ -132,7 +156,7 @@ class FCOSRegCenternessHead(FCOSHead):
                 ``labels`` per image.
             batch_img_metas (list[dict]): Meta information per image.
             batch_gt_instances_ignore (list[InstanceData], optional): Boxes
-                to ignore (VOC difficult) per image.
+                to ignore (VOC difficult) per image. Defaults to None.
 
         Returns:
             dict[str, Tensor]: ``loss_cls``, ``loss_bbox``,
@@ -241,8 +265,8 @@ class FCOSRegCenternessHead(FCOSHead):
 
         mmdet's ``BaseDenseHead._predict_by_feat_single`` for a sigmoid head
         with centerness, with the same candidates; on the CPU the best
-        scores come from ``topk`` rather than a full sort (15x faster for a
-        224-pixel P3 level, equal results up to the order of equal scores).
+        scores come from ``topk`` rather than a full sort (equal results up
+        to the order of equal scores).
 
         Args:
             cls_score_list (list[Tensor]): Per level, (C, H, W) logits.
@@ -252,8 +276,9 @@ class FCOSRegCenternessHead(FCOSHead):
             mlvl_priors (list[Tensor]): Per level, (H * W, 2) locations.
             img_meta (dict): Meta information of the image.
             cfg (ConfigDict, optional): Test config; the head's if None.
-            rescale (bool): Map boxes back to the original image.
-            with_nms (bool): Apply NMS.
+            rescale (bool): Map boxes back to the original image. Defaults
+                to False.
+            with_nms (bool): Apply NMS. Defaults to True.
 
         Returns:
             InstanceData: ``bboxes``, ``scores`` and ``labels``.
@@ -303,17 +328,19 @@ class FCOSRegCenternessHead(FCOSHead):
         """Rescale, fuse class scores with centerness, then NMS.
 
         The steps of mmdet's ``BaseDenseHead._bbox_post_process`` with the
-        paper's score fusion and an NMS that is fast with thousands of boxes
-        on the CPU (:func:`lodaa_plugin.models.utils.batched_nms`, same
-        results as mmcv's).
+        paper's score fusion. On the CPU, NMS runs per class above
+        :data:`CPU_NMS_SPLIT_THR` boxes (mmcv's ``split_thr``; same boxes)
+        unless the config sets ``nms.split_thr``.
 
         Args:
             results (InstanceData): Boxes, scores, labels and
                 ``score_factors`` (centerness) of one image.
             cfg (ConfigDict): Test config.
-            rescale (bool): Map boxes back to the original image.
-            with_nms (bool): Apply NMS.
+            rescale (bool): Map boxes back to the original image. Defaults
+                to False.
+            with_nms (bool): Apply NMS. Defaults to True.
             img_meta (dict, optional): Meta information of the image.
+                Defaults to None.
 
         Returns:
             InstanceData: The detections of the image.
@@ -331,9 +358,12 @@ class FCOSRegCenternessHead(FCOSHead):
             if not valid.all():
                 results = results[valid]
         if with_nms and results.bboxes.numel() > 0:
-            det_bboxes, keep = batched_nms(
-                get_box_tensor(results.bboxes), results.scores,
-                results.labels, cfg.nms)
+            boxes = get_box_tensor(results.bboxes)
+            nms_cfg = dict(cfg.nms)
+            if boxes.device.type == 'cpu':
+                nms_cfg.setdefault('split_thr', CPU_NMS_SPLIT_THR)
+            det_bboxes, keep = batched_nms(boxes, results.scores,
+                                           results.labels, nms_cfg)
             results = results[keep]
             results.scores = det_bboxes[:, -1]  # soft-NMS rescores
             results = results[:cfg.max_per_img]

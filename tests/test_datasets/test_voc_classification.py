@@ -1,0 +1,18 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Multi-label VOC classification: simple CNN, linear probe, cached
+features, difficult labels, configs and tools."""
+import os.path as osp
+from lodaa_plugin.testing import VOC07_ROOT
+
+
+VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
+
+
+def test_dataset_labels_skip_difficult_only_classes():
+    from lodaa_plugin.datasets import LodaaVOCClsDataset
+    ds = LodaaVOCClsDataset(data_root=VOC07, split='test', test_mode=True)
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    both = [i for i in infos if len(i['gt_label_difficult'])]
+    assert both, 'the sample has images with difficult-only classes'
+    for info in infos:
+        assert not set(info['gt_label']) & set(info['gt_label_difficult'])

@@ -1,0 +1,193 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+import math
+import pytest
+from lodaa_plugin.testing import VOC07_ROOT
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.structures import InstanceData
+from lodaa_plugin.models import FCOSRegCenternessHead
+
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
+
+
+IMG = 256
+
+STRIDES = [8, 16, 32, 64, 128]
+
+def _head(**kwargs) -> FCOSRegCenternessHead:
+    torch.manual_seed(0)
+    cfg = dict(num_classes=4, in_channels=16, feat_channels=16,
+               stacked_convs=2, strides=STRIDES, norm_cfg=None,
+               test_cfg=ConfigDict(nms_pre=1000, min_bbox_size=0,
+                                   score_thr=0.05,
+                                   nms=dict(type='nms', iou_threshold=0.6),
+                                   max_per_img=100))
+    cfg.update(kwargs)
+    head = FCOSRegCenternessHead(**cfg)
+    head.init_weights()
+    return head
+
+def _feats(batch=1):
+    return [torch.rand(batch, 16, math.ceil(IMG / s), math.ceil(IMG / s))
+            for s in STRIDES]
+
+def _gt(boxes, labels):
+    gt = InstanceData()
+    gt.bboxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+    gt.labels = torch.tensor(labels, dtype=torch.long)
+    return gt
+
+METAS = [dict(img_shape=(IMG, IMG), pad_shape=(IMG, IMG), scale_factor=1)]
+
+
+def test_defaults_are_the_papers_improvements():
+    head = _head()
+    assert head.centerness_on_reg and head.center_sampling
+    assert head.center_sample_radius == 1.5 and head.norm_on_bbox
+    assert type(head.loss_bbox).__name__ == 'GIoULoss'
+    assert head.score_fusion == 'sqrt'
+    with pytest.raises(ValueError, match='regression tower'):
+        _head(centerness_on_reg=False)
+    with pytest.raises(ValueError, match='score_fusion'):
+        _head(score_fusion='max')
+
+
+def test_losses_like_mmdet_fcos_head_expectations():
+    head = _head()
+    outs = head(_feats())
+    empty = head.loss_by_feat(*outs, [_gt([], [])], METAS)
+    assert empty['loss_cls'].item() > 0
+    assert empty['loss_bbox'].item() == 0
+    assert empty['loss_centerness'].item() == 0
+    one = head.loss_by_feat(*outs, [_gt([[23.6, 31.3, 94.2, 158.4]], [2])],
+                            METAS)
+    assert set(one) == {'loss_cls', 'loss_bbox', 'loss_centerness'}
+    assert all(v.item() > 0 for v in one.values())
+
+
+def test_centerness_gradient_reaches_box_tower_only():
+    head = _head()
+    outs = head(_feats())
+    losses = head.loss_by_feat(*outs, [_gt([[20., 30., 120., 200.]], [1])],
+                               METAS)
+    losses['loss_centerness'].backward()
+    reg_grad = sum(p.grad.abs().sum() for p in head.reg_convs.parameters()
+                   if p.grad is not None)
+    cls_grads = [p.grad for p in head.cls_convs.parameters()]
+    assert reg_grad > 0
+    assert all(g is None or g.abs().sum() == 0 for g in cls_grads)
+    assert head.conv_centerness.weight.grad.abs().sum() > 0
+
+
+def test_difficult_boxes_are_neither_positive_nor_negative():
+    head = _head()
+    outs = head(_feats())
+    gt = [_gt([[20., 30., 120., 200.]], [1])]
+    ignore = InstanceData(bboxes=torch.tensor([[140., 20., 250., 120.]]),
+                          labels=torch.tensor([3]))
+    plain = head.loss_by_feat(*outs, gt, METAS)
+    ignored = head.loss_by_feat(*outs, gt, METAS, [ignore])
+    # the background inside the ignored box no longer counts as negative
+    assert ignored['loss_cls'] < plain['loss_cls']
+    torch.testing.assert_close(ignored['loss_bbox'], plain['loss_bbox'])
+    level_points = head.prior_generator.grid_priors(
+        [o.shape[-2:] for o in outs[0]], device='cpu')
+    labels = head._batch_targets(level_points, gt)[0]
+    weights = head._ignore_weights(level_points, labels, [ignore])
+    points = torch.cat(level_points)
+    inside = ((points[:, 0] >= 140) & (points[:, 0] <= 250)
+              & (points[:, 1] >= 20) & (points[:, 1] <= 120))
+    assert inside.any()
+    assert (weights[inside] == 0).all() and (weights[~inside] == 1).all()
+
+
+def test_score_fusion_sqrt_and_product():
+    results = {}
+    for fusion in ('sqrt', 'product'):
+        head = _head(score_fusion=fusion)
+        head.test_cfg.score_thr = 0.  # untrained scores are all ~0.01
+        head.eval()
+        with torch.no_grad():
+            cls, box, ctr = head(_feats())
+        results[fusion] = (head, cls, box, ctr)
+    head, cls, box, ctr = results['sqrt']
+    dets_sqrt = head.predict_by_feat(cls, box, ctr, batch_img_metas=METAS,
+                                     rescale=False, with_nms=False)[0]
+    head_p = results['product'][0]
+    dets_prod = head_p.predict_by_feat(cls, box, ctr, batch_img_metas=METAS,
+                                       rescale=False, with_nms=False)[0]
+    assert len(dets_sqrt.scores) > 0
+    torch.testing.assert_close(dets_sqrt.scores, dets_prod.scores.sqrt())
+
+
+def test_real_voc_image_loss_has_three_parts():
+    """The full recipe's model on a real VOC image and its boxes."""
+    from mmdet.registry import DATASETS, MODELS
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = Config.fromfile('configs/fcos_voc.py')
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    data_cfg = cfg.train_dataloader.dataset
+    data_cfg.update(data_root=VOC07_ROOT + '/',
+                    ann_file='VOC2007/ImageSets/Main/trainval.txt')
+    dataset = DATASETS.build(data_cfg)
+    batch = model.data_preprocessor(pseudo_collate([dataset[0]]), True)
+    losses = model(**batch, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_centerness'}
+    assert all(torch.isfinite(v) and v > 0 for v in losses.values())
+
+
+def _nms_inputs(n: int, classes: int, seed: int):
+    gen = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=gen) * 200
+    wh = torch.rand(n, 2, generator=gen) * 60 + 4
+    return InstanceData(bboxes=torch.cat([xy, xy + wh], 1),
+                        scores=torch.rand(n, generator=gen),
+                        labels=torch.randint(classes, (n, ), generator=gen))
+
+
+@pytest.mark.parametrize('n', [300, 1001, 2500])
+@pytest.mark.parametrize('iou', [0.3, 0.6])
+def test_cpu_nms_keeps_what_one_offset_nms_keeps(n, iou, monkeypatch):
+    from mmcv.ops import batched_nms
+    from lodaa_plugin.models.dense_heads import fcos_reg_centerness_head
+    head = _head()
+    cfg = ConfigDict(min_bbox_size=-1, max_per_img=n,
+                     nms=dict(type='nms', iou_threshold=iou))
+    seen = []
+
+    def spy(boxes, scores, idxs, nms_cfg):
+        seen.append(nms_cfg)
+        return batched_nms(boxes, scores, idxs, nms_cfg)
+
+    monkeypatch.setattr(fcos_reg_centerness_head, 'batched_nms', spy)
+    inputs = _nms_inputs(n, 20, seed=n)
+    results = head._bbox_post_process(inputs.clone(), cfg)
+    # per class above CPU_NMS_SPLIT_THR boxes, one offset NMS below it
+    assert seen[0]['split_thr'] == fcos_reg_centerness_head.CPU_NMS_SPLIT_THR
+    split = n >= seen[0]['split_thr']
+    ref_dets, ref_keep = batched_nms(inputs.bboxes, inputs.scores,
+                                     inputs.labels,
+                                     dict(type='nms', iou_threshold=iou,
+                                          split_thr=n + 1))
+    # the same boxes in the same score order (equal scores may swap)
+    assert sorted(results.bboxes.tolist()) == \
+        sorted(inputs.bboxes[ref_keep].tolist())
+    assert torch.equal(results.scores, ref_dets[:, -1])
+    assert len(results) < n and split == (n > 1000)
+
+
+def test_cpu_nms_split_threshold_from_the_config_wins(monkeypatch):
+    from lodaa_plugin.models.dense_heads import fcos_reg_centerness_head
+    seen = []
+    original = fcos_reg_centerness_head.batched_nms
+    monkeypatch.setattr(
+        fcos_reg_centerness_head, 'batched_nms',
+        lambda *args: seen.append(args[-1]) or original(*args))
+    cfg = ConfigDict(min_bbox_size=-1, max_per_img=100,
+                     nms=dict(type='nms', iou_threshold=0.5, split_thr=7))
+    _head()._bbox_post_process(_nms_inputs(50, 3, seed=0), cfg)
+    assert seen[0]['split_thr'] == 7

@@ -1,0 +1,47 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""The benchmark tools run end to end and report every row (speeds
+themselves are measured by running the tools, never asserted here)."""
+import pytest
+import json
+import os.path as osp
+from lodaa_plugin.testing import PYTHON, REPO_ROOT, run_tool
+
+
+CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
+
+
+@pytest.mark.slow
+def test_model_benchmark_table_json_and_profile(tmp_path):
+    out = tmp_path / 'bench.json'
+    log = run_tool([
+        PYTHON, osp.join(REPO_ROOT, 'tools', 'analysis', 'benchmark.py'),
+        CONFIG, '--device', 'cpu', '--size', '96', '--warmup', '1',
+        '--iters', '2', '--repeats', '1', '--profile', '--out', str(out)
+    ], cwd=str(tmp_path))
+    for row in ('train img/s', 'infer img/s', 'latency', 'convolutions',
+                'same weights', 'detections per image'):
+        assert row in log
+    result = json.loads(out.read_text())
+    # the inference rows compare the same network
+    assert max(result['head_output_max_abs_diff'].values()) < 1e-3
+    assert len(result['detections_per_image']['torchvision']) == 2
+    for kind in ('train', 'infer', 'latency'):
+        assert result['speedup'][kind]['median'] > 0
+        for model in ('lodaa', 'torchvision'):
+            assert result['results'][kind][model]['images_per_second'] > 0
+            split = result['profile'][f'{kind}/{model}']
+            # the convolutions are found, and so is the rest
+            assert split['conv_ms'] > 0 and split['other_ms'] > 0
+    assert result['trainable_params']['lodaa'] > 0
+
+
+@pytest.mark.slow
+def test_head_benchmark_rows(tmp_path):
+    log = run_tool([
+        PYTHON, osp.join(REPO_ROOT, 'tools', 'analysis',
+                         'benchmark_head.py'), CONFIG, '--batch', '1', '3',
+        '--steps', '2', '--size', '128'
+    ], cwd=str(tmp_path))
+    for batch in (1, 3):
+        assert f'batch {batch}, loss + backward' in log
+        assert f'batch {batch}, detections' in log
