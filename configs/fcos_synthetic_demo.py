@@ -55,11 +55,15 @@ test_dataloader = val_dataloader
 max_iters = 1200
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-         end=100),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[int(max_iters * 0.75), int(max_iters * 0.9)],
-         gamma=0.1)
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        begin=0,
+        end=max_iters,
+        milestones=[int(max_iters * 0.75),
+                    int(max_iters * 0.9)],
+        gamma=0.1)
 ]
 optim_wrapper = dict(
     _delete_=True,

@@ -38,16 +38,27 @@ test_dataloader = val_dataloader
 
 max_iters = 9000
 train_cfg = dict(
-    _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
+    _delete_=True,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
     val_interval=3000)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1.0 / 3, by_epoch=False, begin=0,
-         end=500),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[int(max_iters * 0.6), int(max_iters * 0.9)], gamma=0.1)
+    dict(
+        type='LinearLR',
+        start_factor=1.0 / 3,
+        by_epoch=False,
+        begin=0,
+        end=500),
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        begin=0,
+        end=max_iters,
+        milestones=[int(max_iters * 0.6),
+                    int(max_iters * 0.9)],
+        gamma=0.1)
 ]
 optim_wrapper = dict(optimizer=dict(lr=8e-3))
 default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval=1000),
-    logger=dict(interval=50))
+    checkpoint=dict(by_epoch=False, interval=1000), logger=dict(interval=50))
 log_processor = dict(by_epoch=False)

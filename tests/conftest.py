@@ -7,9 +7,8 @@ import pytest
 
 import lodaa_plugin  # noqa: F401  (registers LODAA's modules)
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.testing import (FOUR_IDS, PYTHON, config_path,
-                                  data_options, make_voc_subset, run_tool,
-                                  tool_path)
+from lodaa_plugin.testing import (FOUR_IDS, PYTHON, config_path, data_options,
+                                  make_voc_subset, run_tool, tool_path)
 
 # the tests exercise LODAA as its tools and configs run it: fixes on
 enable_compat()
@@ -36,17 +35,17 @@ def trained_fcos(tmp_path_factory):
     data_root = make_voc_subset(root, FOUR_IDS)
     work_dir = root / 'work'
     run_tool([
-        PYTHON, tool_path('train.py'),
+        PYTHON,
+        tool_path('train.py'),
         config_path('fcos_voc_224.py'), '--work-dir',
-        str(work_dir), '--cfg-options',
-        *data_options(data_root, 'four.txt'), 'model.backbone.init_cfg=None',
-        'train_cfg.max_iters=100', 'train_cfg.val_interval=1000',
-        'train_dataloader.batch_size=4',
+        str(work_dir), '--cfg-options', *data_options(data_root, 'four.txt'),
+        'model.backbone.init_cfg=None', 'train_cfg.max_iters=100',
+        'train_cfg.val_interval=1000', 'train_dataloader.batch_size=4',
         'default_hooks.checkpoint.interval=50',
         'train_dataloader.dataset.pipeline.3.prob=0.0', 'randomness.seed=0'
-    ], cwd=str(root))
+    ],
+             cwd=str(root))
     return str(work_dir), data_root
-
 
 
 @pytest.fixture

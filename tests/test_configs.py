@@ -7,10 +7,11 @@ import textwrap
 
 import pytest
 import torch
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
+
+from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
 
 DETECTION_CONFIGS = ['configs/fcos_voc.py', 'configs/fcos_voc_224.py']
 
@@ -25,11 +26,10 @@ def _build(cfg):
 
 def _loss(model, size=128):
     from mmdet.structures import DetDataSample
-    sample = DetDataSample(metainfo=dict(img_shape=(size, size),
-                                         pad_shape=(size, size)))
+    sample = DetDataSample(
+        metainfo=dict(img_shape=(size, size), pad_shape=(size, size)))
     sample.gt_instances = InstanceData(
-        bboxes=torch.tensor([[10., 20., 90., 110.]]),
-        labels=torch.tensor([3]))
+        bboxes=torch.tensor([[10., 20., 90., 110.]]), labels=torch.tensor([3]))
     sample.ignored_instances = InstanceData(
         bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
     losses = model(torch.rand(1, 3, size, size), [sample], mode='loss')
@@ -75,8 +75,8 @@ def test_224_recipe_matches_the_course():
 
 def test_full_recipe_evaluates_voc07_11_points():
     cfg = Config.fromfile('configs/fcos_voc.py')
-    assert cfg.test_evaluator == dict(type='LodaaVOCMetric', metric='mAP',
-                                      eval_mode='11points')
+    assert cfg.test_evaluator == dict(
+        type='LodaaVOCMetric', metric='mAP', eval_mode='11points')
     assert cfg.test_dataloader.dataset.ann_file == \
         'VOC2007/ImageSets/Main/test.txt'
     assert len(cfg.train_dataloader.dataset.ann_file) == 2
@@ -85,8 +85,8 @@ def test_full_recipe_evaluates_voc07_11_points():
 
 def test_swap_backbone_for_mmdet_resnet():
     cfg = Config.fromfile('configs/fcos_voc_224.py')
-    cfg.model.backbone = dict(type='ResNet', depth=18, out_indices=(1, 2, 3),
-                              frozen_stages=1)
+    cfg.model.backbone = dict(
+        type='ResNet', depth=18, out_indices=(1, 2, 3), frozen_stages=1)
     cfg.model.neck.in_channels = [128, 256, 512]
     model = _build(cfg)
     assert type(model.backbone).__name__ == 'ResNet'
@@ -130,7 +130,8 @@ def test_reuse_from_a_config_outside_the_repo(tmp_path):
     """Another project's config pulls LODAA in with custom_imports only."""
     config = tmp_path / 'other_project' / 'my_fcos.py'
     config.parent.mkdir()
-    config.write_text(textwrap.dedent('''
+    config.write_text(
+        textwrap.dedent('''
         custom_imports = dict(
             imports=['lodaa_plugin', 'lodaa_plugin.compat.enable'],
             allow_failed_imports=False)
@@ -159,7 +160,11 @@ def test_reuse_from_a_config_outside_the_repo(tmp_path):
     ''')
     env = python_env()
     env['PYTHONPATH'] = ''  # only the installed package, not the checkout
-    result = subprocess.run([PYTHON, '-c', code], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([PYTHON, '-c', code],
+                            cwd=tmp_path,
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'FCOSRegCenternessHead TorchvisionBackbone' in result.stdout

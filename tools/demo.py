@@ -44,8 +44,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--iters', type=int, help='training iterations')
     parser.add_argument('--seed', type=int, default=SEED, help='data seed')
-    parser.add_argument('--score-thr', type=float, default=0.4,
-                        help='lowest score drawn')
+    parser.add_argument(
+        '--score-thr', type=float, default=0.4, help='lowest score drawn')
     return parser.parse_args()
 
 
@@ -85,7 +85,8 @@ def main() -> None:
         cfg.default_hooks.checkpoint.interval = args.iters
         cfg.param_scheduler[1].end = args.iters
         cfg.param_scheduler[1].milestones = [
-            int(args.iters * 0.75), int(args.iters * 0.9)
+            int(args.iters * 0.75),
+            int(args.iters * 0.9)
         ]
     iters = cfg.train_cfg.max_iters
     # the untrained model's score shows the task is not trivial
@@ -134,7 +135,10 @@ def main() -> None:
     for info, pred in zip(infos, preds):
         gt = [inst for inst in info['instances'] if not inst['ignore_flag']]
         img = draw_prediction_file(
-            info['img_path'], pred, classes, args.score_thr,
+            info['img_path'],
+            pred,
+            classes,
+            args.score_thr,
             gt_boxes=np.array([g['bbox'] for g in gt]).reshape(-1, 4),
             gt_labels=[g['bbox_label'] for g in gt],
             scale=2)

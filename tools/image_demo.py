@@ -2,8 +2,10 @@
 """Detect objects in an image, a folder or a glob; write annotated images
 and a JSON of boxes, labels and scores.
 
-    python tools/image_demo.py demo.jpg configs/fcos_voc.py work_dirs/fcos_voc/epoch_12.pth
-    python tools/image_demo.py 'photos/*.jpg' CONFIG CKPT --out-dir out --score-thr 0.4
+    python tools/image_demo.py demo.jpg configs/fcos_voc.py \
+        work_dirs/fcos_voc/epoch_12.pth
+    python tools/image_demo.py 'photos/*.jpg' CONFIG CKPT --out-dir out \
+        --score-thr 0.4
 """
 import argparse
 import glob
@@ -54,11 +56,12 @@ def main() -> None:
     classes = model.dataset_meta['classes']
     os.makedirs(args.out_dir, exist_ok=True)
     records = []
-    for start in tqdm(range(0, len(paths), args.batch_size),
-                      desc='detecting', unit='batch'):
+    for start in tqdm(
+            range(0, len(paths), args.batch_size), desc='detecting',
+            unit='batch'):
         chunk = paths[start:start + args.batch_size]
-        for path, pred in zip(chunk, predict_images(model, chunk,
-                                                    args.batch_size)):
+        for path, pred in zip(chunk,
+                              predict_images(model, chunk, args.batch_size)):
             name = osp.splitext(osp.basename(path))[0] + '.png'
             draw_prediction_file(path, pred, classes, args.score_thr).save(
                 osp.join(args.out_dir, name))
@@ -68,17 +71,23 @@ def main() -> None:
                     image=path,
                     drawn=osp.join(args.out_dir, name),
                     detections=[
-                        dict(bbox=[round(float(v), 2) for v in box],
-                             label=classes[int(label)],
-                             score=round(float(score), 4))
-                        for box, label, score in zip(
-                            pred['bboxes'][keep], pred['labels'][keep],
-                            pred['scores'][keep])
+                        dict(
+                            bbox=[round(float(v), 2) for v in box],
+                            label=classes[int(label)],
+                            score=round(float(score), 4)) for box, label, score
+                        in zip(pred['bboxes'][keep], pred['labels'][keep],
+                               pred['scores'][keep])
                     ]))
     out_json = osp.join(args.out_dir, 'predictions.json')
     with open(out_json, 'w') as f:
-        json.dump(dict(config=args.config, checkpoint=args.checkpoint,
-                       score_thr=args.score_thr, images=records), f, indent=1)
+        json.dump(
+            dict(
+                config=args.config,
+                checkpoint=args.checkpoint,
+                score_thr=args.score_thr,
+                images=records),
+            f,
+            indent=1)
     print(f'{len(records)} image(s) drawn into {args.out_dir}/, '
           f'boxes in {out_json}')
 

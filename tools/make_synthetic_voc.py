@@ -1,23 +1,25 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Write LODAA's synthetic VOC-layout detection dataset.
 
-    python tools/make_synthetic_voc.py work_dirs/demo/data --trainval 800 --test 200 --seed 0
+    python tools/make_synthetic_voc.py work_dirs/demo/data --trainval 800 \
+        --test 200 --seed 0
 """
 import argparse
 
 from lodaa_plugin.testing.synthetic_voc import (SYNTHETIC_CLASSES,
-                                               make_synthetic_voc)
+                                                make_synthetic_voc)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Generate a synthetic PASCAL VOC-layout dataset')
-    parser.add_argument('out_dir', help='data goes to OUT_DIR/VOCdevkit/VOC2007')
+    parser.add_argument(
+        'out_dir', help='data goes to OUT_DIR/VOCdevkit/VOC2007')
     parser.add_argument('--trainval', type=int, default=800)
     parser.add_argument('--test', type=int, default=200)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--size', type=int, nargs=2, default=(128, 128),
-                        metavar=('W', 'H'))
+    parser.add_argument(
+        '--size', type=int, nargs=2, default=(128, 128), metavar=('W', 'H'))
     parser.add_argument('--classes', nargs='+', default=SYNTHETIC_CLASSES)
     parser.add_argument('--max-objects', type=int, default=4)
     return parser.parse_args()
@@ -25,9 +27,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    root = make_synthetic_voc(args.out_dir, args.trainval, args.test,
-                              args.seed, tuple(args.size), args.classes,
-                              args.max_objects)
+    root = make_synthetic_voc(args.out_dir,
+                              args.trainval, args.test, args.seed,
+                              tuple(args.size), args.classes, args.max_objects)
     print(f'data_root={root}/ (VOC2007/ImageSets/Main/trainval.txt, '
           'test.txt, VOC2007/classes.txt)')
 

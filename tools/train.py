@@ -2,7 +2,8 @@
 """Train a LODAA model (detector or classifier) from a config.
 
     python tools/train.py configs/fcos_voc.py
-    python tools/train.py configs/fcos_voc_224.py --cfg-options train_dataloader.batch_size=4
+    python tools/train.py configs/fcos_voc_224.py \
+        --cfg-options train_dataloader.batch_size=4
     bash tools/dist_train.sh configs/fcos_voc.py 8
 """
 import argparse

@@ -5,8 +5,7 @@ default_scope = 'mmdet'
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(
-        type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     visualization=dict(type='DetVisualizationHook'))
 
 visualizer = dict(

@@ -16,6 +16,5 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))
 param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=50)
-train_cfg = dict(type='CachedFeatureTrainLoop', max_epochs=50,
-                 val_interval=10)
+train_cfg = dict(type='CachedFeatureTrainLoop', max_epochs=50, val_interval=10)
 auto_scale_lr = dict(base_batch_size=64)

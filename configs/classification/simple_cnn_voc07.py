@@ -32,7 +32,7 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
-param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[20, 27],
-                       gamma=0.1)
+param_scheduler = dict(
+    type='MultiStepLR', by_epoch=True, milestones=[20, 27], gamma=0.1)
 train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=5)
 auto_scale_lr = dict(base_batch_size=64)

@@ -5,7 +5,8 @@ mmpretrain 1.2.0 imports its multimodal models (BLIP, OFA, ...) whenever
 ``transformers>=4.28`` is installed, and they import names that later
 transformers releases removed, so the whole ``mmpretrain.models`` import fails.
 LODAA uses none of them: when those names are missing we switch mmpretrain's
-multimodal support off, which registers its usual "please install" placeholders.
+multimodal support off, which registers its usual "please install"
+placeholders.
 
 This is the one guard that runs on ``import lodaa_plugin`` rather than on
 opt-in: LODAA's classification modules subclass mmpretrain's, so without it

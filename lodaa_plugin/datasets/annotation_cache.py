@@ -37,7 +37,9 @@ class AnnotationCache:
         cache_dir (str, optional): Where cache files go.
     """
 
-    def __init__(self, year_root: str, classes: Sequence[str],
+    def __init__(self,
+                 year_root: str,
+                 classes: Sequence[str],
                  cache_dir: Optional[str] = None) -> None:
         key = repr((CACHE_VERSION, osp.abspath(year_root), tuple(classes)))
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
@@ -50,8 +52,10 @@ class AnnotationCache:
                 with open(self.path, 'rb') as f:
                     self.entries = pickle.load(f)
             except Exception as err:  # a damaged cache is only a slow start
-                print_log(f'ignoring unreadable cache {self.path}: {err}',
-                          logger='current', level=logging.WARNING)
+                print_log(
+                    f'ignoring unreadable cache {self.path}: {err}',
+                    logger='current',
+                    level=logging.WARNING)
 
     def parse(self, xml_path: str, classes: Sequence[str],
               img_path: Optional[str]) -> VOCAnnotation:
@@ -61,8 +65,7 @@ class AnnotationCache:
         """
         stat = os.stat(xml_path)
         entry = self.entries.get(xml_path)
-        if entry is not None and entry[:2] == (stat.st_size,
-                                               stat.st_mtime_ns):
+        if entry is not None and entry[:2] == (stat.st_size, stat.st_mtime_ns):
             self.hits += 1
             result = entry[2]
         else:
@@ -85,5 +88,7 @@ class AnnotationCache:
                 pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL),
                 self.path)
         except OSError as err:
-            print_log(f'cannot write the annotation cache {self.path}: {err}',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'cannot write the annotation cache {self.path}: {err}',
+                logger='current',
+                level=logging.WARNING)

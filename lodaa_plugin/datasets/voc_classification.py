@@ -54,10 +54,10 @@ class LodaaVOCClsDataset(VOC):
         """
         classes = self.CLASSES
         cache = AnnotationCache(self.data_root, classes)
-        loaded = load_voc_split(
-            self.image_set_path, self.data_root, classes,
-            osp.relpath(self.img_prefix, self.data_root),
-            osp.relpath(self.ann_prefix, self.data_root), cache)
+        loaded = load_voc_split(self.image_set_path, self.data_root, classes,
+                                osp.relpath(self.img_prefix, self.data_root),
+                                osp.relpath(self.ann_prefix, self.data_root),
+                                cache)
         cache.save()
         report_problems(loaded, classes, self.data_root, self.skip_invalid)
         if not loaded.images:
@@ -65,10 +65,14 @@ class LodaaVOCClsDataset(VOC):
                 f'no usable image in {self.image_set_path}')
         data_list = []
         for _, img_path, ann in loaded.images:
-            labels = {self.class_to_idx[o.name] for o in ann.objects
-                      if not o.difficult}
-            difficult = {self.class_to_idx[o.name] for o in ann.objects
-                         if o.difficult} - labels
+            labels = {
+                self.class_to_idx[o.name]
+                for o in ann.objects if not o.difficult
+            }
+            difficult = {
+                self.class_to_idx[o.name]
+                for o in ann.objects if o.difficult
+            } - labels
             data_list.append(
                 dict(
                     img_path=img_path,

@@ -15,7 +15,8 @@ from .voc_split import VOCSplit, load_voc_split, report_problems
 from .voc_xml import VOCAnnotationError, read_classes_file
 
 
-def find_classes_file(data_root: str, sub_roots: Sequence[str]) -> Optional[str]:
+def find_classes_file(data_root: str,
+                      sub_roots: Sequence[str]) -> Optional[str]:
     """The ``classes.txt`` of a dataset: in a year folder, else the root.
 
     Args:
@@ -70,8 +71,8 @@ class LodaaVOCDataset(VOCDataset):
                  show_stats: bool = True,
                  cache_annotations: bool = True,
                  **kwargs) -> None:
-        self.ann_files = [ann_file] if isinstance(ann_file, str) else list(
-            ann_file)
+        self.ann_files = [ann_file] if isinstance(ann_file,
+                                                  str) else list(ann_file)
         if not self.ann_files or not all(self.ann_files):
             raise ValueError('LodaaVOCDataset needs ann_file, e.g. '
                              "'VOC2007/ImageSets/Main/trainval.txt'")
@@ -100,9 +101,8 @@ class LodaaVOCDataset(VOCDataset):
     def _sub_root(ann_file: str) -> str:
         parts = osp.normpath(ann_file).split(osp.sep)
         if 'ImageSets' not in parts:
-            raise ValueError(
-                f'ann_file {ann_file!r} is not in VOC layout '
-                '(<year>/ImageSets/Main/<split>.txt)')
+            raise ValueError(f'ann_file {ann_file!r} is not in VOC layout '
+                             '(<year>/ImageSets/Main/<split>.txt)')
         return osp.join(*parts[:parts.index('ImageSets')]) \
             if parts.index('ImageSets') else ''
 
@@ -141,8 +141,7 @@ class LodaaVOCDataset(VOCDataset):
                     dict(
                         bbox=list(obj.bbox),
                         bbox_label=self.cat2label[obj.name],
-                        ignore_flag=int(obj.difficult))
-                    for obj in ann.objects
+                        ignore_flag=int(obj.difficult)) for obj in ann.objects
                 ]) for img_id, img_path, ann in merged.images
         ]
 

@@ -67,7 +67,8 @@ def load_voc_split(ann_path: str,
     split = VOCSplit()
     for img_id, count in Counter(img_ids).items():
         if count > 1:
-            split.errors.append(f'{ann_path}: id {img_id} listed {count} times')
+            split.errors.append(
+                f'{ann_path}: id {img_id} listed {count} times')
     for img_id in dict.fromkeys(img_ids):
         img_path = osp.join(year_root, img_subdir, f'{img_id}.jpg')
         xml_path = osp.join(year_root, ann_subdir, f'{img_id}.xml')

@@ -4,9 +4,8 @@ running tools, VOC data made from samples or synthesised, a reference VOC
 evaluation, torchvision's FCOS as a twin of a LODAA config. Not imported by
 ``import lodaa_plugin``."""
 from .log_capture import logged_warnings
-from .paths import (CELLS_ROOT, CONFIG_DIR, FOUR_IDS, REPO_ROOT,
-                    TEST_DATA_DIR, TOOLS_DIR, VOC07_ROOT, config_path,
-                    tool_path)
+from .paths import (CELLS_ROOT, CONFIG_DIR, FOUR_IDS, REPO_ROOT, TEST_DATA_DIR,
+                    TOOLS_DIR, VOC07_ROOT, config_path, tool_path)
 from .tools import PYTHON, data_options, python_env, run_tool
 from .voc_data import copy_voc_sample, make_voc_subset
 

@@ -28,9 +28,12 @@ def classification_config(name: str, **overrides) -> Config:
     }
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options.update({
-            f'{loader}.dataset.data_root': osp.join(VOC07_ROOT, 'VOC2007'),
-            f'{loader}.num_workers': 0,
-            f'{loader}.persistent_workers': False
+            f'{loader}.dataset.data_root':
+            osp.join(VOC07_ROOT, 'VOC2007'),
+            f'{loader}.num_workers':
+            0,
+            f'{loader}.persistent_workers':
+            False
         })
     options.update(overrides)
     cfg.merge_from_dict(options)

@@ -33,12 +33,15 @@ def _texture(rng: np.random.RandomState, w: int, h: int) -> Image.Image:
         (w, h), Image.BICUBIC)
     draw = ImageDraw.Draw(img)
     for _ in range(rng.randint(2, 6)):
-        colour = tuple(int(c) for c in rng.randint(60, 200) +
-                       rng.randint(-30, 31, 3))
+        colour = tuple(
+            int(c) for c in rng.randint(60, 200) + rng.randint(-30, 31, 3))
         x0, y0 = rng.randint(-w, w), rng.randint(-h, h)
-        draw.line([(x0, y0), (x0 + rng.randint(-2 * w, 2 * w),
-                              y0 + rng.randint(-2 * h, 2 * h))],
-                  fill=colour, width=int(rng.randint(1, 4)))
+        draw.line([
+            (x0, y0),
+            (x0 + rng.randint(-2 * w, 2 * w), y0 + rng.randint(-2 * h, 2 * h))
+        ],
+                  fill=colour,
+                  width=int(rng.randint(1, 4)))
     arr = np.asarray(img, dtype=np.int16)
     arr = arr + rng.randint(-20, 21, arr.shape)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).filter(
@@ -90,8 +93,8 @@ def _class_colour(rng: np.random.RandomState, class_index: int,
 
 
 def render_image(rng: np.random.RandomState, size: Tuple[int, int],
-                 classes: Sequence[str], max_objects: int
-                 ) -> Tuple[Image.Image, List[Dict]]:
+                 classes: Sequence[str],
+                 max_objects: int) -> Tuple[Image.Image, List[Dict]]:
     """One image and its objects (name, 1-based box, difficult).
 
     Args:
@@ -118,8 +121,7 @@ def render_image(rng: np.random.RandomState, size: Tuple[int, int],
         bw, bh = scale * np.sqrt(aspect) / 2, scale / np.sqrt(aspect) / 2
         angle = rng.uniform(-0.6, 0.6) if name != 'ring' else 0.0
         # centres may sit near or past the border: truncated objects
-        cx, cy = rng.uniform(-0.1 * w, 1.1 * w), rng.uniform(-0.1 * h,
-                                                              1.1 * h)
+        cx, cy = rng.uniform(-0.1 * w, 1.1 * w), rng.uniform(-0.1 * h, 1.1 * h)
         polys = _shape_polygons(name, bw, bh, angle)
         polys = [p + np.array([cx, cy]) for p in polys]
         mask = Image.new('L', (w, h), 0)
@@ -142,8 +144,8 @@ def render_image(rng: np.random.RandomState, size: Tuple[int, int],
                 name=name,
                 index=index,
                 # VOC boxes are 1-based inclusive pixel coordinates
-                bbox=(int(xs.min()) + 1, int(ys.min()) + 1,
-                      int(xs.max()) + 1, int(ys.max()) + 1)))
+                bbox=(int(xs.min()) + 1, int(ys.min()) + 1, int(xs.max()) + 1,
+                      int(ys.max()) + 1)))
         # an outline on some objects, in a different colour
         if rng.rand() < 0.3:
             draw.line(outer + [outer[0]], fill=_random_colour(rng), width=1)
@@ -216,14 +218,15 @@ def make_synthetic_voc(out_dir: str,
         os.makedirs(osp.join(root, sub), exist_ok=True)
     total = num_trainval + num_test
     ids = [f'{i:06d}' for i in range(total)]
-    for i in tqdm(range(total), desc='synthetic VOC', unit='img',
-                  disable=not progress):
+    for i in tqdm(
+            range(total), desc='synthetic VOC', unit='img',
+            disable=not progress):
         rng = np.random.RandomState([seed, i])
         img, objects = render_image(rng, image_size, classes, max_objects)
         img.save(osp.join(root, 'JPEGImages', f'{ids[i]}.jpg'), quality=92)
         _write_xml(
-            osp.join(root, 'Annotations', f'{ids[i]}.xml'), ids[i],
-            image_size, objects)
+            osp.join(root, 'Annotations', f'{ids[i]}.xml'), ids[i], image_size,
+            objects)
     main = osp.join(root, 'ImageSets', 'Main')
     with open(osp.join(main, 'trainval.txt'), 'w') as f:
         f.write('\n'.join(ids[:num_trainval]) + '\n')

@@ -43,9 +43,12 @@ def run_tool(args: Sequence[str],
     Returns:
         str: Its standard output and error.
     """
-    result = subprocess.run([str(a) for a in args], cwd=cwd,
-                            env=python_env(repo_root), capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run([str(a) for a in args],
+                            cwd=cwd,
+                            env=python_env(repo_root),
+                            capture_output=True,
+                            text=True,
+                            timeout=timeout)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     return output
@@ -64,8 +67,9 @@ def data_options(root: str, split: str) -> List[str]:
     """
     opts = []
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.dataset.data_root={root}',
-                 f'{loader}.dataset.ann_file=VOC2007/ImageSets/Main/{split}',
-                 f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
+        opts += [
+            f'{loader}.dataset.data_root={root}',
+            f'{loader}.dataset.ann_file=VOC2007/ImageSets/Main/{split}',
+            f'{loader}.num_workers=0', f'{loader}.persistent_workers=False'
+        ]
     return opts

@@ -21,7 +21,7 @@ ANCHOR_STRIDES = 8
 
 
 def random_targets(batch: int, size: int, boxes: int, num_classes: int,
-                    gen: torch.Generator) -> List[Dict[str, torch.Tensor]]:
+                   gen: torch.Generator) -> List[Dict[str, torch.Tensor]]:
     """Draw random boxes and labels in torchvision's target format.
 
     Args:
@@ -39,8 +39,9 @@ def random_targets(batch: int, size: int, boxes: int, num_classes: int,
         xy = torch.rand(boxes, 2, generator=gen) * size * 0.7
         wh = torch.rand(boxes, 2, generator=gen) * size * 0.3 + 8
         targets.append(
-            dict(boxes=torch.cat([xy, (xy + wh).clamp(max=size - 1)], 1),
-                 labels=torch.randint(num_classes, (boxes, ), generator=gen)))
+            dict(
+                boxes=torch.cat([xy, (xy + wh).clamp(max=size - 1)], 1),
+                labels=torch.randint(num_classes, (boxes, ), generator=gen)))
     return targets
 
 
@@ -63,22 +64,22 @@ class TwinBackbone(nn.Module):
         # norm_eval) and the first stages frozen (as frozen_stages)
         tv = torchvision_model(
             backbone.model_name,
-            norm_layer=FrozenBatchNorm2d if backbone.get('norm_eval', True)
-            else None)
+            norm_layer=FrozenBatchNorm2d
+            if backbone.get('norm_eval', True) else None)
         stages = ['trunk_output.block1', 'trunk_output.block2',
                   'trunk_output.block3', 'trunk_output.block4'] \
             if backbone.model_name.startswith('regnet') else \
             ['layer1', 'layer2', 'layer3', 'layer4']
         frozen = backbone.get('frozen_stages', -1)
         if frozen >= 0:
-            stem = [n for n, _ in tv.named_children()][:1 if backbone.
-                                                       model_name.startswith(
-                                                           'regnet') else 4]
+            stem = [n for n, _ in tv.named_children()
+                    ][:1 if backbone.model_name.startswith('regnet') else 4]
             for name in stem + stages[:frozen]:
                 for param in tv.get_submodule(name).parameters():
                     param.requires_grad = False
         self.body = create_feature_extractor(
-            tv, {stages[i]: str(i) for i in backbone.out_indices})
+            tv, {stages[i]: str(i)
+                 for i in backbone.out_indices})
         extra = None
         if neck.num_outs > len(backbone.out_indices):
             extra = LastLevelP6P7(neck.out_channels, neck.out_channels)
@@ -142,8 +143,11 @@ def build_torchvision_fcos(cfg: Config, size: int) -> nn.Module:
         topk_candidates=cfg.model.test_cfg.nms_pre)
     # torchvision's towers are 4 conv-GN-ReLU at the FPN width; match depth
     from torchvision.models.detection.fcos import FCOSHead
-    model.head = FCOSHead(backbone.out_channels, 1, head.num_classes,
-                          num_convs=head.stacked_convs)
+    model.head = FCOSHead(
+        backbone.out_channels,
+        1,
+        head.num_classes,
+        num_convs=head.stacked_convs)
     return model
 
 
@@ -180,9 +184,9 @@ def share_weights(lodaa: nn.Module, tv: nn.Module) -> None:
                         f'backbone.fpn.inner_blocks.{i}.0.'))
     for i in range(len(lodaa.neck.fpn_convs)):
         extra = {fpn_in: 'p6', fpn_in + 1: 'p7'}.get(i)
-        renames.append((f'neck.fpn_convs.{i}.conv.',
-                        f'backbone.fpn.extra_blocks.{extra}.' if extra else
-                        f'backbone.fpn.layer_blocks.{i}.0.'))
+        renames.append(
+            (f'neck.fpn_convs.{i}.conv.', f'backbone.fpn.extra_blocks.{extra}.'
+             if extra else f'backbone.fpn.layer_blocks.{i}.0.'))
     for tower, twin in (('cls', 'classification'), ('reg', 'regression')):
         for i in range(head.stacked_convs):
             # torchvision's tower Sequential: conv, GroupNorm, ReLU per layer
@@ -208,9 +212,9 @@ def share_weights(lodaa: nn.Module, tv: nn.Module) -> None:
                          f'{missing}, unexpected {unexpected}')
 
 
-def head_outputs(lodaa: nn.Module, tv: nn.Module, images: List[torch.Tensor],
-                 strides: List[int]
-                 ) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
+def head_outputs(
+        lodaa: nn.Module, tv: nn.Module, images: List[torch.Tensor],
+        strides: List[int]) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
     """Compute both models' head outputs on the same images.
 
     LODAA's outputs are laid out as torchvision's (images, locations,
@@ -227,8 +231,8 @@ def head_outputs(lodaa: nn.Module, tv: nn.Module, images: List[torch.Tensor],
     """
     with torch.no_grad():
         # LODAA reads BGR like mmcv's image loading and converts to RGB
-        data = lodaa.data_preprocessor(dict(
-            inputs=[img.flip(0) for img in images]), False)
+        data = lodaa.data_preprocessor(
+            dict(inputs=[img.flip(0) for img in images]), False)
         cls, box, ctr = lodaa._forward(data['inputs'])
         batch, _ = tv.transform([img.float() / 255 for img in images])
         out = tv.head(list(tv.backbone(batch.tensors).values()))
@@ -241,9 +245,10 @@ def head_outputs(lodaa: nn.Module, tv: nn.Module, images: List[torch.Tensor],
         torch.full((n, 1), float(s * ANCHOR_STRIDES), device=cls[0].device)
         for n, s in zip(sizes, strides)
     ])
-    return dict(cls=(flat(cls), out['cls_logits']),
-                box=(flat(box), out['bbox_regression'] * anchor),
-                ctr=(flat(ctr), out['bbox_ctrness']))
+    return dict(
+        cls=(flat(cls), out['cls_logits']),
+        box=(flat(box), out['bbox_regression'] * anchor),
+        ctr=(flat(ctr), out['bbox_ctrness']))
 
 
 def build_lodaa(cfg: Config) -> nn.Module:
@@ -276,11 +281,14 @@ def lodaa_batch(images: List[torch.Tensor],
     from mmdet.structures import DetDataSample
     samples = []
     for t in targets:
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size),
-            pad_shape=(size, size), scale_factor=(1., 1.)))
-        sample.gt_instances = InstanceData(bboxes=t['boxes'],
-                                           labels=t['labels'])
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size),
+                scale_factor=(1., 1.)))
+        sample.gt_instances = InstanceData(
+            bboxes=t['boxes'], labels=t['labels'])
         sample.ignored_instances = InstanceData(
             bboxes=torch.zeros(0, 4), labels=torch.zeros(0).long())
         samples.append(sample)
@@ -320,21 +328,23 @@ class TwinSteps:
             for name, m in self.models.items()
         }
         self.optims = {
-            name: torch.optim.SGD(
-                [p for p in m.parameters() if p.requires_grad],
-                lr=1e-3,
-                momentum=0.9)
+            name:
+            torch.optim.SGD([p for p in m.parameters() if p.requires_grad],
+                            lr=1e-3,
+                            momentum=0.9)
             for name, m in self.models.items()
         }
         self.amp = amp
         self.device_type = device.split(':')[0]
         self.scaler = torch.amp.GradScaler(enabled=amp == 'fp16')
         self.tv_images = [(img.float() / 255).to(device) for img in images]
-        self.tv_targets = [{k: v.to(device)
-                            for k, v in t.items()} for t in targets]
+        self.tv_targets = [{
+            k: v.to(device)
+            for k, v in t.items()
+        } for t in targets]
         # the same pixels: LODAA reads BGR and converts, torchvision RGB
-        self.lodaa_data = lodaa_batch([img.flip(0) for img in images],
-                                      targets, size)
+        self.lodaa_data = lodaa_batch([img.flip(0) for img in images], targets,
+                                      size)
 
     def _autocast(self) -> torch.autocast:
         dtype = torch.bfloat16 if self.amp == 'bf16' else torch.float16
@@ -382,8 +392,7 @@ class TwinSteps:
             data = model.data_preprocessor(
                 dict(
                     inputs=self.lodaa_data['inputs'][:num],
-                    data_samples=self.lodaa_data['data_samples'][:num]),
-                False)
+                    data_samples=self.lodaa_data['data_samples'][:num]), False)
             return [
                 len(r.pred_instances) for r in model(**data, mode='predict')
             ]

@@ -38,8 +38,12 @@ def run_toy(args: Sequence[str],
     """
     full_env = python_env()
     full_env.update(env or {})
-    return subprocess.run(toy_command(args), env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        toy_command(args),
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
 
 
 def final_weights(output: str) -> List[float]:

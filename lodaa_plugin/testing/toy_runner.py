@@ -1,7 +1,8 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """A tiny mmengine Runner job used by the tests (also under torchrun).
 
-    python -m lodaa_plugin.testing.toy_runner WORK_DIR MAX_EPOCHS [--resume] [--launcher pytorch]
+    python -m lodaa_plugin.testing.toy_runner WORK_DIR MAX_EPOCHS \
+        [--resume] [--launcher pytorch] [--skip-nan]
 
 Environment: TOY_SLEEP (seconds per step), TOY_NAN_AT (iteration whose loss
 is NaN), TOY_DIE_RANK / TOY_DIE_AT (that rank exits at that iteration).
@@ -95,8 +96,9 @@ def main() -> None:
     print('FINAL_WEIGHTS', final)
     # per rank in a file too: two ranks' prints can interleave in one pipe
     rank = os.environ.get('RANK', '0')
-    with open(os.path.join(args.work_dir, f'final_weights_rank{rank}.txt'),
-              'w') as f:
+    with open(
+            os.path.join(args.work_dir, f'final_weights_rank{rank}.txt'),
+            'w') as f:
         f.write(final)
 
 

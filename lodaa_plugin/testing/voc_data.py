@@ -12,7 +12,9 @@ from typing import Callable, Sequence, Tuple
 from .paths import VOC07_ROOT
 
 
-def copy_voc_sample(sample_year: str, root: str, num: int,
+def copy_voc_sample(sample_year: str,
+                    root: str,
+                    num: int,
                     seed: int = 0) -> str:
     """Write a VOC2007-layout tree of ``num`` images made from a sample.
 
@@ -32,9 +34,12 @@ def copy_voc_sample(sample_year: str, root: str, num: int,
     year = osp.join(root, 'VOCdevkit', 'VOC2007')
     for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
         os.makedirs(osp.join(year, sub), exist_ok=True)
-    ids = sorted(f[:-4] for f in os.listdir(osp.join(sample_year, 'Annotations')))
-    texts = {i: open(osp.join(sample_year, 'Annotations', f'{i}.xml')).read()
-             for i in ids}
+    ids = sorted(f[:-4]
+                 for f in os.listdir(osp.join(sample_year, 'Annotations')))
+    texts = {
+        i: open(osp.join(sample_year, 'Annotations', f'{i}.xml')).read()
+        for i in ids
+    }
     names = []
     for n in range(num):
         src = ids[n % len(ids)]
@@ -43,8 +48,9 @@ def copy_voc_sample(sample_year: str, root: str, num: int,
         text = texts[src] + f'<!-- copy {n}, {rng.random()} -->\n'
         with open(osp.join(year, 'Annotations', f'{name}.xml'), 'w') as f:
             f.write(text)
-        os.symlink(osp.join(sample_year, 'JPEGImages', f'{src}.jpg'),
-                   osp.join(year, 'JPEGImages', f'{name}.jpg'))
+        os.symlink(
+            osp.join(sample_year, 'JPEGImages', f'{src}.jpg'),
+            osp.join(year, 'JPEGImages', f'{name}.jpg'))
         names.append(name)
     with open(osp.join(year, 'ImageSets', 'Main', 'trainval.txt'), 'w') as f:
         f.write('\n'.join(names) + '\n')
@@ -104,10 +110,12 @@ def copy_voc_files(root: str,
         os.makedirs(osp.join(year, sub))
     src = osp.join(voc_root, 'VOC2007')
     for i in ids:
-        shutil.copy(osp.join(src, 'Annotations', f'{i}.xml'),
-                    osp.join(year, 'Annotations'))
-        shutil.copy(osp.join(src, 'JPEGImages', f'{i}.jpg'),
-                    osp.join(year, 'JPEGImages'))
+        shutil.copy(
+            osp.join(src, 'Annotations', f'{i}.xml'),
+            osp.join(year, 'Annotations'))
+        shutil.copy(
+            osp.join(src, 'JPEGImages', f'{i}.jpg'),
+            osp.join(year, 'JPEGImages'))
     with open(osp.join(year, 'ImageSets', 'Main', 'all.txt'), 'w') as f:
         f.write('\n'.join(ids))
     return osp.join(str(root), 'VOCdevkit'), Path(year)

@@ -76,8 +76,8 @@ def class_ap(images: List[Dict], label: int, mode: str) -> float:
     for i in range(len(mpre) - 2, -1, -1):
         mpre[i] = max(mpre[i], mpre[i + 1])
     changed = np.nonzero(mrec[1:] != mrec[:-1])[0]
-    return float(np.sum((mrec[changed + 1] - mrec[changed]) *
-                        mpre[changed + 1]))
+    return float(
+        np.sum((mrec[changed + 1] - mrec[changed]) * mpre[changed + 1]))
 
 
 def mean_ap(images: List[Dict], num_classes: int, mode: str) -> float:

@@ -1,6 +1,7 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Small shared pieces; nothing here imports the rest of lodaa_plugin."""
-from .atomic_write import ATOMIC_BACKEND, AtomicLocalBackend, atomic_write_bytes
+from .atomic_write import (ATOMIC_BACKEND, AtomicLocalBackend,
+                           atomic_write_bytes)
 from .registry_hints import (enable_registry_hints, registered_names,
                              registry_hints_enabled)
 

@@ -155,8 +155,8 @@ def profile_split(fn: Callable[[], object], steps: int,
     """
     from torch.profiler import ProfilerActivity, profile
     cuda = device.startswith('cuda')
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA]
-                                           if cuda else [])
+    activities = [ProfilerActivity.CPU
+                  ] + ([ProfilerActivity.CUDA] if cuda else [])
     with profile(activities=activities) as prof:
         for _ in range(steps):
             fn()
@@ -169,8 +169,8 @@ def profile_split(fn: Callable[[], object], steps: int,
               if cuda else event.self_cpu_time_total) / steps
         if cuda and event.device_type.name != 'CUDA':
             continue  # host-side time overlaps the kernels
-        if any(op in event.key for op in CONV_OPS) or (
-                cuda and 'conv' in event.key.lower()):
+        if any(op in event.key
+               for op in CONV_OPS) or (cuda and 'conv' in event.key.lower()):
             conv += us
         else:
             other += us

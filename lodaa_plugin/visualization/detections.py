@@ -48,7 +48,8 @@ def draw_detections(image: np.ndarray,
     if gt_boxes is not None:
         for box, label in zip(np.asarray(gt_boxes) * scale, gt_labels):
             draw.rectangle(box.tolist(), outline=TRUE_COLOUR, width=1)
-            draw.text((box[0] + 2, box[3] - 11), f'gt {classes[label]}',
+            draw.text((box[0] + 2, box[3] - 11),
+                      f'gt {classes[label]}',
                       fill=TRUE_COLOUR)
     keep = np.asarray(scores) >= score_thr
     for box, label, score in zip(
@@ -64,7 +65,8 @@ def draw_detections(image: np.ndarray,
     return img
 
 
-def save_detection_grid(images: List[Image.Image], out_file: str,
+def save_detection_grid(images: List[Image.Image],
+                        out_file: str,
                         columns: int = 4) -> str:
     """Tile drawn images into one PNG.
 

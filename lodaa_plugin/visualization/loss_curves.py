@@ -26,8 +26,8 @@ def find_scalars_file(path: str) -> str:
     if osp.isfile(path):
         return path
     candidates = sorted(
-        glob.glob(osp.join(path, '**', 'vis_data', 'scalars.json'),
-                  recursive=True),
+        glob.glob(
+            osp.join(path, '**', 'vis_data', 'scalars.json'), recursive=True),
         key=osp.getmtime)
     if not candidates:
         raise FileNotFoundError(
@@ -84,13 +84,18 @@ def plot_losses(scalars_path: str,
     for key in keys:
         points = [(r['step'], r[key]) for r in records if key in r]
         steps, values = zip(*points)
-        ax.plot(steps, values, label=key,
-                marker='o' if len(steps) < 20 else None, markersize=3,
-                linewidth=2.2 if key == 'loss' else 1.4)
+        ax.plot(
+            steps,
+            values,
+            label=key,
+            marker='o' if len(steps) < 20 else None,
+            markersize=3,
+            linewidth=2.2 if key == 'loss' else 1.4)
     ax.set_xlabel('iteration')
     ax.set_ylabel('loss')
-    ax.set_title(title or osp.basename(osp.dirname(osp.dirname(
-        osp.abspath(scalars_path)))))
+    ax.set_title(
+        title
+        or osp.basename(osp.dirname(osp.dirname(osp.abspath(scalars_path)))))
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -15,11 +15,14 @@ LABEL_RULES = ('mean', 'first')
 def class_colours(num_classes: int) -> np.ndarray:
     """(C, 3) distinct RGB colours in 0..1 (tab20, then hsv)."""
     cmap = plt.get_cmap('tab20' if num_classes <= 20 else 'hsv')
-    return np.array([cmap(i / max(num_classes - 1, 1) if num_classes > 20
-                          else i)[:3] for i in range(num_classes)])
+    return np.array([
+        cmap(i / max(num_classes - 1, 1) if num_classes > 20 else i)[:3]
+        for i in range(num_classes)
+    ])
 
 
-def image_colours(multi_hot: np.ndarray, colours: np.ndarray,
+def image_colours(multi_hot: np.ndarray,
+                  colours: np.ndarray,
                   rule: str = 'mean') -> np.ndarray:
     """Colour of each image from its classes.
 
@@ -45,7 +48,8 @@ def image_colours(multi_hot: np.ndarray, colours: np.ndarray,
     return out
 
 
-def embed_tsne(features: np.ndarray, seed: int = 0,
+def embed_tsne(features: np.ndarray,
+               seed: int = 0,
                perplexity: float = 30.) -> np.ndarray:
     """2-D t-SNE embedding of (N, D) features (scikit-learn, PCA init).
 
@@ -68,8 +72,11 @@ def embed_tsne(features: np.ndarray, seed: int = 0,
         random_state=seed).fit_transform(features.astype(np.float32))
 
 
-def plot_tsne(embedding: np.ndarray, multi_hot: np.ndarray,
-              classes: Sequence[str], out_file: str, rule: str = 'mean',
+def plot_tsne(embedding: np.ndarray,
+              multi_hot: np.ndarray,
+              classes: Sequence[str],
+              out_file: str,
+              rule: str = 'mean',
               title: str = '') -> str:
     """Scatter the embedding with a class legend into a PNG.
 
@@ -86,17 +93,28 @@ def plot_tsne(embedding: np.ndarray, multi_hot: np.ndarray,
     """
     colours = class_colours(len(classes))
     fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
-    ax.scatter(embedding[:, 0], embedding[:, 1], s=14,
-               c=image_colours(multi_hot, colours, rule), alpha=0.85,
-               linewidths=0)
+    ax.scatter(
+        embedding[:, 0],
+        embedding[:, 1],
+        s=14,
+        c=image_colours(multi_hot, colours, rule),
+        alpha=0.85,
+        linewidths=0)
     present = np.nonzero(multi_hot.sum(0))[0]
     handles = [
-        Line2D([0], [0], marker='o', linestyle='', color=colours[i],
+        Line2D([0], [0],
+               marker='o',
+               linestyle='',
+               color=colours[i],
                label=f'{classes[i]} ({int(multi_hot[:, i].sum())})')
         for i in present
     ]
-    ax.legend(handles=handles, loc='center left', bbox_to_anchor=(1.0, 0.5),
-              fontsize=8, frameon=False)
+    ax.legend(
+        handles=handles,
+        loc='center left',
+        bbox_to_anchor=(1.0, 0.5),
+        fontsize=8,
+        frameon=False)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title)

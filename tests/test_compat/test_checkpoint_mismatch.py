@@ -1,21 +1,22 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Bad inputs get clear errors, training survives interruption, nothing is
-silently wrong."""
+"""Loading a checkpoint of another model names the mismatched keys."""
 import os.path as osp
+
 from lodaa_plugin.testing import REPO_ROOT
 
 
 def test_checkpoint_of_another_model_lists_the_mismatched_keys(tmp_path):
-    from lodaa_plugin.testing import logged_warnings
+    import torchvision
     from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmengine.runner.checkpoint import save_checkpoint
-    import torchvision
+
+    from lodaa_plugin.testing import logged_warnings
     path = str(tmp_path / 'resnet18.pth')
-    save_checkpoint(dict(state_dict=torchvision.models.resnet18().state_dict()),
-                    path)
+    save_checkpoint(
+        dict(state_dict=torchvision.models.resnet18().state_dict()), path)
     init_default_scope('mmdet')
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'))
     cfg.model.backbone.init_cfg = None

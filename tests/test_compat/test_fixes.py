@@ -4,13 +4,13 @@ import os
 import pickle
 import subprocess
 import textwrap
+
 import numpy as np
 import pytest
-from lodaa_plugin.testing.toy import (TOY_RUNNER, final_weights, run_toy)
 import torch
+
 from lodaa_plugin.testing import PYTHON, python_env
-
-
+from lodaa_plugin.testing.toy import TOY_RUNNER, final_weights, run_toy
 
 
 def test_mmengine_checkpoint_needs_and_gets_the_fix(tmp_path):
@@ -18,7 +18,8 @@ def test_mmengine_checkpoint_needs_and_gets_the_fix(tmp_path):
     from mmengine.runner.checkpoint import _load_checkpoint, save_checkpoint
     ckpt = dict(
         state_dict=dict(w=torch.ones(2)),
-        message_hub=dict(log_scalars=dict(loss=HistoryBuffer([1.0, 2.0], [1, 1]))),
+        message_hub=dict(
+            log_scalars=dict(loss=HistoryBuffer([1.0, 2.0], [1, 1]))),
         meta=dict(epoch=1, seed=np.int64(3), arr=np.arange(3)))
     path = str(tmp_path / 'ckpt.pth')
     save_checkpoint(ckpt, path)
@@ -44,8 +45,10 @@ def test_runner_saves_loads_and_resumes(tmp_path):
     log = resumed.stdout + resumed.stderr
     assert 'resumed epoch: 2' in log, log[-3000:]
     np.testing.assert_allclose(
-        final_weights(resumed.stdout), final_weights(straight.stdout),
-        rtol=0, atol=1e-6)
+        final_weights(resumed.stdout),
+        final_weights(straight.stdout),
+        rtol=0,
+        atol=1e-6)
 
 
 @pytest.mark.slow
@@ -56,7 +59,11 @@ def test_torchrun_two_cpu_processes(tmp_path):
         PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node=2',
         '--master_port=29631', TOY_RUNNER,
         str(tmp_path), '2', '--launcher', 'pytorch'
-    ], env=env, capture_output=True, text=True, timeout=300)
+    ],
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     log = result.stdout + result.stderr
     assert 'gloo' in log
@@ -70,6 +77,7 @@ def test_torchrun_two_cpu_processes(tmp_path):
 
 def test_adjust_hue_negative_factor():
     import mmcv
+
     from lodaa_plugin.compat.photometric import _hue_shift
     img = np.random.RandomState(0).randint(0, 255, (8, 8, 3), np.uint8)
     # numpy 2 refuses the conversion mmcv 2.1.0 uses
@@ -113,23 +121,30 @@ def test_mmpretrain_imports_beside_a_new_transformers(tmp_path):
     fake = tmp_path / 'site'
     (fake / 'transformers').mkdir(parents=True)
     (fake / 'transformers' / '__init__.py').write_text('__version__ = "9.0"\n')
-    (fake / 'transformers' / 'modeling_utils.py').write_text(
-        'class PreTrainedModel: pass\n')
+    (fake / 'transformers' /
+     'modeling_utils.py').write_text('class PreTrainedModel: pass\n')
     dist = fake / 'transformers-9.0.dist-info'
     dist.mkdir()
-    (dist / 'METADATA').write_text(
-        'Metadata-Version: 2.1\nName: transformers\nVersion: 9.0\n')
+    (dist / 'METADATA'
+     ).write_text('Metadata-Version: 2.1\nName: transformers\nVersion: 9.0\n')
     env = python_env()
     env['PYTHONPATH'] = str(fake) + os.pathsep + env['PYTHONPATH']
     code = 'import mmpretrain.models'
-    plain = subprocess.run([PYTHON, '-c', code], env=env,
-                           capture_output=True, text=True, timeout=300)
+    plain = subprocess.run([PYTHON, '-c', code],
+                           env=env,
+                           capture_output=True,
+                           text=True,
+                           timeout=300)
     assert plain.returncode != 0  # the breakage is real
-    fixed = subprocess.run(
-        [PYTHON, '-c', 'import lodaa_plugin; ' + code + textwrap.dedent('''
+    fixed = subprocess.run([
+        PYTHON, '-c', 'import lodaa_plugin; ' + code + textwrap.dedent('''
             ; from mmpretrain.registry import MODELS
-            ; assert MODELS.get('ImageClassifier')''').replace('\n', '')],
-        env=env, capture_output=True, text=True, timeout=300)
+            ; assert MODELS.get('ImageClassifier')''').replace('\n', '')
+    ],
+                           env=env,
+                           capture_output=True,
+                           text=True,
+                           timeout=300)
     assert fixed.returncode == 0, fixed.stderr[-3000:]
 
 

@@ -48,8 +48,11 @@ SCRIPT = textwrap.dedent('''
 
 @pytest.mark.slow
 def test_import_patches_nothing_and_opt_ins_patch_what_they_name():
-    result = subprocess.run([PYTHON, '-c', SCRIPT], env=python_env(),
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([PYTHON, '-c', SCRIPT],
+                            env=python_env(),
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout.splitlines()
     assert 'after import: []' in out

@@ -1,28 +1,27 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""LodaaVOCDataset and the VOC XML parser on real and odd files."""
-from lodaa_plugin.testing.voc_data import copy_voc_files, edit_xml
+"""The annotation cache reuses unchanged files and re-parses changed ones."""
 from lodaa_plugin.datasets import LodaaVOCDataset
-
+from lodaa_plugin.testing.voc_data import copy_voc_files, edit_xml
 
 VOC_CLASSES = LodaaVOCDataset.METAINFO['classes']
 
+
 def _dataset(root, ann_file, **kwargs):
     kwargs.setdefault('test_mode', True)
-    return LodaaVOCDataset(data_root=root + '/', ann_file=ann_file,
-                           pipeline=[], **kwargs)
+    return LodaaVOCDataset(
+        data_root=root + '/', ann_file=ann_file, pipeline=[], **kwargs)
 
 
 def test_annotation_cache_reuses_and_invalidates(tmp_path):
-    from lodaa_plugin.datasets.annotation_cache import AnnotationCache
     from lodaa_plugin.datasets import load_voc_split
+    from lodaa_plugin.datasets.annotation_cache import AnnotationCache
     root, year = copy_voc_files(tmp_path, ('000005', '000007', '000009'))
     split_file = str(year / 'ImageSets' / 'Main' / 'all.txt')
     cache_dir = str(tmp_path / 'cache')
 
     def load():
         cache = AnnotationCache(str(year), VOC_CLASSES, cache_dir)
-        split = load_voc_split(split_file, str(year), VOC_CLASSES,
-                               cache=cache)
+        split = load_voc_split(split_file, str(year), VOC_CLASSES, cache=cache)
         cache.save()
         return cache, split
 
@@ -34,14 +33,14 @@ def test_annotation_cache_reuses_and_invalidates(tmp_path):
         [a.objects for _, _, a in split.images]
     # an edited file is parsed again; the others come from the cache
     edit_xml(year / 'Annotations' / '000007.xml',
-          lambda r: r.find('object/name').__setattr__('text', 'horse'))
+             lambda r: r.find('object/name').__setattr__('text', 'horse'))
     third, edited = load()
     assert (third.hits, third.misses) == (2, 1)
     names = {i: [o.name for o in a.objects] for i, _, a in edited.images}
     assert names['000007'][0] == 'horse'
     # the dataset uses it: its result equals a fresh parse
     ds = _dataset(root, 'VOC2007/ImageSets/Main/all.txt')
-    fresh = _dataset(root, 'VOC2007/ImageSets/Main/all.txt',
-                     cache_annotations=False)
+    fresh = _dataset(
+        root, 'VOC2007/ImageSets/Main/all.txt', cache_annotations=False)
     assert [ds.get_data_info(i)['instances'] for i in range(3)] == \
         [fresh.get_data_info(i)['instances'] for i in range(3)]

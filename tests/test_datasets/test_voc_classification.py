@@ -1,9 +1,8 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Multi-label VOC classification: simple CNN, linear probe, cached
-features, difficult labels, configs and tools."""
+"""LodaaVOCClsDataset labels: difficult-only classes are kept apart."""
 import os.path as osp
-from lodaa_plugin.testing import VOC07_ROOT
 
+from lodaa_plugin.testing import VOC07_ROOT
 
 VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
 

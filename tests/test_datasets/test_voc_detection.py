@@ -4,30 +4,33 @@ import os
 import os.path as osp
 import re
 import xml.etree.ElementTree as ET
+
 import pytest
-from lodaa_plugin.testing.voc_data import copy_voc_files, edit_xml
-from lodaa_plugin.testing import (CELLS_ROOT, REPO_ROOT, TEST_DATA_DIR, VOC07_ROOT,
-                                  logged_warnings)
+
 from lodaa_plugin.datasets import (LodaaVOCDataset, VOCAnnotationError,
                                    parse_voc_xml)
-
+from lodaa_plugin.testing import (CELLS_ROOT, REPO_ROOT, TEST_DATA_DIR,
+                                  VOC07_ROOT, logged_warnings)
+from lodaa_plugin.testing.voc_data import copy_voc_files, edit_xml
 
 VOC12_ODD = osp.join(TEST_DATA_DIR, 'voc2012_odd', 'VOCdevkit')
 
-
 VOC_CLASSES = LodaaVOCDataset.METAINFO['classes']
+
 
 def _dataset(root, ann_file, **kwargs):
     kwargs.setdefault('test_mode', True)
-    return LodaaVOCDataset(data_root=root + '/', ann_file=ann_file,
-                           pipeline=[], **kwargs)
+    return LodaaVOCDataset(
+        data_root=root + '/', ann_file=ann_file, pipeline=[], **kwargs)
+
 
 def _count_raw(root, year, split):
     """Objects and difficult objects counted straight from the XML text."""
     ids = open(osp.join(root, year, 'ImageSets', 'Main', split)).read().split()
     objects = difficult = 0
     for img_id in ids:
-        text = open(osp.join(root, year, 'Annotations', f'{img_id}.xml')).read()
+        text = open(osp.join(root, year, 'Annotations',
+                             f'{img_id}.xml')).read()
         for obj in re.findall(r'<object>.*?</object>', text, re.S):
             if re.search(r'<difficult>\s*1\s*</difficult>', obj):
                 difficult += 1
@@ -35,16 +38,21 @@ def _count_raw(root, year, split):
                 objects += 1
     return len(ids), objects, difficult
 
+
 SHARED = osp.join(REPO_ROOT, '..', 'shared', 'data')
 
 
 def test_voc2007_sample_matches_its_files():
-    both = ['VOC2007/ImageSets/Main/trainval.txt',
-            'VOC2007/ImageSets/Main/test.txt']
+    both = [
+        'VOC2007/ImageSets/Main/trainval.txt',
+        'VOC2007/ImageSets/Main/test.txt'
+    ]
     ds = _dataset(VOC07_ROOT, both)
     assert len(ds) == 23
     assert ds.metainfo['dataset_type'] == 'VOC2007'
-    insts = [i for k in range(len(ds)) for i in ds.get_data_info(k)['instances']]
+    insts = [
+        i for k in range(len(ds)) for i in ds.get_data_info(k)['instances']
+    ]
     # the shared data's README: 66 objects + 9 difficult in 23 images
     assert sum(not i['ignore_flag'] for i in insts) == 66
     assert sum(i['ignore_flag'] for i in insts) == 9
@@ -53,16 +61,18 @@ def test_voc2007_sample_matches_its_files():
     for split in ('trainval.txt', 'test.txt'):
         n, objects, difficult = _count_raw(VOC07_ROOT, 'VOC2007', split)
         part = _dataset(VOC07_ROOT, f'VOC2007/ImageSets/Main/{split}')
-        t = part.stats_table(
-            [part.get_data_info(k) for k in range(len(part))])
-        assert re.search(rf'\| total\s+\| {n}\s+\| {objects}\s+\| '
-                         rf'{difficult}\s+\|', t), t
+        t = part.stats_table([part.get_data_info(k) for k in range(len(part))])
+        assert re.search(
+            rf'\| total\s+\| {n}\s+\| {objects}\s+\| '
+            rf'{difficult}\s+\|', t), t
 
 
 def test_nonstandard_voc2012_xml():
     ds = _dataset(VOC12_ODD, 'VOC2012/ImageSets/Main/trainval.txt')
-    info = {ds.get_data_info(k)['img_id']: ds.get_data_info(k)
-            for k in range(len(ds))}
+    info = {
+        ds.get_data_info(k)['img_id']: ds.get_data_info(k)
+        for k in range(len(ds))
+    }
     assert len(info) == 4
     # alphabetical tags, <actions>, float ymin 45.70000076293945
     person = info['2011_003353']['instances'][0]
@@ -79,15 +89,18 @@ def test_custom_classes_from_classes_txt_and_tag_order():
     assert ds.metainfo['dataset_type'] is None  # not VOC's classes
     first = ds.get_data_info(0)
     xml = ET.parse(first['xml_path']).getroot().find('object/bndbox')
-    expected = [float(xml.find(t).text) - 1
-                for t in ('xmin', 'ymin', 'xmax', 'ymax')]
+    expected = [
+        float(xml.find(t).text) - 1 for t in ('xmin', 'ymin', 'xmax', 'ymax')
+    ]
     assert first['instances'][0]['bbox'] == expected
     assert expected[2] > expected[0] and expected[3] > expected[1]
 
 
 def test_classes_from_config_win_over_classes_txt():
-    ds = _dataset(CELLS_ROOT, 'VOC2007/ImageSets/Main/trainval.txt',
-                  metainfo=dict(classes=('cellbody', 'other')))
+    ds = _dataset(
+        CELLS_ROOT,
+        'VOC2007/ImageSets/Main/trainval.txt',
+        metainfo=dict(classes=('cellbody', 'other')))
     assert ds.metainfo['classes'] == ('cellbody', 'other')
 
 
@@ -95,8 +108,8 @@ def test_missing_size_is_read_from_the_image(tmp_path):
     root, year = copy_voc_files(tmp_path)
     xml = year / 'Annotations' / '000005.xml'
     edit_xml(xml, lambda r: r.remove(r.find('size')))
-    ann = parse_voc_xml(str(xml), VOC_CLASSES,
-                        str(year / 'JPEGImages' / '000005.jpg'))
+    ann = parse_voc_xml(
+        str(xml), VOC_CLASSES, str(year / 'JPEGImages' / '000005.jpg'))
     assert (ann.width, ann.height) == (500, 375)
 
 
@@ -126,10 +139,11 @@ def test_unknown_class_and_inverted_box_dropped_with_one_warning(tmp_path):
 
 
 def test_broken_files_are_all_listed_with_their_names(tmp_path):
-    root, year = copy_voc_files(tmp_path, ('000005', '000007', '000009', '000012'))
+    root, year = copy_voc_files(tmp_path,
+                                ('000005', '000007', '000009', '000012'))
     (year / 'Annotations' / '000005.xml').write_text('<annotation><object>')
     edit_xml(year / 'Annotations' / '000007.xml',
-          lambda r: r.find('object/bndbox/ymin').__setattr__('text', 'abc'))
+             lambda r: r.find('object/bndbox/ymin').__setattr__('text', 'abc'))
     os.remove(year / 'JPEGImages' / '000009.jpg')
     with pytest.raises(VOCAnnotationError) as err:
         _dataset(root, 'VOC2007/ImageSets/Main/all.txt')
@@ -141,8 +155,8 @@ def test_broken_files_are_all_listed_with_their_names(tmp_path):
     assert '000009.jpg: image file missing' in message
     assert 'skip_invalid=True' in message
     with logged_warnings() as warnings:
-        ds = _dataset(root, 'VOC2007/ImageSets/Main/all.txt',
-                      skip_invalid=True)
+        ds = _dataset(
+            root, 'VOC2007/ImageSets/Main/all.txt', skip_invalid=True)
     assert [ds.get_data_info(0)['img_id']] == ['000012'] and len(ds) == 1
     assert any('skipped 3 unusable' in w and '000009.jpg' in w
                for w in warnings), warnings
@@ -150,8 +164,8 @@ def test_broken_files_are_all_listed_with_their_names(tmp_path):
 
 def test_wrong_data_root_names_the_path_and_layout(tmp_path):
     with pytest.raises(FileNotFoundError) as err:
-        _dataset(str(tmp_path / 'nowhere'),
-                 'VOC2007/ImageSets/Main/trainval.txt')
+        _dataset(
+            str(tmp_path / 'nowhere'), 'VOC2007/ImageSets/Main/trainval.txt')
     assert 'nowhere/VOC2007/ImageSets/Main/trainval.txt does not exist' in \
         str(err.value)
     assert '<year>/ImageSets/Main/<split>.txt' in str(err.value)
@@ -169,27 +183,36 @@ def test_every_shared_annotation_file_loads():
             assert ann.objects and not ann.drops, name
 
 
-@pytest.mark.skipif(not osp.isdir(SHARED),
-                    reason='the shared sample data is not beside the clone')
+@pytest.mark.skipif(
+    not osp.isdir(SHARED),
+    reason='the shared sample data is not beside the clone')
 def test_every_annotation_file_of_the_shared_samples_loads():
     """Each full sample set: every listed image loads, no object dropped,
     and the object counts equal the ones the data README states."""
-    expected = {'voc2007_sample': (23, 66, 9), 'voc2012_sample': (109, 247, 38)}
-    for name, year, classes in (('voc2007_sample', 'VOC2007', None),
-                                ('voc2012_sample', 'VOC2012', None),
+    expected = {
+        'voc2007_sample': (23, 66, 9),
+        'voc2012_sample': (109, 247, 38)
+    }
+    for name, year, classes in (('voc2007_sample', 'VOC2007',
+                                 None), ('voc2012_sample', 'VOC2012', None),
                                 ('cells_voc', 'VOC2007', ('cellbody', ))):
         root = osp.join(SHARED, name, 'VOCdevkit')
         with logged_warnings() as warnings:
-            ds = _dataset(root, [f'{year}/ImageSets/Main/{s}.txt'
-                                 for s in ('trainval', 'test')],
-                          metainfo=dict(classes=classes) if classes else None)
+            ds = _dataset(
+                root, [
+                    f'{year}/ImageSets/Main/{s}.txt'
+                    for s in ('trainval', 'test')
+                ],
+                metainfo=dict(classes=classes) if classes else None)
         assert not warnings, warnings
-        insts = [i for k in range(len(ds))
-                 for i in ds.get_data_info(k)['instances']]
+        insts = [
+            i for k in range(len(ds)) for i in ds.get_data_info(k)['instances']
+        ]
         if name in expected:
             assert (len(ds), sum(not i['ignore_flag'] for i in insts),
                     sum(i['ignore_flag'] for i in insts)) == expected[name]
         for xml in os.listdir(osp.join(root, year, 'Annotations')):
             img = osp.join(root, year, 'JPEGImages', xml[:-4] + '.jpg')
-            parse_voc_xml(osp.join(root, year, 'Annotations', xml),
-                          classes or VOC_CLASSES, img)
+            parse_voc_xml(
+                osp.join(root, year, 'Annotations', xml), classes
+                or VOC_CLASSES, img)

@@ -1,11 +1,12 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """The benchmark tools run end to end and report every row (speeds
 themselves are measured by running the tools, never asserted here)."""
-import pytest
 import json
 import os.path as osp
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, run_tool
 
+import pytest
+
+from lodaa_plugin.testing import PYTHON, REPO_ROOT, run_tool
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 
@@ -14,10 +15,13 @@ CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 def test_model_benchmark_table_json_and_profile(tmp_path):
     out = tmp_path / 'bench.json'
     log = run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'analysis', 'benchmark.py'),
-        CONFIG, '--device', 'cpu', '--size', '96', '--warmup', '1',
-        '--iters', '2', '--repeats', '1', '--profile', '--out', str(out)
-    ], cwd=str(tmp_path))
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'analysis', 'benchmark.py'), CONFIG,
+        '--device', 'cpu', '--size', '96', '--warmup', '1', '--iters', '2',
+        '--repeats', '1', '--profile', '--out',
+        str(out)
+    ],
+                   cwd=str(tmp_path))
     for row in ('train img/s', 'infer img/s', 'latency', 'convolutions',
                 'same weights', 'detections per image'):
         assert row in log
@@ -38,10 +42,11 @@ def test_model_benchmark_table_json_and_profile(tmp_path):
 @pytest.mark.slow
 def test_head_benchmark_rows(tmp_path):
     log = run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'analysis',
-                         'benchmark_head.py'), CONFIG, '--batch', '1', '3',
-        '--steps', '2', '--size', '128'
-    ], cwd=str(tmp_path))
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'analysis', 'benchmark_head.py'), CONFIG,
+        '--batch', '1', '3', '--steps', '2', '--size', '128'
+    ],
+                   cwd=str(tmp_path))
     for batch in (1, 3):
         assert f'batch {batch}, loss + backward' in log
         assert f'batch {batch}, detections' in log

@@ -1,27 +1,30 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Multi-label VOC classification: simple CNN, linear probe, cached
-features, difficult labels, configs and tools."""
+"""The classification configs train and test through tools/train.py and
+tools/test.py on real VOC photos (random weights: no download here)."""
 import os.path as osp
 import re
+
 import numpy as np
 import pytest
-from mmengine.runner import Runner
-from lodaa_plugin.testing import config_path
-from lodaa_plugin.testing.configs import classification_config
 import torch
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, VOC07_ROOT, run_tool
 from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
 
+from lodaa_plugin.testing import (PYTHON, REPO_ROOT, VOC07_ROOT, config_path,
+                                  run_tool)
+from lodaa_plugin.testing.configs import classification_config
 
 VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
-
 
 
 @pytest.mark.slow
 def test_finetune_config_trains_every_layer(tmp_path):
     init_default_scope('mmpretrain')
-    cfg = classification_config('resnet18_finetune_voc07.py', **{'train_cfg.max_epochs': 1,
-                                                'train_cfg.val_interval': 1})
+    cfg = classification_config(
+        'resnet18_finetune_voc07.py', **{
+            'train_cfg.max_epochs': 1,
+            'train_cfg.val_interval': 1
+        })
     cfg.work_dir = str(tmp_path)
     runner = Runner.from_cfg(cfg)
     assert all(p.requires_grad for p in runner.model.parameters())
@@ -35,28 +38,37 @@ def test_simple_cnn_train_then_test_prints_table(tmp_path):
     config = config_path('classification/simple_cnn_voc07.py')
     data = []
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        data += [f'{loader}.dataset.data_root={VOC07}',
-                 f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
-    run_tool([PYTHON, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-              '--work-dir', str(tmp_path), '--cfg-options', *data,
-              'train_cfg.max_epochs=2', 'train_dataloader.batch_size=4'],
+        data += [
+            f'{loader}.dataset.data_root={VOC07}', f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False'
+        ]
+    run_tool([
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
+        str(tmp_path), '--cfg-options', *data, 'train_cfg.max_epochs=2',
+        'train_dataloader.batch_size=4'
+    ],
              cwd=tmp_path)
     output = run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'test.py'), config,
-        str(tmp_path / 'epoch_2.pth'), '--work-dir', str(tmp_path),
-        '--cfg-options', *data
-    ], cwd=tmp_path)
-    assert re.search(r'\| person\s+\| [\d.]+\s+\| 6\s+\|', output), output[-3000:]
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'test.py'), config,
+        str(tmp_path / 'epoch_2.pth'), '--work-dir',
+        str(tmp_path), '--cfg-options', *data
+    ],
+                      cwd=tmp_path)
+    assert re.search(r'\| person\s+\| [\d.]+\s+\| 6\s+\|',
+                     output), output[-3000:]
     assert 'multi-label/mAP:' in output and 'f1-score' in output
     # t-SNE of the trained model's pooled features, on the test split
     out_dir = tmp_path / 'tsne'
     run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'analysis', 'tsne.py'), config,
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'analysis', 'tsne.py'), config,
         str(tmp_path / 'epoch_2.pth'), '--num-images', '10', '--out-dir',
         str(out_dir), '--stage', 'backbone', '--cfg-options',
         f'test_dataloader.dataset.data_root={VOC07}'
-    ], cwd=tmp_path)
+    ],
+             cwd=tmp_path)
     result = np.load(out_dir / 'simple_cnn_voc07_tsne.npz')
     assert result['embedding'].shape == (10, 2)
     assert result['features'].shape == (10, 128)
@@ -72,14 +84,15 @@ def test_simple_cnn_train_then_test_prints_table(tmp_path):
 ])
 def test_configs_train_on_the_embedded_dataset(tmp_path, config):
     from lodaa_plugin.testing.synthetic_voc import make_synthetic_voc
-    root = make_synthetic_voc(str(tmp_path / 'data'), 16, 8, seed=1,
-                              progress=False)
+    root = make_synthetic_voc(
+        str(tmp_path / 'data'), 16, 8, seed=1, progress=False)
     init_default_scope('mmpretrain')
-    cfg = classification_config(config, **{
-        'model.head.num_classes': 5,
-        'data_preprocessor.num_classes': 5,
-        'train_cfg.val_interval': 2,
-    })
+    cfg = classification_config(
+        config, **{
+            'model.head.num_classes': 5,
+            'data_preprocessor.num_classes': 5,
+            'train_cfg.val_interval': 2,
+        })
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = osp.join(root, 'VOC2007')
     cfg.work_dir = str(tmp_path / 'work')

@@ -1,18 +1,16 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Bad inputs get clear errors, training survives interruption, nothing is
-silently wrong. tools/train.py, tools/test.py and tools/dist_train.sh end to end on real
-VOC photos (random backbone weights: no download here)."""
-import pytest
+"""tools/dist_train.sh and torchrun on 2 CPU processes, and a dying worker."""
 import os
 import os.path as osp
 import re
 import subprocess
 import time
+
+import pytest
+
+from lodaa_plugin.testing import (PYTHON, REPO_ROOT, data_options, python_env,
+                                  run_tool)
 from lodaa_plugin.testing.toy import TOY_RUNNER
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, data_options, run_tool
-
-
 
 
 # ----------------------------------------------------------- distributed
@@ -23,9 +21,13 @@ def test_a_dying_torchrun_worker_ends_the_job(tmp_path):
     started = time.time()
     result = subprocess.run([
         PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        '--master_port=29651', TOY_RUNNER, str(tmp_path), '50', '--launcher',
-        'pytorch'
-    ], env=env, capture_output=True, text=True, timeout=240)
+        '--master_port=29651', TOY_RUNNER,
+        str(tmp_path), '50', '--launcher', 'pytorch'
+    ],
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=240)
     assert result.returncode != 0
     assert time.time() - started < 180
     assert 'exitcode  : 3' in result.stderr or 'exit code 3' in \
@@ -37,16 +39,17 @@ def test_dist_train_two_cpu_processes(tmp_path, four_image_voc):
     env_python = osp.dirname(PYTHON)
     # dist_train.sh calls `python`: the one of this environment
     output = run_tool([
-        'env', f'PATH={env_python}:{os.environ["PATH"]}', 'PORT=29641',
-        'bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
-        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), '2',
-        '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+        'env', f'PATH={env_python}:{os.environ["PATH"]}', 'PORT=29641', 'bash',
+        osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), '2', '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
         *data_options(four_image_voc, 'four.txt'),
         'model.backbone.init_cfg=None', 'train_cfg.max_iters=4',
         'train_cfg.val_interval=4', 'train_dataloader.batch_size=2',
         'default_hooks.logger.interval=2',
         'default_hooks.checkpoint.interval=4'
-    ], cwd=tmp_path)
+    ],
+                      cwd=tmp_path)
     assert 'Distributed training: True' in output
     assert 'gloo' in output
     assert re.search(r'Iter\(train\) \[4/4\]', output)

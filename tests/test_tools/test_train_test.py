@@ -1,24 +1,26 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""LodaaVOCDataset and the VOC XML parser on real and odd files. tools/train.py, tools/test.py and tools/dist_train.sh end to end on real
-VOC photos (random backbone weights: no download here)."""
-import pytest
+"""tools/train.py and tools/test.py end to end on real VOC photos (random
+backbone weights: no download here)."""
 import os.path as osp
 import re
-from lodaa_plugin.testing import (CELLS_ROOT, PYTHON, REPO_ROOT, run_tool)
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, data_options, run_tool
 
+import pytest
 
+from lodaa_plugin.testing import (CELLS_ROOT, PYTHON, REPO_ROOT, data_options,
+                                  run_tool)
 
 
 @pytest.mark.slow
 def test_cells_dataset_trains_and_evaluates(tmp_path):
     """A custom-class dataset: only data_root and the classes change."""
     output = run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'train.py'),
-        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'),
-        '--work-dir', str(tmp_path), '--cfg-options',
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'train.py'),
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), '--work-dir',
+        str(tmp_path), '--cfg-options',
         f'train_dataloader.dataset.data_root={CELLS_ROOT}/',
-        'train_dataloader.dataset.ann_file=VOC2007/ImageSets/Main/trainval.txt',
+        'train_dataloader.dataset.ann_file='
+        'VOC2007/ImageSets/Main/trainval.txt',
         f'val_dataloader.dataset.data_root={CELLS_ROOT}/',
         'val_dataloader.dataset.ann_file=VOC2007/ImageSets/Main/test.txt',
         'model.bbox_head.num_classes=1', 'model.backbone.init_cfg=None',
@@ -27,23 +29,26 @@ def test_cells_dataset_trains_and_evaluates(tmp_path):
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0',
         'val_dataloader.persistent_workers=False'
-    ], cwd=tmp_path)
+    ],
+                      cwd=tmp_path)
     assert '| cellbody ' in output
     assert re.search(r'Iter\(val\) \[1/1\]\s+pascal_voc/mAP', output)
 
 
 @pytest.mark.slow
-def test_overfit_four_images_then_test_prints_table(tmp_path,
-                                                    trained_fcos):
+def test_overfit_four_images_then_test_prints_table(tmp_path, trained_fcos):
     work_dir, data_root = trained_fcos
     checkpoint = osp.join(work_dir, 'iter_100.pth')
     output = run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'test.py'),
-        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), checkpoint,
-        '--work-dir', str(tmp_path), '--out', str(tmp_path / 'preds.pkl'),
-        '--cfg-options', *data_options(data_root, 'four.txt'),
-        'model.backbone.init_cfg=None'
-    ], cwd=tmp_path)
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'test.py'),
+        osp.join(REPO_ROOT, 'configs',
+                 'fcos_voc_224.py'), checkpoint, '--work-dir',
+        str(tmp_path), '--out',
+        str(tmp_path / 'preds.pkl'), '--cfg-options',
+        *data_options(data_root, 'four.txt'), 'model.backbone.init_cfg=None'
+    ],
+                      cwd=tmp_path)
     # the per-class table with every VOC class, then the mAP
     assert '| class ' in output and '| tvmonitor ' in output
     mean_ap = float(re.findall(r'pascal_voc/mAP: ([\d.]+)', output)[-1])

@@ -1,12 +1,13 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Loss curves, drawn detections, t-SNE colours, and the tools that make
-them."""
-import pytest
+"""The tools that draw: loss curves, detections on images, t-SNE."""
 import json
 import os.path as osp
+
 import numpy as np
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, VOC07_ROOT, run_tool
+import pytest
 from PIL import Image
+
+from lodaa_plugin.testing import PYTHON, REPO_ROOT, VOC07_ROOT, run_tool
 
 
 @pytest.mark.slow
@@ -14,9 +15,12 @@ def test_plot_losses_from_a_training_run(tmp_path, trained_fcos):
     work_dir, _ = trained_fcos
     out = tmp_path / 'losses.png'
     output = run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'analysis', 'plot_losses.py'),
-        work_dir, '--out', str(out)
-    ], cwd=tmp_path)
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'analysis', 'plot_losses.py'), work_dir,
+        '--out',
+        str(out)
+    ],
+                      cwd=tmp_path)
     assert 'scalars.json' in output
     img = Image.open(out)
     assert img.size[0] > 500 and img.size[1] > 300
@@ -30,9 +34,12 @@ def test_image_demo_and_detector_tsne(tmp_path, trained_fcos):
     images = osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '00000*.jpg')
     out = tmp_path / 'out'
     run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'image_demo.py'), images,
-        config, checkpoint, '--out-dir', str(out), '--score-thr', '0.2'
-    ], cwd=tmp_path)
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'image_demo.py'), images, config,
+        checkpoint, '--out-dir',
+        str(out), '--score-thr', '0.2'
+    ],
+             cwd=tmp_path)
     result = json.loads((out / 'predictions.json').read_text())
     import glob
     assert len(result['images']) == len(glob.glob(images)) > 1
@@ -46,9 +53,12 @@ def test_image_demo_and_detector_tsne(tmp_path, trained_fcos):
     assert best['label'] == 'chair'  # the only class of 000005
     tsne_dir = tmp_path / 'tsne'
     run_tool([
-        PYTHON, osp.join(REPO_ROOT, 'tools', 'analysis', 'tsne.py'), config,
-        checkpoint, '--out-dir', str(tsne_dir), '--cfg-options',
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'analysis',
+                 'tsne.py'), config, checkpoint, '--out-dir',
+        str(tsne_dir), '--cfg-options',
         f'test_dataloader.dataset.data_root={data_root}'
-    ], cwd=tmp_path)
+    ],
+             cwd=tmp_path)
     npz = np.load(tsne_dir / 'fcos_voc_224_tsne.npz')
     assert npz['features'].shape == (12, 400)  # RegNetX-400MF block4

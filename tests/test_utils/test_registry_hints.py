@@ -1,8 +1,9 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Bad inputs get clear errors, training survives interruption, nothing is
-silently wrong."""
+"""An unknown type= names the closest registered types once hints are on."""
 import os.path as osp
+
 import pytest
+
 from lodaa_plugin.testing import REPO_ROOT
 
 
@@ -13,8 +14,8 @@ def test_unknown_type_names_the_closest_registered_types():
     from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
     with pytest.raises(KeyError, match='Did you mean: FCOSRegCenternessHead'):
-        MODELS.build(dict(type='FCOSRegCentrenessHead', num_classes=2,
-                          in_channels=8))
+        MODELS.build(
+            dict(type='FCOSRegCentrenessHead', num_classes=2, in_channels=8))
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'))
     cfg.model.backbone.type = 'TorchvisionBackbon'
     with pytest.raises(KeyError) as err:

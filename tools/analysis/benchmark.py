@@ -10,7 +10,8 @@ alternates them step by step after warm-up and reports training images/s,
 batched inference images/s, batch-1 latency and peak memory.
 
     python tools/analysis/benchmark.py configs/fcos_voc_224.py --device cpu
-    python tools/analysis/benchmark.py configs/fcos_voc.py --device cuda --size 512 --batch 16 --amp bf16
+    python tools/analysis/benchmark.py configs/fcos_voc.py --device cuda \
+        --size 512 --batch 16 --amp bf16
 """
 import argparse
 import json
@@ -36,28 +37,41 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--size', type=int, help='square input size '
-                        '(default: the config\'s test size or 224)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        help='square input size '
+        '(default: the config\'s test size or 224)')
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--iters', type=int, default=5,
-                        help='timed steps per repeat and model')
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='the models alternate step by step over '
-                        'repeats x iters steps')
-    parser.add_argument('--amp', choices=['none', 'fp16', 'bf16'],
-                        default='none')
-    parser.add_argument('--boxes', type=int, default=4,
-                        help='ground-truth boxes per image')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=5,
+        help='timed steps per repeat and model')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=3,
+        help='the models alternate step by step over '
+        'repeats x iters steps')
+    parser.add_argument(
+        '--amp', choices=['none', 'fp16', 'bf16'], default='none')
+    parser.add_argument(
+        '--boxes', type=int, default=4, help='ground-truth boxes per image')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--score-thr', type=float,
-                        help='inference score threshold for both models '
-                        '(default: the config\'s); above 1, no detections '
-                        'and so the network alone')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        help='inference score threshold for both models '
+        '(default: the config\'s); above 1, no detections '
+        'and so the network alone')
     parser.add_argument('--out', help='write the results as JSON')
-    parser.add_argument('--profile', action='store_true',
-                        help='also profile a few steps of each: time in '
-                        'convolutions vs the rest, and the top operators')
+    parser.add_argument(
+        '--profile',
+        action='store_true',
+        help='also profile a few steps of each: time in '
+        'convolutions vs the rest, and the top operators')
     return parser.parse_args()
 
 
@@ -72,8 +86,11 @@ def main() -> None:
     num_classes = cfg.model.bbox_head.num_classes
     # uint8-range images: LODAA normalises in its preprocessor, torchvision
     # in its transform (0-1 inputs)
-    images = [torch.randint(0, 256, (3, size, size), generator=gen,
-                            dtype=torch.uint8) for _ in range(args.batch)]
+    images = [
+        torch.randint(
+            0, 256, (3, size, size), generator=gen, dtype=torch.uint8)
+        for _ in range(args.batch)
+    ]
     targets = random_targets(args.batch, size, args.boxes, num_classes, gen)
 
     lodaa = build_lodaa(cfg)
@@ -82,20 +99,27 @@ def main() -> None:
     if args.score_thr is not None:
         lodaa.bbox_head.test_cfg.score_thr = args.score_thr
         tv.score_thresh = args.score_thr
-    params = {n: sum(p.numel() for p in m.parameters())
-              for n, m in (('lodaa', lodaa), ('torchvision', tv))}
-    trainable = {n: sum(p.numel() for p in m.parameters() if p.requires_grad)
-                 for n, m in (('lodaa', lodaa), ('torchvision', tv))}
+    params = {
+        n: sum(p.numel() for p in m.parameters())
+        for n, m in (('lodaa', lodaa), ('torchvision', tv))
+    }
+    trainable = {
+        n: sum(p.numel() for p in m.parameters() if p.requires_grad)
+        for n, m in (('lodaa', lodaa), ('torchvision', tv))
+    }
     twin = TwinSteps(lodaa, tv, images, targets, size, device, args.amp)
     same = head_outputs(twin.eval_models['lodaa'],
                         twin.eval_models['torchvision'],
-                        [img.to(device) for img in images],
-                        cfg.model.bbox_head.strides)
+                        [img.to(device)
+                         for img in images], cfg.model.bbox_head.strides)
     same = {k: float((a - b).abs().max()) for k, (a, b) in same.items()}
     runs = {
-        kind: {m: partial(step, m, *extra) for m in MODELS}
-        for kind, step, extra in (('train', twin.train, ()),
-                                  ('infer', twin.infer, ()),
+        kind: {
+            m: partial(step, m, *extra)
+            for m in MODELS
+        }
+        for kind, step, extra in (('train', twin.train, ()), ('infer',
+                                                              twin.infer, ()),
                                   ('latency', twin.infer, (1, )))
     }
     detections = {m: twin.infer(m) for m in MODELS}
@@ -121,8 +145,8 @@ def main() -> None:
             latency_ms=med * 1000,
             peak_mib=peak.get((kind, model)))
     speedup = {
-        kind: ratio_summary(samples[kind, 'torchvision'],
-                            samples[kind, 'lodaa'])
+        kind: ratio_summary(samples[kind, 'torchvision'], samples[kind,
+                                                                  'lodaa'])
         for kind in runs
     }
     machine = describe_machine(device)
@@ -132,9 +156,10 @@ def main() -> None:
           f'({trainable["lodaa"] / 1e6:.2f} M), torchvision '
           f'{params["torchvision"] / 1e6:.2f} M '
           f'({trainable["torchvision"] / 1e6:.2f} M)')
-    print(f'same weights, max |LODAA - torchvision| head outputs: class logits '
-          f'{same["cls"]:.1e}, centerness logits {same["ctr"]:.1e}, box '
-          f'distances {same["box"]:.1e} px')
+    print(
+        f'same weights, max |LODAA - torchvision| head outputs: class logits '
+        f'{same["cls"]:.1e}, centerness logits {same["ctr"]:.1e}, box '
+        f'distances {same["box"]:.1e} px')
     print(f'inference detections per image (score_thr '
           f'{twin.eval_models["lodaa"].bbox_head.test_cfg.score_thr}): LODAA '
           f'{detections["lodaa"]}, torchvision {detections["torchvision"]}')
@@ -161,19 +186,29 @@ def main() -> None:
                 split = profile_split(pair[model], args.iters, device)
                 profiled[f'{kind}/{model}'] = split
                 print(f'  {kind:<8}{model:<12}{split["conv_ms"]:>8.1f} |'
-                      f'{split["other_ms"]:>7.1f} | '
-                      + ', '.join(split['top']))
+                      f'{split["other_ms"]:>7.1f} | ' +
+                      ', '.join(split['top']))
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(dict(config=args.config, size=size, batch=args.batch,
-                           amp=args.amp, device=device, machine=machine,
-                           torch=torch.__version__, params=params,
-                           trainable_params=trainable,
-                           steps=args.repeats * args.iters,
-                           results=rows, speedup=speedup,
-                           head_output_max_abs_diff=same,
-                           detections_per_image=detections,
-                           profile=profiled), f, indent=1)
+            json.dump(
+                dict(
+                    config=args.config,
+                    size=size,
+                    batch=args.batch,
+                    amp=args.amp,
+                    device=device,
+                    machine=machine,
+                    torch=torch.__version__,
+                    params=params,
+                    trainable_params=trainable,
+                    steps=args.repeats * args.iters,
+                    results=rows,
+                    speedup=speedup,
+                    head_output_max_abs_diff=same,
+                    detections_per_image=detections,
+                    profile=profiled),
+                f,
+                indent=1)
 
 
 if __name__ == '__main__':

@@ -26,7 +26,6 @@ SAMPLE = osp.join(
     'data', 'voc2007_sample', 'VOCdevkit', 'VOC2007')
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--num', type=int, default=16551)
@@ -48,9 +47,10 @@ def main() -> None:
               f'{time.perf_counter() - started:.1f} s')
         cfg = Config.fromfile(args.config)
         ds_cfg = cfg.train_dataloader.dataset
-        ds_cfg.update(data_root=data_root,
-                      ann_file='VOC2007/ImageSets/Main/trainval.txt',
-                      show_stats=False)
+        ds_cfg.update(
+            data_root=data_root,
+            ann_file='VOC2007/ImageSets/Main/trainval.txt',
+            show_stats=False)
         for label in ('first build (parses every file)',
                       'second build (annotation cache)'):
             started = time.perf_counter()
@@ -59,9 +59,10 @@ def main() -> None:
                   f'{len(dataset)} images')
         for workers in args.workers:
             loader_cfg = cfg.train_dataloader.copy()
-            loader_cfg.update(num_workers=workers,
-                              persistent_workers=workers > 0,
-                              dataset=ds_cfg)
+            loader_cfg.update(
+                num_workers=workers,
+                persistent_workers=workers > 0,
+                dataset=ds_cfg)
             loader = Runner.build_dataloader(loader_cfg, seed=0)
             it = iter(loader)
             next(it)  # workers start
@@ -71,9 +72,9 @@ def main() -> None:
                 images += len(next(it)['inputs'])
             rate = images / (time.perf_counter() - started)
             print(f'loader, {workers} worker(s), batch '
-                  f'{loader_cfg.batch_size}: {rate:.1f} img/s'
-                  + (f' ({rate / workers:.1f} per worker)' if workers else
-                     ' (in the main process)'))
+                  f'{loader_cfg.batch_size}: {rate:.1f} img/s' +
+                  (f' ({rate / workers:.1f} per worker)'
+                   if workers else ' (in the main process)'))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

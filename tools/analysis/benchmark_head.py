@@ -6,8 +6,10 @@ outputs (target assignment, loss, backward to the outputs) and the
 detections from given outputs (candidate selection, decoding, NMS). Both
 heads get the same weights, outputs and boxes; the steps alternate.
 
-    python tools/analysis/benchmark_head.py configs/fcos_voc_224.py --batch 2 16
-    python tools/analysis/benchmark_head.py configs/fcos_voc.py --size 512 --batch 16 --device cuda
+    python tools/analysis/benchmark_head.py configs/fcos_voc_224.py \
+        --batch 2 16
+    python tools/analysis/benchmark_head.py configs/fcos_voc.py --size 512 \
+        --batch 16 --device cuda
 """
 import argparse
 import copy
@@ -31,8 +33,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--batch', type=int, nargs='+', default=[2, 16])
-    parser.add_argument('--boxes', type=int, default=4,
-                        help='ground-truth boxes per image')
+    parser.add_argument(
+        '--boxes', type=int, default=4, help='ground-truth boxes per image')
     parser.add_argument('--steps', type=int, default=20)
     return parser.parse_args()
 
@@ -65,21 +67,27 @@ def main() -> None:
           f'{"speed-up [quartiles]":>24}')
     gen = torch.Generator().manual_seed(0)
     for batch in args.batch:
-        outs = [[torch.randn(batch, c, s, s, generator=gen).to(device)
-                 for s in sizes]
-                for c in (head.num_classes, 4, 1)]
+        outs = [[
+            torch.randn(batch, c, s, s, generator=gen).to(device)
+            for s in sizes
+        ] for c in (head.num_classes, 4, 1)]
         outs[1] = [o.abs() for o in outs[1]]  # distances are positive
         gts = []
         for _ in range(batch):
             xy = torch.rand(args.boxes, 2, generator=gen) * args.size * 0.7
             wh = torch.rand(args.boxes, 2, generator=gen) * args.size * 0.3
-            gts.append(InstanceData(
-                bboxes=torch.cat([xy, xy + wh + 8], 1).to(device),
-                labels=torch.randint(head.num_classes, (args.boxes, ),
-                                     generator=gen).to(device)))
-        metas = [dict(img_shape=(args.size, args.size),
-                      pad_shape=(args.size, args.size),
-                      scale_factor=(1., 1.))] * batch
+            gts.append(
+                InstanceData(
+                    bboxes=torch.cat([xy, xy + wh + 8], 1).to(device),
+                    labels=torch.randint(
+                        head.num_classes, (args.boxes, ),
+                        generator=gen).to(device)))
+        metas = [
+            dict(
+                img_shape=(args.size, args.size),
+                pad_shape=(args.size, args.size),
+                scale_factor=(1., 1.))
+        ] * batch
         leaves = [[o.clone().requires_grad_() for o in out] for out in outs]
         flat = [o for out in leaves for o in out]
 
@@ -91,16 +99,18 @@ def main() -> None:
             with torch.no_grad():
                 h.predict_by_feat(*outs, batch_img_metas=metas, rescale=True)
 
-        for name, step in (('loss + backward', loss),
-                           ('detections', predict)):
+        for name, step in (('loss + backward', loss), ('detections', predict)):
             times = paired_times(
                 dict(lodaa=lambda: step(ours), mmdet=lambda: step(ref)),
-                args.steps, warmup=3, device=device)
-            a, b = (statistics.median(times[m]) * 1000
-                    for m in ('lodaa', 'mmdet'))
+                args.steps,
+                warmup=3,
+                device=device)
+            a, b = (
+                statistics.median(times[m]) * 1000 for m in ('lodaa', 'mmdet'))
             up = ratio_summary(times['mmdet'], times['lodaa'])
             print(f'{f"batch {batch}, {name}":<26}{a:>10.2f}{b:>10.2f}'
                   f'{up["median"]:>9.2f}x [{up["q1"]:.2f}-{up["q3"]:.2f}]')
+
 
 if __name__ == '__main__':
     main()

@@ -65,8 +65,10 @@ def _epoch_times(runner: Runner) -> Tuple[list, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--data-root', required=True,
-                        help='a VOC year folder (…/VOCdevkit/VOC2007)')
+    parser.add_argument(
+        '--data-root',
+        required=True,
+        help='a VOC year folder (…/VOCdevkit/VOC2007)')
     parser.add_argument('--split', default='trainval')
     parser.add_argument('--epochs', type=int, default=3)
     parser.add_argument('--batch-size', type=int, default=16)
@@ -79,10 +81,11 @@ def main() -> None:
     # random weights: speed does not depend on them, and none download here
     cfg.model.backbone.init_cfg = None
     cfg.train_dataloader.update(
-        batch_size=args.batch_size, num_workers=args.workers,
+        batch_size=args.batch_size,
+        num_workers=args.workers,
         persistent_workers=args.workers > 0)
-    cfg.train_dataloader.dataset.update(data_root=args.data_root,
-                                        split=args.split)
+    cfg.train_dataloader.dataset.update(
+        data_root=args.data_root, split=args.split)
     cfg.default_hooks.logger.interval = 10**6
     cfg.default_hooks.checkpoint = None
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
@@ -106,9 +109,12 @@ def main() -> None:
     speedup = results['EpochBasedTrainLoop']['median_epoch_seconds'] / \
         results['CachedFeatureTrainLoop']['median_epoch_seconds']
     summary = dict(
-        images=images, batch_size=args.batch_size, workers=args.workers,
+        images=images,
+        batch_size=args.batch_size,
+        workers=args.workers,
         machine=describe_machine(),
-        results=results, speedup=round(speedup, 1))
+        results=results,
+        speedup=round(speedup, 1))
     print(f'{images} images, batch {args.batch_size}, {args.workers} '
           f'workers, {summary["machine"]}')
     print(f'{"loop":<24} {"median epoch s":>15} {"cache build s":>14}')

@@ -1,7 +1,8 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Plot the training losses of a run as a PNG.
 
-    python tools/analysis/plot_losses.py work_dirs/fcos_voc_224 --out losses.png
+    python tools/analysis/plot_losses.py work_dirs/fcos_voc_224 \
+        --out losses.png
 """
 import argparse
 
@@ -14,8 +15,8 @@ def main() -> None:
     parser.add_argument(
         'run', help="a work dir, or a run's vis_data/scalars.json")
     parser.add_argument('--out', default='losses.png', help='PNG to write')
-    parser.add_argument('--keys', nargs='+', default=DEFAULT_KEYS,
-                        help='loss names to plot')
+    parser.add_argument(
+        '--keys', nargs='+', default=DEFAULT_KEYS, help='loss names to plot')
     parser.add_argument('--title', default='')
     args = parser.parse_args()
     scalars = find_scalars_file(args.run)

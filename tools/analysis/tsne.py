@@ -5,7 +5,8 @@ Works for classifiers (default: the neck output, i.e. the final block
 globally pooled: 512-d for ResNet18) and detectors (the backbone's last
 stage, globally pooled).
 
-    python tools/analysis/tsne.py configs/classification/resnet18_linear_probe_voc07.py \
+    python tools/analysis/tsne.py \
+        configs/classification/resnet18_linear_probe_voc07.py \
         work_dirs/resnet18_linear_probe_voc07/epoch_50.pth --num-images 1000
 """
 import argparse
@@ -29,13 +30,21 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='t-SNE of model features')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('--num-images', type=int, default=1000,
-                        help='random test images (all if fewer)')
-    parser.add_argument('--stage', default='neck',
-                        choices=['backbone', 'neck'],
-                        help='classifier feature: backbone or neck output')
-    parser.add_argument('--label-rule', default='mean', choices=LABEL_RULES,
-                        help='colour of a multi-class image')
+    parser.add_argument(
+        '--num-images',
+        type=int,
+        default=1000,
+        help='random test images (all if fewer)')
+    parser.add_argument(
+        '--stage',
+        default='neck',
+        choices=['backbone', 'neck'],
+        help='classifier feature: backbone or neck output')
+    parser.add_argument(
+        '--label-rule',
+        default='mean',
+        choices=LABEL_RULES,
+        help='colour of a multi-class image')
     parser.add_argument('--perplexity', type=float, default=30.)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=int, default=32)
@@ -83,8 +92,10 @@ def main() -> None:
 
     feats, labels, paths = [], [], []
     with torch.no_grad():
-        for start in tqdm(range(0, count, args.batch_size),
-                          desc='extracting features', unit='batch'):
+        for start in tqdm(
+                range(0, count, args.batch_size),
+                desc='extracting features',
+                unit='batch'):
             batch = pseudo_collate(
                 [dataset[i] for i in indices[start:start + args.batch_size]])
             data = model.data_preprocessor(batch, False)
@@ -104,11 +115,21 @@ def main() -> None:
     os.makedirs(args.out_dir, exist_ok=True)
     name = osp.splitext(osp.basename(args.config))[0]
     png = osp.join(args.out_dir, f'{name}_tsne.png')
-    plot_tsne(embedding, labels, classes, png, args.label_rule,
-              title=f't-SNE of {name} features ({len(feats)} test images)')
+    plot_tsne(
+        embedding,
+        labels,
+        classes,
+        png,
+        args.label_rule,
+        title=f't-SNE of {name} features ({len(feats)} test images)')
     npz = osp.join(args.out_dir, f'{name}_tsne.npz')
-    np.savez(npz, embedding=embedding, labels=labels, features=feats,
-             classes=np.array(classes), img_paths=np.array(paths))
+    np.savez(
+        npz,
+        embedding=embedding,
+        labels=labels,
+        features=feats,
+        classes=np.array(classes),
+        img_paths=np.array(paths))
     print(f'wrote {png} and {npz}')
 
 

@@ -8,8 +8,9 @@ train_pipeline = [
     dict(type='LodaaLoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True),
     # multi-scale training: shorter side 480-600, longer side <= 1000
-    dict(type='RandomResize', scale=[(1000, 480), (1000, 600)],
-         keep_ratio=True),
+    dict(
+        type='RandomResize', scale=[(1000, 480), (1000, 600)],
+        keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]

@@ -66,8 +66,11 @@ test_evaluator = val_evaluator
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2,
-                    save_best='auto'),
+    checkpoint=dict(
+        type='AtomicCheckpointHook',
+        interval=1,
+        max_keep_ckpts=2,
+        save_best='auto'),
     visualization=dict(type='VisualizationHook', enable=False))
 visualizer = dict(
     type='UniversalVisualizer', vis_backends=[dict(type='LocalVisBackend')])

@@ -70,8 +70,7 @@ class LodaaLoadImageFromFile(LoadImageFromFile):
             check_image_bytes(data, path)
             try:
                 img = mmcv.imfrombytes(
-                    data, flag=self.color_type,
-                    backend=self.imdecode_backend)
+                    data, flag=self.color_type, backend=self.imdecode_backend)
             except Exception as err:  # decoders raise many types
                 raise ImageLoadError(f'{path}: cannot be decoded ({err})')
             if img is None or img.size == 0:
@@ -81,8 +80,10 @@ class LodaaLoadImageFromFile(LoadImageFromFile):
             if not self.skip_invalid:
                 raise
             self.skipped += 1
-            print_log(f'skipped image {self.skipped}: {err}',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'skipped image {self.skipped}: {err}',
+                logger='current',
+                level=logging.WARNING)
             return None
         if img.dtype != np.uint8:  # 16-bit data kept by some decoders
             img = (img / 257).astype(np.uint8) if img.dtype == np.uint16 \

@@ -31,9 +31,7 @@ class AtomicCheckpointHook(CheckpointHook):
         **kwargs: Everything :class:`CheckpointHook` accepts.
     """
 
-    def __init__(self,
-                 backend_args: Optional[dict] = None,
-                 **kwargs) -> None:
+    def __init__(self, backend_args: Optional[dict] = None, **kwargs) -> None:
         if backend_args is None and kwargs.get('file_client_args') is None:
             backend_args = dict(backend=ATOMIC_BACKEND)
         super().__init__(backend_args=backend_args, **kwargs)

@@ -57,7 +57,7 @@ class NonFiniteLossHook(Hook):
         hook = self
 
         def parse_losses(
-                losses: Dict[str, torch.Tensor]
+            losses: Dict[str, torch.Tensor]
         ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
             parts = {
                 name: _elements(value)
@@ -79,8 +79,8 @@ class NonFiniteLossHook(Hook):
         parts = ', '.join(f'{name}={float(v):g}' for name, v in bad.items())
         where = f'iteration {runner.iter + 1} (epoch {runner.epoch + 1})'
         if not self.skip or self.skipped >= self.max_skips:
-            reason = (f'after {self.skipped} skipped steps' if self.skip
-                      else 'set custom_hooks=[dict(type="NonFiniteLossHook",'
+            reason = (f'after {self.skipped} skipped steps' if self.skip else
+                      'set custom_hooks=[dict(type="NonFiniteLossHook",'
                       ' skip=True)] to skip such steps instead')
             raise FloatingPointError(
                 f'Non-finite loss at {where}: {parts}. Training stopped '

@@ -53,14 +53,14 @@ class CachedFeatureTrainLoop(EpochBasedTrainLoop):
             :class:`EpochBasedTrainLoop`.
     """
 
-    def __init__(self,
-                 runner,
-                 dataloader,
-                 max_epochs: int,
-                 val_begin: int = 1,
-                 val_interval: int = 1,
-                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None
-                 ) -> None:
+    def __init__(
+            self,
+            runner,
+            dataloader,
+            max_epochs: int,
+            val_begin: int = 1,
+            val_interval: int = 1,
+            dynamic_intervals: Optional[List[Tuple[int, int]]] = None) -> None:
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval, dynamic_intervals)
         transforms = getattr(self.dataloader.dataset.pipeline, 'transforms',
@@ -92,8 +92,11 @@ class CachedFeatureTrainLoop(EpochBasedTrainLoop):
         was_training = model.training
         model.eval()
         with torch.no_grad():
-            for batch in tqdm(self.dataloader, desc='caching features',
-                              unit='batch', disable=not is_main_process()):
+            for batch in tqdm(
+                    self.dataloader,
+                    desc='caching features',
+                    unit='batch',
+                    disable=not is_main_process()):
                 data = model.data_preprocessor(batch, False)
                 feats.append(
                     tuple(f.cpu() for f in model.extract_feat(data['inputs'])))

@@ -37,22 +37,23 @@ class LodaaPerClassAP(VOCAveragePrecision):
         """
         metrics = super().compute_metrics(results)
         target = torch.stack([r['gt_score'] for r in results])
-        classes = (self.dataset_meta or {}).get(
-            'classes', [str(i) for i in range(target.size(1))])
+        classes = (self.dataset_meta
+                   or {}).get('classes',
+                              [str(i) for i in range(target.size(1))])
         positives = (target == 1).sum(0)
         rows = [['class', 'AP', 'positives', 'ignored (difficult)']]
         for i, name in enumerate(classes):
             rows.append([
-                name, f'{metrics["AP_classwise"][i]:.2f}'
-                if positives[i] else 'n/a',
+                name,
+                f'{metrics["AP_classwise"][i]:.2f}' if positives[i] else 'n/a',
                 int(positives[i]),
                 int((target[:, i] == -1).sum())
             ])
         # AP is undefined for a class without positives: small test sets
         aps = torch.tensor(metrics['AP_classwise'])[positives > 0]
         metrics['mAP_present'] = aps.mean().item() if len(aps) else 0.
-        rows.append([f'mean of {len(aps)}', f'{metrics["mAP_present"]:.2f}',
-                     '', ''])
+        rows.append(
+            [f'mean of {len(aps)}', f'{metrics["mAP_present"]:.2f}', '', ''])
         table = AsciiTable(rows)
         table.inner_footing_row_border = True
         MMLogger.get_current_instance().info('\n' + table.table)

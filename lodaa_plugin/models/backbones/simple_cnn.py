@@ -25,8 +25,8 @@ class SimpleCNN(BaseModule):
                  out_channels: int = 128,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        h, w = (input_size, input_size) if isinstance(input_size,
-                                                      int) else input_size
+        h, w = (input_size,
+                input_size) if isinstance(input_size, int) else input_size
         self.input_size = (h, w)
         self.features = nn.Sequential(
             nn.Conv2d(3, 32, 5), nn.ReLU(inplace=True), nn.AvgPool2d(2),
@@ -35,9 +35,9 @@ class SimpleCNN(BaseModule):
         if fh < 1 or fw < 1:
             raise ValueError(f'input_size {self.input_size} is too small; '
                              'at least 16x16')
-        self.fc = nn.Sequential(
-            nn.Flatten(), nn.Linear(64 * fh * fw, out_channels),
-            nn.ReLU(inplace=True))
+        self.fc = nn.Sequential(nn.Flatten(),
+                                nn.Linear(64 * fh * fw, out_channels),
+                                nn.ReLU(inplace=True))
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
         """Features of a batch.

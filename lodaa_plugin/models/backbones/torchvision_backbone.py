@@ -146,10 +146,7 @@ class TorchvisionBackbone(BaseModule):
         Returns:
             tuple[Tensor]: The feature maps of ``out_indices``.
         """
-        wanted: Dict[str, int] = {
-            self.stages[i]: i
-            for i in self.out_indices
-        }
+        wanted: Dict[str, int] = {self.stages[i]: i for i in self.out_indices}
         outs: Dict[int, Tensor] = {}
         for path in self.steps:
             x = self.get_submodule(path)(x)

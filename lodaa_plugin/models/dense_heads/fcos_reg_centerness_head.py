@@ -124,9 +124,9 @@ class FCOSRegCenternessHead(FCOSHead):
         return ([lvl.reshape(-1) for lvl in labels.split(counts, 1)],
                 [lvl.reshape(-1, 4) for lvl in targets.split(counts, 1)])
 
-    def _batch_targets(self, points: List[Tensor],
-                       batch_gt_instances: InstanceList
-                       ) -> Tuple[Tensor, Tensor]:
+    def _batch_targets(
+            self, points: List[Tensor],
+            batch_gt_instances: InstanceList) -> Tuple[Tensor, Tensor]:
         """(B, P) labels and (B, P, 4) box targets of all levels."""
         boxes, labels, valid = pad_boxes(
             [get_box_tensor(gt.bboxes) for gt in batch_gt_instances],
@@ -164,10 +164,10 @@ class FCOSRegCenternessHead(FCOSHead):
         """
         featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
         points = self.prior_generator.grid_priors(
-            featmap_sizes, dtype=bbox_preds[0].dtype,
+            featmap_sizes,
+            dtype=bbox_preds[0].dtype,
             device=bbox_preds[0].device)
-        labels, bbox_targets = self._batch_targets(points,
-                                                   batch_gt_instances)
+        labels, bbox_targets = self._batch_targets(points, batch_gt_instances)
         num_imgs = cls_scores[0].size(0)
 
         def flat(maps: List[Tensor], channels: int) -> Tensor:
@@ -239,8 +239,7 @@ class FCOSRegCenternessHead(FCOSHead):
                 len(ign) == 0 for ign in batch_gt_instances_ignore):
             return None
         boxes, _, valid = pad_boxes(
-            [get_box_tensor(ign.bboxes)
-             for ign in batch_gt_instances_ignore],
+            [get_box_tensor(ign.bboxes) for ign in batch_gt_instances_ignore],
             [ign.labels for ign in batch_gt_instances_ignore])
         xy = torch.cat(points)
         xs, ys = xy[None, :, 0, None], xy[None, :, 1, None]
@@ -286,8 +285,8 @@ class FCOSRegCenternessHead(FCOSHead):
         cfg = copy.deepcopy(self.test_cfg if cfg is None else cfg)
         score_thr = cfg.get('score_thr', 0)
         nms_pre = cfg.get('nms_pre', -1)
-        kept = dict(bbox_pred=[], priors=[], scores=[], labels=[],
-                    score_factors=[])
+        kept = dict(
+            bbox_pred=[], priors=[], scores=[], labels=[], score_factors=[])
         for cls_score, bbox_pred, factor, priors in zip(
                 cls_score_list, bbox_pred_list, score_factor_list,
                 mlvl_priors):
@@ -313,7 +312,8 @@ class FCOSRegCenternessHead(FCOSHead):
         kept = {k: torch.cat(v) for k, v in kept.items()}
         results = InstanceData(
             bboxes=self.bbox_coder.decode(
-                kept.pop('priors'), kept.pop('bbox_pred'),
+                kept.pop('priors'),
+                kept.pop('bbox_pred'),
                 max_shape=img_meta['img_shape']),
             **kept)
         return self._bbox_post_process(results, cfg, rescale, with_nms,

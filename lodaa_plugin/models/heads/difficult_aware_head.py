@@ -69,8 +69,8 @@ class DifficultAwareMultiLabelHead(MultiLabelLinearClsHead):
                 target[i, sample.gt_label.to(device)] = 1.
             difficult = sample.metainfo.get('gt_label_difficult', [])
             if len(difficult) and self.difficult != 'negative':
-                index = torch.as_tensor(difficult, dtype=torch.long,
-                                        device=device)
+                index = torch.as_tensor(
+                    difficult, dtype=torch.long, device=device)
                 if self.difficult == 'ignore':
                     weight[i, index] = 0.
                 else:

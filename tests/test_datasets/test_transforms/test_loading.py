@@ -1,20 +1,22 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Bad inputs get clear errors, training survives interruption, nothing is
-silently wrong."""
+"""LodaaLoadImageFromFile names unusable images and converts unusual ones."""
 import io
 import os.path as osp
+
 import numpy as np
 import pytest
-from lodaa_plugin.testing import VOC07_ROOT
 from PIL import Image
-from lodaa_plugin.datasets import ImageLoadError, LodaaLoadImageFromFile
 
+from lodaa_plugin.datasets import ImageLoadError, LodaaLoadImageFromFile
+from lodaa_plugin.testing import VOC07_ROOT
 
 JPEG = osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '000005.jpg')
+
 
 # ----------------------------------------------------------------- images
 def _load(path, **kwargs):
     return LodaaLoadImageFromFile(**kwargs)(dict(img_path=str(path)))
+
 
 def _save(tmp_path, name, img, **kwargs):
     path = tmp_path / name
@@ -55,8 +57,8 @@ def test_unusual_but_valid_images_are_converted(tmp_path):
     rgb = np.asarray(Image.open(JPEG).convert('RGB'))
     gray = _save(tmp_path, 'gray.jpg', Image.fromarray(rgb).convert('L'))
     cmyk = _save(tmp_path, 'cmyk.jpg', Image.fromarray(rgb).convert('CMYK'))
-    png_as_jpg = _save(tmp_path, 'png_inside.jpg', Image.fromarray(rgb),
-                       format='PNG')
+    png_as_jpg = _save(
+        tmp_path, 'png_inside.jpg', Image.fromarray(rgb), format='PNG')
     deep = (rgb[..., 0].astype(np.uint16) * 257)
     sixteen = _save(tmp_path, 'deep.png', Image.fromarray(deep))
     for path in (gray, cmyk, png_as_jpg, sixteen):
@@ -65,5 +67,5 @@ def test_unusual_but_valid_images_are_converted(tmp_path):
         assert out['img'].dtype == np.uint8, path
     # PNG content behind .jpg decodes to the same pixels (BGR)
     np.testing.assert_array_equal(_load(png_as_jpg)['img'], rgb[..., ::-1])
-    np.testing.assert_allclose(_load(sixteen)['img'][..., 0], rgb[..., 0],
-                               atol=1)
+    np.testing.assert_allclose(
+        _load(sixteen)['img'][..., 0], rgb[..., 0], atol=1)

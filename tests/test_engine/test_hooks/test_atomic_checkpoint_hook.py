@@ -2,20 +2,19 @@
 """Checkpoints survive a kill while saving, and training resumes from them."""
 import collections
 import os
+import os.path as osp
 import signal
 import subprocess
 import time
-import os.path as osp
 
 import numpy as np
 import pytest
-from lodaa_plugin.testing.toy import (final_weights, run_toy, toy_command)
 import torch
+
 from lodaa_plugin.engine.hooks import AtomicCheckpointHook
 from lodaa_plugin.testing import python_env
+from lodaa_plugin.testing.toy import final_weights, run_toy, toy_command
 from lodaa_plugin.utils import ATOMIC_BACKEND
-
-
 
 
 # ------------------------------------------------- interruption and resume
@@ -26,8 +25,11 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     work = tmp_path / 'killed'
     env = python_env()
     env['TOY_SLEEP'] = '0.05'
-    proc = subprocess.Popen(toy_command([str(work), '4']), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        toy_command([str(work), '4']),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
     deadline = time.time() + 120
     while not (work / 'epoch_2.pth').exists() and time.time() < deadline:
         time.sleep(0.02)
@@ -39,29 +41,32 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     resumed = run_toy([str(work), '4', '--resume'])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert 'resumed epoch: 2' in resumed.stdout + resumed.stderr
-    np.testing.assert_allclose(final_weights(resumed.stdout),
-                               final_weights(straight.stdout), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        final_weights(resumed.stdout),
+        final_weights(straight.stdout),
+        rtol=0,
+        atol=1e-6)
 
 
-def test_atomic_backend_keeps_the_old_checkpoint_when_killed(tmp_path,
-                                                             monkeypatch):
+def test_atomic_backend_keeps_the_old_checkpoint_when_killed(
+        tmp_path, monkeypatch):
     from mmengine.runner.checkpoint import _load_checkpoint, save_checkpoint
     path = str(tmp_path / 'latest.pth')
     atomic = dict(backend=ATOMIC_BACKEND)
-    save_checkpoint(dict(state_dict=dict(w=torch.ones(3))), path,
-                    backend_args=atomic)
+    save_checkpoint(
+        dict(state_dict=dict(w=torch.ones(3))), path, backend_args=atomic)
 
     def killed(fd):
         raise KeyboardInterrupt('killed while writing')
 
     monkeypatch.setattr(os, 'fsync', killed)
     with pytest.raises(KeyboardInterrupt):
-        save_checkpoint(dict(state_dict=dict(w=torch.zeros(3))), path,
-                        backend_args=atomic)
+        save_checkpoint(
+            dict(state_dict=dict(w=torch.zeros(3))), path, backend_args=atomic)
     monkeypatch.undo()
     # the previous checkpoint is intact and no temporary file is left
-    assert torch.equal(_load_checkpoint(path)['state_dict']['w'],
-                       torch.ones(3))
+    assert torch.equal(
+        _load_checkpoint(path)['state_dict']['w'], torch.ones(3))
     assert os.listdir(tmp_path) == ['latest.pth']
 
 
@@ -74,16 +79,20 @@ class _Runner:
         self.message_hub = MessageHub.get_instance(f'atomic-{work_dir}')
         self.step = 0
 
-    def save_checkpoint(self, out_dir, filename, file_client_args=None,
-                        backend_args=None, **kwargs) -> None:
+    def save_checkpoint(self,
+                        out_dir,
+                        filename,
+                        file_client_args=None,
+                        backend_args=None,
+                        **kwargs) -> None:
         from mmengine.runner.checkpoint import save_checkpoint
-        save_checkpoint(dict(state_dict=dict(w=torch.full((3, ), self.step))),
-                        osp.join(out_dir, filename),
-                        backend_args=backend_args)
+        save_checkpoint(
+            dict(state_dict=dict(w=torch.full((3, ), self.step))),
+            osp.join(out_dir, filename),
+            backend_args=backend_args)
 
 
-def test_hook_rotates_checkpoints_and_points_atomically(tmp_path,
-                                                       monkeypatch):
+def test_hook_rotates_checkpoints_and_points_atomically(tmp_path, monkeypatch):
     from mmengine.fileio import get_file_backend
     from mmengine.runner import find_latest_checkpoint
     from mmengine.runner.checkpoint import _load_checkpoint
@@ -91,8 +100,8 @@ def test_hook_rotates_checkpoints_and_points_atomically(tmp_path,
     assert hook.backend_args == dict(backend=ATOMIC_BACKEND)
     runner = _Runner(str(tmp_path))
     hook.out_dir = str(tmp_path)
-    hook.file_backend = get_file_backend(hook.out_dir,
-                                         backend_args=hook.backend_args)
+    hook.file_backend = get_file_backend(
+        hook.out_dir, backend_args=hook.backend_args)
     hook.filename_tmpl = 'epoch_{}.pth'
     hook.keep_ckpt_ids = collections.deque()
     for step in (1, 2, 3):
@@ -102,7 +111,7 @@ def test_hook_rotates_checkpoints_and_points_atomically(tmp_path,
         'epoch_2.pth', 'epoch_3.pth', 'last_checkpoint'
     ]
     assert find_latest_checkpoint(str(tmp_path)) == str(tmp_path /
-                                                         'epoch_3.pth')
+                                                        'epoch_3.pth')
 
     # killed while writing the pointer: it still names a whole checkpoint
     calls = []

@@ -1,17 +1,17 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Multi-label VOC classification: simple CNN, linear probe, cached
-features, difficult labels, configs and tools."""
+"""CachedFeatureTrainLoop trains as the plain loop does, and refuses
+random pipelines."""
 import os.path as osp
-import pytest
-from mmengine.runner import Runner
-from lodaa_plugin.testing.configs import classification_config
-import torch
-from lodaa_plugin.testing import VOC07_ROOT
-from mmengine.registry import init_default_scope
 
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from lodaa_plugin.testing import VOC07_ROOT
+from lodaa_plugin.testing.configs import classification_config
 
 VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
-
 
 
 def test_cached_features_equal_the_uncached_path(tmp_path):
@@ -33,8 +33,8 @@ def test_cached_features_equal_the_uncached_path(tmp_path):
         data = model.data_preprocessor(pseudo_collate([dataset[index]]), False)
         logits = model(data['inputs'], mode='tensor')
         row = by_path[dataset.get_data_info(index)['img_path']]
-        torch.testing.assert_close(logits[0], cached_logits[row], rtol=0,
-                                   atol=1e-5)
+        torch.testing.assert_close(
+            logits[0], cached_logits[row], rtol=0, atol=1e-5)
 
 
 def test_cached_loop_refuses_random_pipelines(tmp_path):

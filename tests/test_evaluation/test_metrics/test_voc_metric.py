@@ -1,12 +1,14 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """LODAA's VOC mAP agrees with an independent devkit-style computation."""
 import os.path as osp
+
 import numpy as np
 import pytest
 import torch
+
+from lodaa_plugin.evaluation import LodaaVOCMetric
 from lodaa_plugin.testing import FOUR_IDS, REPO_ROOT, VOC07_ROOT
 from lodaa_plugin.testing.voc_reference import mean_ap
-from lodaa_plugin.evaluation import LodaaVOCMetric
 
 
 def _metric(images, classes):
@@ -30,13 +32,17 @@ def _metric(images, classes):
     metric.process({}, samples)
     return metric.compute_metrics(metric.results), metric
 
+
 def _image(gt, difficult, dets):
     gt = np.array(gt, np.float32).reshape(-1, 5)
     dets = np.array(dets, np.float32).reshape(-1, 6)
-    return dict(gt_boxes=gt[:, :4], gt_labels=gt[:, 4].astype(np.int64),
-                gt_difficult=np.array(difficult, bool),
-                det_boxes=dets[:, :4], det_labels=dets[:, 4].astype(np.int64),
-                det_scores=dets[:, 5])
+    return dict(
+        gt_boxes=gt[:, :4],
+        gt_labels=gt[:, 4].astype(np.int64),
+        gt_difficult=np.array(difficult, bool),
+        det_boxes=dets[:, :4],
+        det_labels=dets[:, 4].astype(np.int64),
+        det_scores=dets[:, 5])
 
 
 def test_hand_made_cases():
@@ -62,18 +68,23 @@ def test_agrees_with_reference_on_real_predictions(trained_fcos):
     """Detections of FCOS trained on 4 real VOC photos, on those and 12
     unseen ones (difficult objects included), evaluated both ways."""
     from mmdet.apis import init_detector
+
     from lodaa_plugin.apis import predict_images
     from lodaa_plugin.datasets import LodaaVOCDataset
     work_dir, _ = trained_fcos
     model = init_detector(
         osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'),
-        osp.join(work_dir, 'iter_100.pth'), device='cpu',
+        osp.join(work_dir, 'iter_100.pth'),
+        device='cpu',
         cfg_options={'model.backbone.init_cfg': None})
     dataset = LodaaVOCDataset(
         data_root=VOC07_ROOT + '/',
-        ann_file=['VOC2007/ImageSets/Main/trainval.txt',
-                  'VOC2007/ImageSets/Main/test.txt'],
-        test_mode=True, pipeline=[])
+        ann_file=[
+            'VOC2007/ImageSets/Main/trainval.txt',
+            'VOC2007/ImageSets/Main/test.txt'
+        ],
+        test_mode=True,
+        pipeline=[])
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     infos = [i for i in infos if i['img_id'] in FOUR_IDS] + \
         [i for i in infos if i['img_id'] not in FOUR_IDS][:12]
@@ -81,12 +92,14 @@ def test_agrees_with_reference_on_real_predictions(trained_fcos):
     images = []
     for info, pred in zip(infos, preds):
         inst = info['instances']
-        images.append(dict(
-            gt_boxes=np.array([x['bbox'] for x in inst], np.float32),
-            gt_labels=np.array([x['bbox_label'] for x in inst], np.int64),
-            gt_difficult=np.array([x['ignore_flag'] for x in inst], bool),
-            det_boxes=pred['bboxes'], det_labels=pred['labels'],
-            det_scores=pred['scores']))
+        images.append(
+            dict(
+                gt_boxes=np.array([x['bbox'] for x in inst], np.float32),
+                gt_labels=np.array([x['bbox_label'] for x in inst], np.int64),
+                gt_difficult=np.array([x['ignore_flag'] for x in inst], bool),
+                det_boxes=pred['bboxes'],
+                det_labels=pred['labels'],
+                det_scores=pred['scores']))
     assert sum(img['gt_difficult'].sum() for img in images) > 0
     classes = dataset.metainfo['classes']
     metrics, _ = _metric(images, classes)

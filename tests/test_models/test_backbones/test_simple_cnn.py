@@ -1,8 +1,8 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Multi-label VOC classification: simple CNN, linear probe, cached
-features, difficult labels, configs and tools."""
+"""SimpleCNN's outputs have the shapes the classification heads expect."""
 import pytest
 import torch
+
 from lodaa_plugin.models import SimpleCNN
 
 

@@ -1,18 +1,22 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""TorchvisionBackbone is torchvision's network: names, taps, weights,
+normalisation."""
 import os.path as osp
+
 import numpy as np
 import pytest
-from lodaa_plugin.testing import VOC07_ROOT
 import torch
 import torchvision
 from mmengine.config import Config
 from torchvision.models.feature_extraction import create_feature_extractor
+
 from lodaa_plugin.models import TorchvisionBackbone
+from lodaa_plugin.testing import VOC07_ROOT
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
-
 REGNET_URL_FILE = 'regnet_x_400mf-adf1edd5.pth'
+
 
 @pytest.fixture
 def torch_home(tmp_path, monkeypatch):
@@ -58,11 +62,12 @@ def test_pretrained_torchvision_uri_loads_and_features_match(torch_home):
     backbone.init_weights()
     reference = torch_home
     for name, value in backbone.state_dict().items():
-        torch.testing.assert_close(value, reference.state_dict()[name],
-                                   rtol=0, atol=0, msg=name)
+        torch.testing.assert_close(
+            value, reference.state_dict()[name], rtol=0, atol=0, msg=name)
     backbone.eval()
     extractor = create_feature_extractor(
-        reference, {f'trunk_output.block{i}': str(i) for i in (2, 3, 4)})
+        reference, {f'trunk_output.block{i}': str(i)
+                    for i in (2, 3, 4)})
     x = torch.rand(2, 3, 256, 320)
     with torch.no_grad():
         ours = backbone(x)
@@ -78,8 +83,7 @@ def test_local_pth_of_torchvision_state_dict(tmp_path):
     path = tmp_path / 'resnet18.pth'
     torch.save(resnet.state_dict(), path)
     backbone = TorchvisionBackbone(
-        'resnet18',
-        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+        'resnet18', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     backbone.init_weights()
     torch.testing.assert_close(backbone.layer4[1].conv2.weight,
                                resnet.layer4[1].conv2.weight)
@@ -93,8 +97,9 @@ def test_frozen_stages_and_norm_eval():
                    for p in backbone.trunk_output.block1.parameters())
     assert all(p.requires_grad
                for p in backbone.trunk_output.block2.parameters())
-    bns = [m for m in backbone.modules()
-           if isinstance(m, torch.nn.BatchNorm2d)]
+    bns = [
+        m for m in backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)
+    ]
     assert bns and not any(bn.training for bn in bns)
     stats = [bn.running_mean.clone() for bn in bns]
     backbone(torch.rand(2, 3, 64, 64) * 5)
@@ -132,5 +137,6 @@ def test_preprocessor_matches_torchvision_normalisation():
     rgb = torch.from_numpy(np.ascontiguousarray(bgr[..., ::-1])).permute(
         2, 0, 1).float() / 255
     theirs = torchvision.transforms.Normalize(
-        mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))(rgb)
+        mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))(
+            rgb)
     torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-5)

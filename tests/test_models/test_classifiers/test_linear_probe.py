@@ -1,18 +1,17 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Multi-label VOC classification: simple CNN, linear probe, cached
-features, difficult labels, configs and tools."""
-import pytest
+"""LinearProbeClassifier trains its linear layer only."""
 import os.path as osp
-from mmengine.runner import Runner
-from lodaa_plugin.testing.configs import classification_config
-import torch
-from lodaa_plugin.testing import VOC07_ROOT
-from mmengine.registry import init_default_scope
-from lodaa_plugin.models import LinearProbeClassifier
 
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from lodaa_plugin.models import LinearProbeClassifier
+from lodaa_plugin.testing import VOC07_ROOT
+from lodaa_plugin.testing.configs import classification_config
 
 VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
-
 
 
 @pytest.mark.slow
@@ -31,8 +30,10 @@ def test_linear_probe_trains_only_the_head(tmp_path):
     assert not model.backbone.training
     model.train()
     assert not any(m.training for m in model.backbone.modules())
-    changed = [k for k, v in model.state_dict().items()
-               if not torch.equal(v, before[k])]
+    changed = [
+        k for k, v in model.state_dict().items()
+        if not torch.equal(v, before[k])
+    ]
     assert sorted(changed) == ['head.fc.bias', 'head.fc.weight']
     bn_stats = [k for k in before if 'running_mean' in k]
     assert bn_stats and not set(bn_stats) & set(changed)

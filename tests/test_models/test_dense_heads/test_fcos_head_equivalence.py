@@ -2,32 +2,43 @@
 """LODAA's FCOS head computes what mmdet's FCOSHead computes: the same
 targets, losses, gradients and detections, with less work."""
 import math
+
 import pytest
 import torch
 from mmdet.models.dense_heads import FCOSHead
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch.utils._python_dispatch import TorchDispatchMode
+
 from lodaa_plugin.models import FCOSRegCenternessHead
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
-
 
 STRIDES = [8, 16, 32, 64, 128]
 
 IMG = 320
 
+
 def _heads(**kwargs):
-    cfg = dict(num_classes=5, in_channels=8, feat_channels=8,
-               stacked_convs=1, strides=STRIDES, norm_cfg=None,
-               score_fusion='product',  # mmdet's
-               test_cfg=ConfigDict(nms_pre=1000, min_bbox_size=0,
-                                   score_thr=0.05,
-                                   nms=dict(type='nms', iou_threshold=0.6),
-                                   max_per_img=100),
-               center_sampling=True, center_sample_radius=1.5,
-               norm_on_bbox=True, centerness_on_reg=True,
-               loss_bbox=dict(type='GIoULoss', loss_weight=1.0))
+    cfg = dict(
+        num_classes=5,
+        in_channels=8,
+        feat_channels=8,
+        stacked_convs=1,
+        strides=STRIDES,
+        norm_cfg=None,
+        score_fusion='product',  # mmdet's
+        test_cfg=ConfigDict(
+            nms_pre=1000,
+            min_bbox_size=0,
+            score_thr=0.05,
+            nms=dict(type='nms', iou_threshold=0.6),
+            max_per_img=100),
+        center_sampling=True,
+        center_sample_radius=1.5,
+        norm_on_bbox=True,
+        centerness_on_reg=True,
+        loss_bbox=dict(type='GIoULoss', loss_weight=1.0))
     cfg.update(kwargs)
     torch.manual_seed(0)
     ours = FCOSRegCenternessHead(**cfg)
@@ -36,6 +47,7 @@ def _heads(**kwargs):
     ref.load_state_dict(ours.state_dict())
     return ours, ref
 
+
 def _gts(counts, seed):
     """Random boxes of every size, plus exact duplicates and equal-area
     overlaps, so that ties between boxes are exercised."""
@@ -43,25 +55,30 @@ def _gts(counts, seed):
     gts = []
     for n in counts:
         xy = torch.rand(n, 2, generator=gen) * IMG * 0.8
-        wh = torch.rand(n, 2, generator=gen) ** 2 * IMG * 0.9 + 2
+        wh = torch.rand(n, 2, generator=gen)**2 * IMG * 0.9 + 2
         boxes = torch.cat([xy, (xy + wh).clamp(max=IMG)], 1)
         if n >= 3:
             boxes[1] = boxes[0]  # the same box twice, other label
             boxes[2] = boxes[0] + torch.tensor([4., 0., 4., 0.])  # same area
-        gts.append(InstanceData(
-            bboxes=boxes, labels=torch.randint(5, (n, ), generator=gen)))
+        gts.append(
+            InstanceData(
+                bboxes=boxes, labels=torch.randint(5, (n, ), generator=gen)))
     return gts
+
 
 def _points(head):
     sizes = [(math.ceil(IMG / s), math.ceil(IMG / s)) for s in STRIDES]
     return head.prior_generator.grid_priors(sizes, device='cpu')
 
+
 def _outputs(head, batch, seed):
     torch.manual_seed(seed)
-    feats = [torch.randn(batch, 8, math.ceil(IMG / s), math.ceil(IMG / s))
-             for s in STRIDES]
-    return [[o.detach().requires_grad_() for o in out]
-            for out in head(feats)]
+    feats = [
+        torch.randn(batch, 8, math.ceil(IMG / s), math.ceil(IMG / s))
+        for s in STRIDES
+    ]
+    return [[o.detach().requires_grad_() for o in out] for out in head(feats)]
+
 
 class _HostSyncs(TorchDispatchMode):
     """Counts the operators whose result the host must wait for: on a GPU
@@ -79,10 +96,10 @@ class _HostSyncs(TorchDispatchMode):
             self.count += 1
         elif name in ('index', 'index_put', 'index_put_'):
             indices = args[1] if len(args) > 1 else kwargs.get('indices')
-            if any(i is not None and i.dtype == torch.bool
-                   for i in indices):
+            if any(i is not None and i.dtype == torch.bool for i in indices):
                 self.count += 1
         return func(*args, **(kwargs or {}))
+
 
 def _syncs(head, batch):
     outs = _outputs(head, batch, seed=1)
@@ -97,8 +114,8 @@ def _syncs(head, batch):
 @pytest.mark.parametrize('norm_on_bbox', [True, False])
 @pytest.mark.parametrize('counts', [[0], [1], [4, 0, 11], [30, 2]])
 def test_targets_equal_mmdet(center_sampling, norm_on_bbox, counts):
-    ours, ref = _heads(center_sampling=center_sampling,
-                       norm_on_bbox=norm_on_bbox)
+    ours, ref = _heads(
+        center_sampling=center_sampling, norm_on_bbox=norm_on_bbox)
     points = _points(ours)
     gts = _gts(counts, seed=sum(counts))
     labels, targets = ours.get_targets(points, gts)
@@ -123,14 +140,13 @@ def test_losses_and_gradients_equal_mmdet(counts):
     for mine, store in ((losses, grads), (ref_losses, ref_grads)):
         for name, value in mine.items():
             flat = [o for out in outs for o in out]
-            store[name] = torch.autograd.grad(value, flat,
-                                              retain_graph=True,
-                                              allow_unused=True)
+            store[name] = torch.autograd.grad(
+                value, flat, retain_graph=True, allow_unused=True)
     for name in losses:
         # only the order of the sums differs: level-major there,
         # image-major here
-        torch.testing.assert_close(losses[name], ref_losses[name],
-                                   rtol=1e-6, atol=1e-7)
+        torch.testing.assert_close(
+            losses[name], ref_losses[name], rtol=1e-6, atol=1e-7)
         for g, rg in zip(grads[name], ref_grads[name]):
             if g is None or rg is None:
                 assert (g is None or not g.any()) and \
@@ -166,10 +182,20 @@ def test_detections_equal_mmdet(rescale, with_nms):
     ctr = [torch.randn(2, 1, s, s, generator=gen) for s in sizes]
     metas = [dict(img_shape=(IMG, IMG), scale_factor=(2., 1.5))] * 2
     with torch.no_grad():
-        dets = ours.predict_by_feat(cls, box, ctr, batch_img_metas=metas,
-                                    rescale=rescale, with_nms=with_nms)
-        ref_dets = ref.predict_by_feat(cls, box, ctr, batch_img_metas=metas,
-                                       rescale=rescale, with_nms=with_nms)
+        dets = ours.predict_by_feat(
+            cls,
+            box,
+            ctr,
+            batch_img_metas=metas,
+            rescale=rescale,
+            with_nms=with_nms)
+        ref_dets = ref.predict_by_feat(
+            cls,
+            box,
+            ctr,
+            batch_img_metas=metas,
+            rescale=rescale,
+            with_nms=with_nms)
     for mine, theirs in zip(dets, ref_dets):
         assert len(mine) == 100 if with_nms else len(mine) > 3000
         for key in ('bboxes', 'scores', 'labels'):

@@ -1,41 +1,57 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""FCOSRegCenternessHead: defaults, losses, gradients, ignored boxes,
+score fusion and NMS."""
 import math
+
 import pytest
-from lodaa_plugin.testing import VOC07_ROOT
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.structures import InstanceData
+
 from lodaa_plugin.models import FCOSRegCenternessHead
+from lodaa_plugin.testing import VOC07_ROOT
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
-
 
 IMG = 256
 
 STRIDES = [8, 16, 32, 64, 128]
 
+
 def _head(**kwargs) -> FCOSRegCenternessHead:
     torch.manual_seed(0)
-    cfg = dict(num_classes=4, in_channels=16, feat_channels=16,
-               stacked_convs=2, strides=STRIDES, norm_cfg=None,
-               test_cfg=ConfigDict(nms_pre=1000, min_bbox_size=0,
-                                   score_thr=0.05,
-                                   nms=dict(type='nms', iou_threshold=0.6),
-                                   max_per_img=100))
+    cfg = dict(
+        num_classes=4,
+        in_channels=16,
+        feat_channels=16,
+        stacked_convs=2,
+        strides=STRIDES,
+        norm_cfg=None,
+        test_cfg=ConfigDict(
+            nms_pre=1000,
+            min_bbox_size=0,
+            score_thr=0.05,
+            nms=dict(type='nms', iou_threshold=0.6),
+            max_per_img=100))
     cfg.update(kwargs)
     head = FCOSRegCenternessHead(**cfg)
     head.init_weights()
     return head
 
+
 def _feats(batch=1):
-    return [torch.rand(batch, 16, math.ceil(IMG / s), math.ceil(IMG / s))
-            for s in STRIDES]
+    return [
+        torch.rand(batch, 16, math.ceil(IMG / s), math.ceil(IMG / s))
+        for s in STRIDES
+    ]
+
 
 def _gt(boxes, labels):
     gt = InstanceData()
     gt.bboxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
     gt.labels = torch.tensor(labels, dtype=torch.long)
     return gt
+
 
 METAS = [dict(img_shape=(IMG, IMG), pad_shape=(IMG, IMG), scale_factor=1)]
 
@@ -83,8 +99,9 @@ def test_difficult_boxes_are_neither_positive_nor_negative():
     head = _head()
     outs = head(_feats())
     gt = [_gt([[20., 30., 120., 200.]], [1])]
-    ignore = InstanceData(bboxes=torch.tensor([[140., 20., 250., 120.]]),
-                          labels=torch.tensor([3]))
+    ignore = InstanceData(
+        bboxes=torch.tensor([[140., 20., 250., 120.]]),
+        labels=torch.tensor([3]))
     plain = head.loss_by_feat(*outs, gt, METAS)
     ignored = head.loss_by_feat(*outs, gt, METAS, [ignore])
     # the background inside the ignored box no longer counts as negative
@@ -111,11 +128,11 @@ def test_score_fusion_sqrt_and_product():
             cls, box, ctr = head(_feats())
         results[fusion] = (head, cls, box, ctr)
     head, cls, box, ctr = results['sqrt']
-    dets_sqrt = head.predict_by_feat(cls, box, ctr, batch_img_metas=METAS,
-                                     rescale=False, with_nms=False)[0]
+    dets_sqrt = head.predict_by_feat(
+        cls, box, ctr, batch_img_metas=METAS, rescale=False, with_nms=False)[0]
     head_p = results['product'][0]
-    dets_prod = head_p.predict_by_feat(cls, box, ctr, batch_img_metas=METAS,
-                                       rescale=False, with_nms=False)[0]
+    dets_prod = head_p.predict_by_feat(
+        cls, box, ctr, batch_img_metas=METAS, rescale=False, with_nms=False)[0]
     assert len(dets_sqrt.scores) > 0
     torch.testing.assert_close(dets_sqrt.scores, dets_prod.scores.sqrt())
 
@@ -131,8 +148,9 @@ def test_real_voc_image_loss_has_three_parts():
     model = MODELS.build(cfg.model)
     model.init_weights()
     data_cfg = cfg.train_dataloader.dataset
-    data_cfg.update(data_root=VOC07_ROOT + '/',
-                    ann_file='VOC2007/ImageSets/Main/trainval.txt')
+    data_cfg.update(
+        data_root=VOC07_ROOT + '/',
+        ann_file='VOC2007/ImageSets/Main/trainval.txt')
     dataset = DATASETS.build(data_cfg)
     batch = model.data_preprocessor(pseudo_collate([dataset[0]]), True)
     losses = model(**batch, mode='loss')
@@ -144,19 +162,23 @@ def _nms_inputs(n: int, classes: int, seed: int):
     gen = torch.Generator().manual_seed(seed)
     xy = torch.rand(n, 2, generator=gen) * 200
     wh = torch.rand(n, 2, generator=gen) * 60 + 4
-    return InstanceData(bboxes=torch.cat([xy, xy + wh], 1),
-                        scores=torch.rand(n, generator=gen),
-                        labels=torch.randint(classes, (n, ), generator=gen))
+    return InstanceData(
+        bboxes=torch.cat([xy, xy + wh], 1),
+        scores=torch.rand(n, generator=gen),
+        labels=torch.randint(classes, (n, ), generator=gen))
 
 
 @pytest.mark.parametrize('n', [300, 1001, 2500])
 @pytest.mark.parametrize('iou', [0.3, 0.6])
 def test_cpu_nms_keeps_what_one_offset_nms_keeps(n, iou, monkeypatch):
     from mmcv.ops import batched_nms
+
     from lodaa_plugin.models.dense_heads import fcos_reg_centerness_head
     head = _head()
-    cfg = ConfigDict(min_bbox_size=-1, max_per_img=n,
-                     nms=dict(type='nms', iou_threshold=iou))
+    cfg = ConfigDict(
+        min_bbox_size=-1,
+        max_per_img=n,
+        nms=dict(type='nms', iou_threshold=iou))
     seen = []
 
     def spy(boxes, scores, idxs, nms_cfg):
@@ -169,10 +191,9 @@ def test_cpu_nms_keeps_what_one_offset_nms_keeps(n, iou, monkeypatch):
     # per class above CPU_NMS_SPLIT_THR boxes, one offset NMS below it
     assert seen[0]['split_thr'] == fcos_reg_centerness_head.CPU_NMS_SPLIT_THR
     split = n >= seen[0]['split_thr']
-    ref_dets, ref_keep = batched_nms(inputs.bboxes, inputs.scores,
-                                     inputs.labels,
-                                     dict(type='nms', iou_threshold=iou,
-                                          split_thr=n + 1))
+    ref_dets, ref_keep = batched_nms(
+        inputs.bboxes, inputs.scores, inputs.labels,
+        dict(type='nms', iou_threshold=iou, split_thr=n + 1))
     # the same boxes in the same score order (equal scores may swap)
     assert sorted(results.bboxes.tolist()) == \
         sorted(inputs.bboxes[ref_keep].tolist())
@@ -184,10 +205,11 @@ def test_cpu_nms_split_threshold_from_the_config_wins(monkeypatch):
     from lodaa_plugin.models.dense_heads import fcos_reg_centerness_head
     seen = []
     original = fcos_reg_centerness_head.batched_nms
-    monkeypatch.setattr(
-        fcos_reg_centerness_head, 'batched_nms',
-        lambda *args: seen.append(args[-1]) or original(*args))
-    cfg = ConfigDict(min_bbox_size=-1, max_per_img=100,
-                     nms=dict(type='nms', iou_threshold=0.5, split_thr=7))
+    monkeypatch.setattr(fcos_reg_centerness_head, 'batched_nms',
+                        lambda *args: seen.append(args[-1]) or original(*args))
+    cfg = ConfigDict(
+        min_bbox_size=-1,
+        max_per_img=100,
+        nms=dict(type='nms', iou_threshold=0.5, split_thr=7))
     _head()._bbox_post_process(_nms_inputs(50, 3, seed=0), cfg)
     assert seen[0]['split_thr'] == 7

@@ -1,9 +1,10 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Multi-label VOC classification: simple CNN, linear probe, cached
-features, difficult labels, configs and tools."""
+"""DifficultAwareMultiLabelHead ignores, negates or counts difficult-only
+classes as asked."""
 import pytest
 import torch
 from mmpretrain.structures import DataSample
+
 from lodaa_plugin.models import DifficultAwareMultiLabelHead
 
 
@@ -20,8 +21,9 @@ def test_difficult_labels_ignored_negative_or_positive():
     for mode, t, w in (('ignore', expected_target,
                         torch.tensor([[1., 1, 0], [1, 1, 1]])),
                        ('negative', expected_target, torch.ones(2, 3)),
-                       ('positive', torch.tensor([[0., 1, 1], [1, 0, 1]]),
-                        torch.ones(2, 3))):
+                       ('positive', torch.tensor([[0., 1, 1],
+                                                  [1, 0,
+                                                   1]]), torch.ones(2, 3))):
         head = DifficultAwareMultiLabelHead(3, 4, difficult=mode)
         target, weight = head.targets(samples, scores.device)
         assert torch.equal(target, t) and torch.equal(weight, w), mode

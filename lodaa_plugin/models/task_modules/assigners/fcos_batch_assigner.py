@@ -59,8 +59,8 @@ class FCOSBatchAssigner:
         self.center_sample_radius = center_sample_radius
         self.norm_on_bbox = norm_on_bbox
 
-    def assign(self, points: List[Tensor], gt_boxes: Tensor,
-               gt_labels: Tensor, gt_valid: Tensor) -> Tuple[Tensor, Tensor]:
+    def assign(self, points: List[Tensor], gt_boxes: Tensor, gt_labels: Tensor,
+               gt_valid: Tensor) -> Tuple[Tensor, Tensor]:
         """Compute the labels and box targets of a batch.
 
         Args:
@@ -82,10 +82,10 @@ class FCOSBatchAssigner:
 
 
 def _fcos_targets(points: List[Tensor], strides: Sequence[int],
-                  regress_ranges: Sequence[Tuple[float, float]],
-                  gt_boxes: Tensor, gt_labels: Tensor, gt_valid: Tensor,
-                  num_classes: int, center_sampling: bool,
-                  center_sample_radius: float,
+                  regress_ranges: Sequence[Tuple[float,
+                                                 float]], gt_boxes: Tensor,
+                  gt_labels: Tensor, gt_valid: Tensor, num_classes: int,
+                  center_sampling: bool, center_sample_radius: float,
                   norm_on_bbox: bool) -> Tuple[Tensor, Tensor]:
     """Compute :meth:`FCOSBatchAssigner.assign`, top to bottom."""
     counts = [len(p) for p in points]
@@ -110,15 +110,16 @@ def _fcos_targets(points: List[Tensor], strides: Sequence[int],
         inside = torch.minimum(
             torch.minimum(xs - torch.where(x_mins > x1, x_mins, x1),
                           ys - torch.where(y_mins > y1, y_mins, y1)),
-            torch.minimum(torch.where(x_maxs > x2, x2, x_maxs) - xs,
-                          torch.where(y_maxs > y2, y2, y_maxs) - ys)) > 0
+            torch.minimum(
+                torch.where(x_maxs > x2, x2, x_maxs) - xs,
+                torch.where(y_maxs > y2, y2, y_maxs) - ys)) > 0
     else:
-        inside = torch.minimum(torch.minimum(left, top),
-                               torch.minimum(right, bottom)) > 0
-    reach = torch.maximum(torch.maximum(left, top),
-                          torch.maximum(right, bottom))
-    in_range = (reach >= ranges[..., 0, None]) & (reach <= ranges[..., 1,
-                                                                  None])
+        inside = torch.minimum(
+            torch.minimum(left, top), torch.minimum(right, bottom)) > 0
+    reach = torch.maximum(
+        torch.maximum(left, top), torch.maximum(right, bottom))
+    in_range = (reach >= ranges[..., 0, None]) & (
+        reach <= ranges[..., 1, None])
     areas = ((gt_boxes[..., 2] - gt_boxes[..., 0]) *
              (gt_boxes[..., 3] - gt_boxes[..., 1]))[:, None, :]
     areas = torch.where(inside & in_range & gt_valid[:, None, :], areas,
@@ -134,8 +135,8 @@ def _fcos_targets(points: List[Tensor], strides: Sequence[int],
         for d in (left, top, right, bottom)
     ], -1)
     # images without boxes: zeros, as mmdet (never used by the losses)
-    targets = torch.where(gt_valid.any(1)[:, None, None], targets,
-                          targets.new_zeros(()))
+    targets = torch.where(
+        gt_valid.any(1)[:, None, None], targets, targets.new_zeros(()))
     if norm_on_bbox:
         targets = targets / per_level(strides)[None, :, None]
     return labels, targets
