@@ -42,7 +42,7 @@ say "build tools: setuptools>=77.0.3,<82, wheel"
 $PIP install -q "setuptools>=77.0.3,<82" wheel
 
 if ! $PY -c "import torch, torchvision" 2>/dev/null; then
-    say "installing $TORCH_SPEC (a few GB, about 2 minutes from a local mirror)"
+    say "installing $TORCH_SPEC (a few GB)"
     $PIP install $TORCH_SPEC
 fi
 TORCH_VERSION=$($PY -c "import torch; print(torch.__version__.split('+')[0])")

@@ -14,13 +14,13 @@ from ..visualization import draw_detections
 def predict_images(model: torch.nn.Module,
                    img_paths: Sequence[str],
                    batch_size: int = 8) -> List[Dict[str, np.ndarray]]:
-    """Detections of ``model`` (with ``model.cfg`` set) on image files.
+    """Detect objects in image files with ``model`` (``model.cfg`` set).
 
     Args:
         model (torch.nn.Module): A detector from ``init_detector`` or a
             runner, with ``cfg`` and ``dataset_meta``.
         img_paths (Sequence[str]): Image files.
-        batch_size (int): Images per forward pass.
+        batch_size (int): Images per forward pass. Defaults to 8.
 
     Returns:
         list[dict]: Per image ``bboxes`` (N, 4) in original pixels,

@@ -24,7 +24,7 @@ _PATCHED_FLAG = '_lodaa_patched'
 
 
 def _mmengine_safe_globals() -> List[Callable]:
-    """Types that mmengine's own checkpoints contain besides tensors."""
+    """List the types mmengine's own checkpoints hold besides tensors."""
     from mmengine.logging.history_buffer import HistoryBuffer
     safe = [HistoryBuffer, np.ndarray, np.dtype]
     # numpy's array pickles reconstruct through this function; its module
@@ -48,7 +48,8 @@ def load_local_checkpoint(filename: str,
 
     Args:
         filename (str): Path of the checkpoint; ``~`` is expanded.
-        map_location (str, optional): Same as :func:`torch.load`.
+        map_location (str, optional): Same as :func:`torch.load`. Defaults to
+            None.
 
     Returns:
         dict: The loaded checkpoint.

@@ -25,8 +25,8 @@ def adjust_hue(img: np.ndarray,
     Args:
         img (np.ndarray): Image, (H, W) or (H, W, 3), BGR.
         hue_factor (float): Shift in [-0.5, 0.5] of a full hue turn.
-        backend (str, optional): ``'cv2'`` or ``'pillow'``; mmcv's global
-            image backend when None.
+        backend (str, optional): ``'cv2'`` or ``'pillow'``; mmcv's global image
+            backend when None. Defaults to None.
 
     Returns:
         np.ndarray: The hue-shifted image, same dtype as ``img``.

@@ -1,10 +1,10 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """A cache of parsed VOC annotation files, invalidated per file.
 
-Parsing the 16,551 XML files of VOC07+12 trainval takes tens of seconds at
-every start. The cache keeps each file's parse result with the file's size
-and modification time; a later run stats the files (fast) and re-parses only
-those that changed. It lives outside the dataset folder (which may be
+Parsing the 16,551 XML files of VOC07+12 trainval at every start is slow
+(measured in the README). The cache keeps each file's parse result with the
+file's size and modification time; a later run stats the files (fast) and
+re-parses only those that changed. It lives outside the dataset folder (which may be
 read-only), in ``$LODAA_CACHE_DIR`` or ``~/.cache/lodaa``.
 """
 import hashlib
@@ -23,7 +23,7 @@ CACHE_VERSION = 1
 
 
 def default_cache_dir() -> str:
-    """``$LODAA_CACHE_DIR``, else ``~/.cache/lodaa``."""
+    """Return ``$LODAA_CACHE_DIR``, else ``~/.cache/lodaa``."""
     return os.environ.get('LODAA_CACHE_DIR') or osp.join(
         osp.expanduser('~'), '.cache', 'lodaa')
 
@@ -34,7 +34,7 @@ class AnnotationCache:
     Args:
         year_root (str): The folder whose ``Annotations`` are cached.
         classes (Sequence[str]): Class names (they decide what is dropped).
-        cache_dir (str, optional): Where cache files go.
+        cache_dir (str, optional): Where cache files go. Defaults to None.
     """
 
     def __init__(self,
@@ -59,7 +59,8 @@ class AnnotationCache:
 
     def parse(self, xml_path: str, classes: Sequence[str],
               img_path: Optional[str]) -> VOCAnnotation:
-        """:func:`parse_voc_xml`, from the cache when the file is unchanged.
+        """Parse with :func:`parse_voc_xml`, or take the cached result of an
+        unchanged file.
 
         Errors are cached too and raised again.
         """

@@ -28,7 +28,9 @@ class LodaaVOCClsDataset(VOC):
     Args:
         data_root (str): The year folder, e.g. ``'data/VOCdevkit/VOC2007'``.
         split (str): ``'train'``, ``'val'``, ``'trainval'`` or ``'test'``.
-        skip_invalid (bool): Skip unusable images instead of raising.
+            Defaults to ``'trainval'``.
+        skip_invalid (bool): Skip unusable images instead of raising. Defaults
+            to False.
         **kwargs: Everything :class:`~mmpretrain.datasets.VOC` accepts.
     """
 

@@ -17,7 +17,8 @@ from .voc_xml import VOCAnnotationError, read_classes_file
 
 def find_classes_file(data_root: str,
                       sub_roots: Sequence[str]) -> Optional[str]:
-    """The ``classes.txt`` of a dataset: in a year folder, else the root.
+    """Find the ``classes.txt`` of a dataset: in a year folder, else the
+    root.
 
     Args:
         data_root (str): The dataset root (``.../VOCdevkit/``).
@@ -55,13 +56,14 @@ class LodaaVOCDataset(VOCDataset):
       objects.
 
     Args:
-        ann_file (str or list[str]): Image-id lists relative to
-            ``data_root``, e.g. ``'VOC2007/ImageSets/Main/test.txt'``.
-        skip_invalid (bool): Skip (and count) images whose annotation or
-            image file is unusable instead of raising.
+        ann_file (str or list[str]): Image-id lists relative to ``data_root``,
+            e.g. ``'VOC2007/ImageSets/Main/test.txt'``. Defaults to ``''``.
+        skip_invalid (bool): Skip (and count) images whose annotation or image
+            file is unusable instead of raising. Defaults to False.
         cache_annotations (bool): Keep parsed annotations between runs
             (:class:`AnnotationCache`); changed files are parsed again.
-        show_stats (bool): Log the per-class table.
+            Defaults to True.
+        show_stats (bool): Log the per-class table. Defaults to True.
         **kwargs: Everything :class:`~mmdet.datasets.VOCDataset` accepts.
     """
 
@@ -167,7 +169,7 @@ class LodaaVOCDataset(VOCDataset):
         return data_list
 
     def stats_table(self, data_list: List[dict]) -> str:
-        """A per-class table of images, objects and difficult objects.
+        """Tabulate images, objects and difficult objects per class.
 
         Args:
             data_list (list[dict]): Data infos as :meth:`load_data_list`

@@ -48,10 +48,12 @@ def load_voc_split(ann_path: str,
         year_root (str): The folder holding ``JPEGImages`` and
             ``Annotations`` (``.../VOC2007``).
         classes (Sequence[str]): Known class names.
-        img_subdir (str): Image folder name.
-        ann_subdir (str): Annotation folder name.
-        cache (AnnotationCache, optional): Parsed files from earlier runs;
-            a file is parsed again when its size or mtime changed.
+        img_subdir (str): Image folder name. Defaults to ``'JPEGImages'``.
+        ann_subdir (str): Annotation folder name. Defaults to
+            ``'Annotations'``.
+        cache (AnnotationCache, optional): Parsed files from earlier runs; a
+            file is parsed again when its size or mtime changed. Defaults to
+            None.
 
     Returns:
         VOCSplit: Usable images, errors (duplicate ids, missing files,

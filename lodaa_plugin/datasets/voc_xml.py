@@ -56,7 +56,7 @@ def _text(element: ET.Element, tag: str) -> Optional[str]:
 
 
 def _image_size(img_path: str) -> Tuple[int, int]:
-    """(width, height) from the image header, without decoding pixels."""
+    """Read (width, height) from the image header, without decoding."""
     with Image.open(img_path) as img:
         return img.size
 
@@ -72,8 +72,8 @@ def parse_voc_xml(xml_path: str,
     Args:
         xml_path (str): The annotation file.
         classes (Sequence[str]): Known class names; others are dropped.
-        img_path (str, optional): The image, read when ``<size>`` is missing
-            or zero.
+        img_path (str, optional): The image, read when ``<size>`` is missing or
+            zero. Defaults to None.
 
     Returns:
         VOCAnnotation: Size, kept objects and counts of dropped objects.
@@ -153,7 +153,8 @@ def parse_voc_xml(xml_path: str,
 
 
 def read_classes_file(path: str) -> Tuple[str, ...]:
-    """Class names from a ``classes.txt``: one a line, blank lines skipped.
+    """Read class names from a ``classes.txt``: one a line, blank lines
+    skipped.
 
     Args:
         path (str): The file.

@@ -25,7 +25,7 @@ MIN_VISIBLE_FRACTION = 0.4
 
 
 def _texture(rng: np.random.RandomState, w: int, h: int) -> Image.Image:
-    """Low-frequency colour noise, stripes and speckle."""
+    """Paint low-frequency colour noise, stripes and speckle."""
     # muted: grey-ish base colours, so objects stand out by colour and shape
     base = rng.randint(70, 186) + rng.randint(-25, 26, 3)
     coarse = base + rng.randint(-45, 46, (max(h // 24, 2), max(w // 24, 2), 3))
@@ -55,8 +55,10 @@ def _rotate(points: np.ndarray, angle: float) -> np.ndarray:
 
 def _shape_polygons(name: str, bw: float, bh: float,
                     angle: float) -> List[np.ndarray]:
-    """Polygons of a shape centred at 0 with half-sizes (bw, bh); the
-    first polygon is filled, the others (a ring's hole) are cut out."""
+    """Build the polygons of a shape centred at 0 with half-sizes (bw, bh).
+
+    The first polygon is filled, the others (a ring's hole) are cut out.
+    """
     if name in ('ellipse', 'ring'):
         t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
         outer = np.stack([bw * np.cos(t), bh * np.sin(t)], 1)
@@ -85,7 +87,7 @@ def _random_colour(rng: np.random.RandomState) -> Tuple[int, int, int]:
 
 def _class_colour(rng: np.random.RandomState, class_index: int,
                   num_classes: int) -> Tuple[int, int, int]:
-    """A saturated colour near the class's own hue."""
+    """Draw a saturated colour near the class's own hue."""
     hue = (class_index / num_classes + rng.uniform(-0.04, 0.04)) % 1.0
     rgb = colorsys.hsv_to_rgb(hue, rng.uniform(0.55, 1.0),
                               rng.uniform(0.55, 1.0))
@@ -95,7 +97,7 @@ def _class_colour(rng: np.random.RandomState, class_index: int,
 def render_image(rng: np.random.RandomState, size: Tuple[int, int],
                  classes: Sequence[str],
                  max_objects: int) -> Tuple[Image.Image, List[Dict]]:
-    """One image and its objects (name, 1-based box, difficult).
+    """Render one image and its objects (name, 1-based box, difficult).
 
     Args:
         rng (np.random.RandomState): The image's random stream.
@@ -197,14 +199,15 @@ def make_synthetic_voc(out_dir: str,
 
     Args:
         out_dir (str): Root; the data goes to ``out_dir/VOCdevkit/VOC2007``.
-        num_trainval (int): Images in ``trainval.txt``.
-        num_test (int): Images in ``test.txt``.
-        seed (int): Seed of every random choice.
-        image_size (tuple[int, int]): (width, height) of every image.
+        num_trainval (int): Images in ``trainval.txt``. Defaults to 600.
+        num_test (int): Images in ``test.txt``. Defaults to 200.
+        seed (int): Seed of every random choice. Defaults to 0.
+        image_size (tuple[int, int]): (width, height) of every image. Defaults
+            to ``(128, 128)``.
         classes (Sequence[str]): Shapes to use, a subset of
-            :data:`SYNTHETIC_CLASSES`.
-        max_objects (int): Most objects in one image.
-        progress (bool): Show a progress bar.
+            :data:`SYNTHETIC_CLASSES`. Defaults to ``SYNTHETIC_CLASSES``.
+        max_objects (int): Most objects in one image. Defaults to 4.
+        progress (bool): Show a progress bar. Defaults to True.
 
     Returns:
         str: The ``VOCdevkit`` folder, to use as ``data_root``.

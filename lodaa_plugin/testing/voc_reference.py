@@ -21,7 +21,7 @@ def _iou(box: np.ndarray, gts: np.ndarray) -> np.ndarray:
 
 
 def class_ap(images: List[Dict], label: int, mode: str) -> float:
-    """AP of one class over images.
+    """Compute the AP of one class over images.
 
     Args:
         images (list[dict]): Per image ``gt_boxes``, ``gt_labels``,
@@ -81,6 +81,6 @@ def class_ap(images: List[Dict], label: int, mode: str) -> float:
 
 
 def mean_ap(images: List[Dict], num_classes: int, mode: str) -> float:
-    """mAP over the classes that have non-difficult objects."""
+    """Average the AP over the classes with non-difficult objects."""
     aps = [class_ap(images, c, mode) for c in range(num_classes)]
     return float(np.nanmean(aps))

@@ -32,10 +32,11 @@ def draw_detections(image: np.ndarray,
         boxes (np.ndarray): Predicted (N, 4) x1, y1, x2, y2.
         labels (np.ndarray): Predicted (N,) class indices.
         scores (np.ndarray): Predicted (N,) scores.
-        score_thr (float): Predictions below are not drawn.
-        gt_boxes (np.ndarray, optional): True (M, 4) boxes.
-        gt_labels (np.ndarray, optional): True (M,) class indices.
-        scale (int): Upscaling factor, for small images.
+        score_thr (float): Predictions below are not drawn. Defaults to 0.3.
+        gt_boxes (np.ndarray, optional): True (M, 4) boxes. Defaults to None.
+        gt_labels (np.ndarray, optional): True (M,) class indices. Defaults to
+            None.
+        scale (int): Upscaling factor, for small images. Defaults to 1.
 
     Returns:
         PIL.Image.Image: The drawn image.
@@ -73,7 +74,7 @@ def save_detection_grid(images: List[Image.Image],
     Args:
         images (list[PIL.Image.Image]): Images of equal size.
         out_file (str): The PNG to write.
-        columns (int): Images per row.
+        columns (int): Images per row. Defaults to 4.
 
     Returns:
         str: ``out_file``.

@@ -14,7 +14,8 @@ DEFAULT_KEYS = ('loss_cls', 'loss_bbox', 'loss_centerness', 'loss')
 
 
 def find_scalars_file(path: str) -> str:
-    """The newest ``vis_data/scalars.json`` under a work dir (or the file).
+    """Find the newest ``vis_data/scalars.json`` under a work dir (or the
+    file itself).
 
     Args:
         path (str): A run's work dir, one of its timestamp folders, or a
@@ -37,7 +38,8 @@ def find_scalars_file(path: str) -> str:
 
 
 def read_scalars(path: str) -> List[Dict]:
-    """Training records (those with a loss) of a scalar log, in order.
+    """Read the training records (those with a loss) of a scalar log, in
+    order.
 
     Args:
         path (str): ``scalars.json`` (one JSON object a line).
@@ -72,8 +74,9 @@ def plot_losses(scalars_path: str,
         scalars_path (str): ``scalars.json`` of the run (see
             :func:`find_scalars_file`).
         out_file (str): The PNG to write.
-        keys (Sequence[str]): Loss names to plot, the ones present.
-        title (str): Figure title.
+        keys (Sequence[str]): Loss names to plot, the ones present. Defaults to
+            ``DEFAULT_KEYS``.
+        title (str): Figure title. Defaults to ``''``.
 
     Returns:
         str: ``out_file``.

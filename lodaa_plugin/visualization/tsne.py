@@ -13,7 +13,7 @@ LABEL_RULES = ('mean', 'first')
 
 
 def class_colours(num_classes: int) -> np.ndarray:
-    """(C, 3) distinct RGB colours in 0..1 (tab20, then hsv)."""
+    """Pick (C, 3) distinct RGB colours in 0..1 (tab20, then hsv)."""
     cmap = plt.get_cmap('tab20' if num_classes <= 20 else 'hsv')
     return np.array([
         cmap(i / max(num_classes - 1, 1) if num_classes > 20 else i)[:3]
@@ -24,14 +24,14 @@ def class_colours(num_classes: int) -> np.ndarray:
 def image_colours(multi_hot: np.ndarray,
                   colours: np.ndarray,
                   rule: str = 'mean') -> np.ndarray:
-    """Colour of each image from its classes.
+    """Colour each image by its classes.
 
     Args:
         multi_hot (np.ndarray): (N, C) 0/1 labels.
         colours (np.ndarray): (C, 3) class colours.
         rule (str): ``'mean'``: the mean colour of the image's classes;
-            ``'first'``: the colour of its first (lowest-index) class.
-            Images without a class are grey.
+            ``'first'``: the colour of its first (lowest-index) class. Images
+            without a class are grey. Defaults to ``'mean'``.
 
     Returns:
         np.ndarray: (N, 3) colours.
@@ -51,12 +51,12 @@ def image_colours(multi_hot: np.ndarray,
 def embed_tsne(features: np.ndarray,
                seed: int = 0,
                perplexity: float = 30.) -> np.ndarray:
-    """2-D t-SNE embedding of (N, D) features (scikit-learn, PCA init).
+    """Embed (N, D) features in 2-D with t-SNE (scikit-learn, PCA init).
 
     Args:
         features (np.ndarray): (N, D) features, N >= 3.
-        seed (int): Random state.
-        perplexity (float): t-SNE perplexity, capped below N.
+        seed (int): Random state. Defaults to 0.
+        perplexity (float): t-SNE perplexity, capped below N. Defaults to 30.0.
 
     Returns:
         np.ndarray: (N, 2) embedding.
@@ -85,8 +85,9 @@ def plot_tsne(embedding: np.ndarray,
         multi_hot (np.ndarray): (N, C) labels.
         classes (Sequence[str]): Class names.
         out_file (str): The PNG to write.
-        rule (str): Colour rule of :func:`image_colours`.
-        title (str): Figure title.
+        rule (str): Colour rule of :func:`image_colours`. Defaults to
+            ``'mean'``.
+        title (str): Figure title. Defaults to ``''``.
 
     Returns:
         str: ``out_file``.

@@ -30,13 +30,19 @@ def test_model_benchmark_table_json_and_profile(tmp_path):
     assert max(result['head_output_max_abs_diff'].values()) < 1e-3
     assert len(result['detections_per_image']['torchvision']) == 2
     for kind in ('train', 'infer', 'latency'):
-        assert result['speedup'][kind]['median'] > 0
+        up = result['speedup'][kind]
+        assert up['q1'] <= up['median'] <= up['q3']
+        images = 1 if kind == 'latency' else 2
         for model in ('lodaa', 'torchvision'):
-            assert result['results'][kind][model]['images_per_second'] > 0
+            row = result['results'][kind][model]
+            assert row['images_per_second'] == pytest.approx(
+                images / row['median_seconds'])
             split = result['profile'][f'{kind}/{model}']
             # the convolutions are found, and so is the rest
             assert split['conv_ms'] > 0 and split['other_ms'] > 0
-    assert result['trainable_params']['lodaa'] > 0
+    # frozen stem and first stage, as the config says
+    assert 0 < result['trainable_params']['lodaa'] < result['params']['lodaa']
+    assert result['steps'] == 2
 
 
 @pytest.mark.slow

@@ -5,13 +5,24 @@ import os.path as osp
 import pytest
 
 from lodaa_plugin.testing import REPO_ROOT
+from lodaa_plugin.utils import (enable_registry_hints, registered_names,
+                                registry_hints_enabled)
 
 
-# ------------------------------------------------------ config mistakes
+def test_registered_names_cover_every_scope():
+    from mmdet.registry import MODELS
+    names = registered_names(MODELS)
+    # mmdet's own, mmpretrain's (a sibling scope) and LODAA's
+    assert {'FCOS', 'ImageClassifier', 'FCOSRegCenternessHead'} <= set(names)
+
+
 def test_unknown_type_names_the_closest_registered_types():
     from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
+    enable_registry_hints()
+    enable_registry_hints()  # idempotent: one wrapper
+    assert registry_hints_enabled()
     init_default_scope('mmdet')
     with pytest.raises(KeyError, match='Did you mean: FCOSRegCenternessHead'):
         MODELS.build(
@@ -21,3 +32,4 @@ def test_unknown_type_names_the_closest_registered_types():
     with pytest.raises(KeyError) as err:
         MODELS.build(cfg.model)
     assert 'Did you mean: TorchvisionBackbone' in str(err.value)
+    assert str(err.value).count('Did you mean') == 1

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from lodaa_plugin.visualization import (draw_detections, image_colours,
                                         plot_losses, read_scalars)
@@ -21,7 +22,9 @@ def test_read_scalars_rejects_a_log_without_losses(tmp_path):
             'iter': 3
         }) + '\n')
     assert read_scalars(str(path))[0]['step'] == 3
+    # a single record still draws
     plot_losses(str(path), str(tmp_path / 'one.png'))
+    assert Image.open(tmp_path / 'one.png').size[0] > 300
 
 
 def test_draw_detections_marks_boxes():

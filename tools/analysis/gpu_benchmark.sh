@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# One call on a lent GPU machine (or, with DEVICE=cpu, on a CPU for a dry run):
-# build mmcv's CUDA ops if needed, then benchmark LODAA's FCOS against
-# torchvision's at 512x512 batch 16 and 224x224 batch 64, fp32 and AMP, and
-# LODAA's head against mmdet's FCOSHead on the same outputs.
+# Benchmark LODAA on a CUDA GPU in one command (DEVICE=cpu: a dry run on the
+# CPU): build mmcv's CUDA ops if the installed mmcv lacks them, then compare
+# LODAA's FCOS with torchvision's at 512x512 batch 16 and 224x224 batch 64,
+# fp32 and AMP, and LODAA's head with mmdet's FCOSHead on the same outputs.
 # Results (JSON and a log) go to $OUT (default: work_dirs/gpu_benchmark).
 #
-#   bash tools/analysis/gpu_benchmark.sh                 # on the GPU machine
+#   bash tools/analysis/gpu_benchmark.sh
 #   DEVICE=cpu SIZES="224:2" AMPS="none" bash tools/analysis/gpu_benchmark.sh
 #
-# The GPU machine has its own torch (2.11, Python 3.12) and no network: carry
-# the mmcv source distribution in build/mmcv-src (tools/setup_env.sh leaves
-# it there) and pure-Python wheels of mmengine/mmdet/mmpretrain in
+# Offline GPU machines: copy in the mmcv source distribution as
+# build/mmcv-src/mmcv-2.1.0 (tools/setup_env.sh leaves it there when it
+# compiles mmcv) and wheels of mmengine, mmdet and mmpretrain in
 # build/offline-wheels (pip download --no-deps ...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,7 +28,7 @@ from mmcv.ops import nms
 nms(torch.rand(4, 4, device='cuda').sort(1)[0], torch.rand(4, device='cuda'), 0.5)
 PYEOF
 then
-    echo "[gpu] installing carried wheels and compiling mmcv CUDA ops (about 4 min on 16 cores)"
+    echo "[gpu] installing build/offline-wheels and compiling mmcv CUDA ops"
     if [ -d build/offline-wheels ]; then
         $PY -m pip install -q --no-index --find-links build/offline-wheels \
             --no-deps build/offline-wheels/*.whl

@@ -50,7 +50,8 @@ class LodaaLoadImageFromFile(LoadImageFromFile):
     another training image), logged and counted in :attr:`skipped`.
 
     Args:
-        skip_invalid (bool): Skip unusable images instead of raising.
+        skip_invalid (bool): Skip unusable images instead of raising. Defaults
+            to False.
         **kwargs: Everything :class:`LoadImageFromFile` accepts.
     """
 

@@ -12,7 +12,7 @@ from mmengine.registry import HOOKS
 
 
 def _elements(value) -> torch.Tensor:
-    """All elements of a loss part (a tensor or a list of tensors), flat."""
+    """Flatten a loss part (a tensor or a list of tensors)."""
     if isinstance(value, (list, tuple)):
         return torch.cat([torch.as_tensor(v).float().flatten() for v in value])
     return torch.as_tensor(value).float().flatten()

@@ -18,7 +18,7 @@ RANDOM_TRANSFORM_MARKERS = ('Random', 'ColorJitter', 'AutoAugment',
 
 
 def random_transforms(transform_names: Sequence[str]) -> List[str]:
-    """The names among ``transform_names`` that are random.
+    """Pick the names among ``transform_names`` that are random.
 
     Args:
         transform_names (Sequence[str]): Class names of pipeline transforms.
@@ -47,10 +47,10 @@ class CachedFeatureTrainLoop(EpochBasedTrainLoop):
         runner (Runner): The runner.
         dataloader (DataLoader or dict): The training dataloader.
         max_epochs (int): Epochs.
-        val_begin (int): First epoch to validate.
-        val_interval (int): Validate every this many epochs.
+        val_begin (int): First epoch to validate. Defaults to 1.
+        val_interval (int): Validate every this many epochs. Defaults to 1.
         dynamic_intervals (list[tuple[int, int]], optional): As
-            :class:`EpochBasedTrainLoop`.
+            :class:`EpochBasedTrainLoop`. Defaults to None.
     """
 
     def __init__(
@@ -117,7 +117,7 @@ class CachedFeatureTrainLoop(EpochBasedTrainLoop):
         return super().run()
 
     def run_epoch(self) -> None:
-        """One epoch over the cached features in a seeded random order."""
+        """Train one epoch over the cached features in a seeded order."""
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
         num = len(self.data_samples)
@@ -138,7 +138,7 @@ class CachedFeatureTrainLoop(EpochBasedTrainLoop):
         self._epoch += 1
 
     def run_iter(self, idx: int, data_batch: dict) -> None:
-        """One optimisation step of the head on cached features."""
+        """Take one optimisation step of the head on cached features."""
         self.runner.call_hook(
             'before_train_iter', batch_idx=idx, data_batch=data_batch)
         model = self.model

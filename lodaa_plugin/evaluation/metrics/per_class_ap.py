@@ -27,7 +27,7 @@ class LodaaPerClassAP(VOCAveragePrecision):
         super().__init__(**kwargs)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, list]:
-        """Per-class AP, with the table logged.
+        """Compute the per-class AP and log its table.
 
         Args:
             results (list[dict]): ``pred_score`` and ``gt_score`` per image.

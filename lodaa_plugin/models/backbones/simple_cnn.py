@@ -15,9 +15,9 @@ class SimpleCNN(BaseModule):
 
     Args:
         input_size (int or tuple[int, int]): Input (H, W) the flattening is
-            sized for; 64 in the course recipe.
-        out_channels (int): Size of the output feature.
-        init_cfg (dict, optional): Initialization config.
+            sized for; 64 in the course recipe. Defaults to 64.
+        out_channels (int): Size of the output feature. Defaults to 128.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
     def __init__(self,
@@ -40,7 +40,7 @@ class SimpleCNN(BaseModule):
                                 nn.ReLU(inplace=True))
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
-        """Features of a batch.
+        """Compute the features of a batch.
 
         Args:
             x (Tensor): (N, 3, H, W) images of the configured size.

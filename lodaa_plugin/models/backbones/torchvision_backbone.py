@@ -18,7 +18,8 @@ _CLASSIFIER_MODULES = ('avgpool', 'fc', 'classifier', 'head', 'heads')
 
 def _default_layout(name: str,
                     model: nn.Module) -> Tuple[List[str], List[str]]:
-    """Execution order and stage taps of well-known torchvision families.
+    """Return the execution order and stage taps of well-known torchvision
+    families.
 
     Args:
         name (str): torchvision model name.
@@ -56,7 +57,8 @@ class TorchvisionBackbone(BaseModule):
 
     Args:
         model_name (str): torchvision model name, e.g. ``'regnet_x_400mf'``,
-            ``'resnet18'``, ``'resnet50'``, ``'regnet_y_800mf'``.
+            ``'resnet18'``, ``'resnet50'``, ``'regnet_y_800mf'``. Defaults to
+            ``'regnet_x_400mf'``.
         stages (Sequence[str], optional): Module paths whose outputs are the
             stages, in execution order. Defaults to the four stages of the
             regnet and resnet families; required for other networks, whose
@@ -64,10 +66,13 @@ class TorchvisionBackbone(BaseModule):
         out_indices (Sequence[int]): Indices into ``stages`` of the returned
             feature maps. Defaults to (1, 2, 3): strides 8/16/32.
         frozen_stages (int): Stages to freeze (no gradient, eval mode), the
-            stem included; -1 freezes nothing, 0 only the stem.
-        norm_eval (bool): Keep BatchNorm layers in eval mode while training,
-            so ImageNet statistics survive small detection batches.
+            stem included; -1 freezes nothing, 0 only the stem. Defaults to
+            ``-1``.
+        norm_eval (bool): Keep BatchNorm layers in eval mode while training, so
+            ImageNet statistics survive small detection batches. Defaults to
+            True.
         init_cfg (dict or list[dict], optional): Initialization config.
+            Defaults to None.
     """
 
     def __init__(self,
@@ -122,7 +127,8 @@ class TorchvisionBackbone(BaseModule):
         return steps[:steps.index(stages[-1]) + 1]
 
     def _modules_before(self, stage_index: int) -> List[nn.Module]:
-        """Every step up to and including stage ``stage_index`` (-1: stem)."""
+        """List every step up to and including stage ``stage_index`` (-1:
+        stem)."""
         if stage_index < 0:
             last = self.steps.index(self.stages[0])
         else:
@@ -168,7 +174,7 @@ class TorchvisionBackbone(BaseModule):
 
     @torch.no_grad()
     def out_channels(self) -> List[int]:
-        """Channels of each returned feature map (a 64x64 dry run)."""
+        """Return the channels of each returned map (from a 64x64 dry run)."""
         was_training = self.training
         self.eval()
         param = next(self.parameters())

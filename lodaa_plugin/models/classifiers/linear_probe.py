@@ -30,7 +30,7 @@ class LinearProbeClassifier(ImageClassifier):
         self.train()
 
     def frozen_modules(self) -> List[torch.nn.Module]:
-        """The backbone and, if any, the neck."""
+        """Return the backbone and, if any, the neck."""
         return [self.backbone] + ([self.neck] if self.with_neck else [])
 
     def train(self, mode: bool = True) -> 'LinearProbeClassifier':
@@ -41,13 +41,14 @@ class LinearProbeClassifier(ImageClassifier):
         return self
 
     def extract_feat(self, inputs: torch.Tensor, stage: str = 'neck'):
-        """Frozen features, computed without building a graph."""
+        """Compute frozen features without building a graph."""
         with torch.no_grad():
             return super().extract_feat(inputs, stage)
 
     def loss_on_features(self, feats: tuple,
                          data_samples: List[DataSample]) -> dict:
-        """Head losses on precomputed features (the cached-feature path).
+        """Compute head losses on precomputed features (the cached-feature
+        path).
 
         Args:
             feats (tuple[Tensor]): What :meth:`extract_feat` returned.
@@ -59,7 +60,7 @@ class LinearProbeClassifier(ImageClassifier):
         return self.head.loss(feats, data_samples)
 
     def logits_on_features(self, feats: tuple) -> torch.Tensor:
-        """Class logits from precomputed features."""
+        """Compute class logits from precomputed features."""
         return self.head(feats)
 
     def init_weights(self) -> None:

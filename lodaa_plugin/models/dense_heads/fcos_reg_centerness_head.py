@@ -107,8 +107,9 @@ class FCOSRegCenternessHead(FCOSHead):
     def get_targets(
             self, points: List[Tensor], batch_gt_instances: InstanceList
     ) -> Tuple[List[Tensor], List[Tensor]]:
-        """Labels and box targets, per level, as mmdet's FCOSHead returns
-        them (level-major, image-minor), computed for the batch at once.
+        """Compute per-level labels and box targets for the whole batch.
+
+        The layout is mmdet's FCOSHead's: level-major, image-minor.
 
         Args:
             points (list[Tensor]): Per level, (P_l, 2) locations.
@@ -127,7 +128,7 @@ class FCOSRegCenternessHead(FCOSHead):
     def _batch_targets(
             self, points: List[Tensor],
             batch_gt_instances: InstanceList) -> Tuple[Tensor, Tensor]:
-        """(B, P) labels and (B, P, 4) box targets of all levels."""
+        """Assign (B, P) labels and (B, P, 4) box targets over all levels."""
         boxes, labels, valid = pad_boxes(
             [get_box_tensor(gt.bboxes) for gt in batch_gt_instances],
             [gt.labels for gt in batch_gt_instances])
@@ -222,7 +223,7 @@ class FCOSRegCenternessHead(FCOSHead):
     def _ignore_weights(
             self, points: List[Tensor], labels: Tensor,
             batch_gt_instances_ignore: OptInstanceList) -> Optional[Tensor]:
-        """Classification weights, zero for background locations inside
+        """Weigh classification: zero for background locations inside
         ignored boxes.
 
         Args:
@@ -258,7 +259,7 @@ class FCOSRegCenternessHead(FCOSHead):
                                 cfg: Optional[ConfigDict],
                                 rescale: bool = False,
                                 with_nms: bool = True) -> InstanceData:
-        """Detections of one image: per level, the ``nms_pre`` best
+        """Detect objects in one image: per level, the ``nms_pre`` best
         (location, class) pairs above ``score_thr``, then
         :meth:`_bbox_post_process`.
 

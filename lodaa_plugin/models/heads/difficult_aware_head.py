@@ -28,7 +28,8 @@ class DifficultAwareMultiLabelHead(MultiLabelLinearClsHead):
         num_classes (int): Number of classes.
         in_channels (int): Feature size.
         difficult (str): One of ``'ignore'``, ``'negative'``, ``'positive'``.
-        loss_weight (float): Multiplier of the loss.
+            Defaults to ``'ignore'``.
+        loss_weight (float): Multiplier of the loss. Defaults to 1.0.
         **kwargs: Everything :class:`MultiLabelLinearClsHead` accepts
             (``thr``, ``topk``, ``init_cfg``).
     """
@@ -49,7 +50,7 @@ class DifficultAwareMultiLabelHead(MultiLabelLinearClsHead):
 
     def targets(self, data_samples: List[DataSample],
                 device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Targets and loss weights of a batch.
+        """Build the targets and loss weights of a batch.
 
         Args:
             data_samples (list[DataSample]): With ``gt_label`` (or
