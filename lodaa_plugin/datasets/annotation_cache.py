@@ -4,8 +4,8 @@
 Parsing the 16,551 XML files of VOC07+12 trainval at every start is slow
 (measured in the README). The cache keeps each file's parse result with the
 file's size and modification time; a later run stats the files (fast) and
-re-parses only those that changed. It lives outside the dataset folder (which may be
-read-only), in ``$LODAA_CACHE_DIR`` or ``~/.cache/lodaa``.
+re-parses only those that changed. It lives outside the dataset folder
+(which may be read-only), in ``$LODAA_CACHE_DIR`` or ``~/.cache/lodaa``.
 """
 import hashlib
 import logging

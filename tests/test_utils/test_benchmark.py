@@ -9,9 +9,10 @@ from lodaa_plugin.utils.benchmark import (CPU_FLAGS, cpu_flags,
 
 def test_paired_times_alternate_who_goes_first():
     calls = []
-    times = paired_times(dict(a=lambda: calls.append('a'),
-                              b=lambda: calls.append('b')),
-                         steps=4, warmup=1)
+    times = paired_times(
+        dict(a=lambda: calls.append('a'), b=lambda: calls.append('b')),
+        steps=4,
+        warmup=1)
     assert calls[:2] == ['a', 'b']  # warm-up, once each
     assert calls[2:] == ['a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']
     assert [len(t) for t in times.values()] == [4, 4]

@@ -6,6 +6,7 @@ import copy
 from typing import Dict, List, Optional, Tuple
 
 import torch
+import torchvision
 from mmcv.ops import batched_nms
 from mmdet.models.dense_heads import FCOSHead
 from mmdet.registry import MODELS, TASK_UTILS
@@ -18,9 +19,6 @@ from torch import Tensor
 from ..utils import pad_boxes
 
 SCORE_FUSIONS = ('sqrt', 'product')
-# Boxes above which the CPU runs one NMS per class: mmcv's single NMS over
-# class-offset boxes is quadratic in all boxes of all classes.
-CPU_NMS_SPLIT_THR = 1000
 # head settings the assigner must share (norm_on_bbox also scales the
 # predictions in forward_single)
 _ASSIGNER_KEYS = ('num_classes', 'strides', 'regress_ranges',
@@ -329,9 +327,11 @@ class FCOSRegCenternessHead(FCOSHead):
         """Rescale, fuse class scores with centerness, then NMS.
 
         The steps of mmdet's ``BaseDenseHead._bbox_post_process`` with the
-        paper's score fusion. On the CPU, NMS runs per class above
-        :data:`CPU_NMS_SPLIT_THR` boxes (mmcv's ``split_thr``; same boxes)
-        unless the config sets ``nms.split_thr``.
+        paper's score fusion. A plain class-aware NMS on the CPU runs as
+        :func:`torchvision.ops.batched_nms`, which takes one NMS per class
+        above 1,000 boxes (mmcv's single NMS over class-offset boxes, its
+        default up to 10,000 boxes, is quadratic in all of them); the kept
+        boxes are mmcv's. Every other case goes to mmcv's ``batched_nms``.
 
         Args:
             results (InstanceData): Boxes, scores, labels and
@@ -360,12 +360,36 @@ class FCOSRegCenternessHead(FCOSHead):
                 results = results[valid]
         if with_nms and results.bboxes.numel() > 0:
             boxes = get_box_tensor(results.bboxes)
-            nms_cfg = dict(cfg.nms)
-            if boxes.device.type == 'cpu':
-                nms_cfg.setdefault('split_thr', CPU_NMS_SPLIT_THR)
-            det_bboxes, keep = batched_nms(boxes, results.scores,
-                                           results.labels, nms_cfg)
+            iou = _plain_nms_iou(cfg.nms) if boxes.device.type == 'cpu' \
+                else None
+            if iou is None:
+                det_bboxes, keep = batched_nms(boxes, results.scores,
+                                               results.labels, cfg.nms)
+            else:
+                keep = torchvision.ops.batched_nms(boxes, results.scores,
+                                                   results.labels, iou)
+                det_bboxes = results.scores[keep, None]
             results = results[keep]
             results.scores = det_bboxes[:, -1]  # soft-NMS rescores
             results = results[:cfg.max_per_img]
         return results
+
+
+def _plain_nms_iou(nms_cfg: dict) -> Optional[float]:
+    """Return the IoU threshold of a plain class-aware NMS config.
+
+    Args:
+        nms_cfg (dict): mmcv's NMS config, e.g. ``dict(type='nms',
+            iou_threshold=0.6)``.
+
+    Returns:
+        float or None: The threshold; None for anything torchvision's NMS
+        does not do alike (soft-NMS, ``offset``, class-agnostic,
+        ``max_num``, ...).
+    """
+    cfg = dict(nms_cfg)
+    cfg.pop('split_thr', None)  # only a speed setting of mmcv's
+    if cfg.pop('type', 'nms') != 'nms' or cfg.pop('class_agnostic', False) \
+            or cfg.pop('offset', 0) != 0 or set(cfg) != {'iou_threshold'}:
+        return None
+    return float(cfg['iou_threshold'])

@@ -7,6 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.structures import InstanceData
+from torchvision.ops import batched_nms as tv_batched_nms
 
 from lodaa_plugin.models import FCOSRegCenternessHead
 from lodaa_plugin.testing import VOC07_ROOT
@@ -170,46 +171,45 @@ def _nms_inputs(n: int, classes: int, seed: int):
 
 @pytest.mark.parametrize('n', [300, 1001, 2500])
 @pytest.mark.parametrize('iou', [0.3, 0.6])
-def test_cpu_nms_keeps_what_one_offset_nms_keeps(n, iou, monkeypatch):
+def test_cpu_nms_keeps_what_mmcv_keeps(n, iou, monkeypatch):
     from mmcv.ops import batched_nms
 
     from lodaa_plugin.models.dense_heads import fcos_reg_centerness_head
-    head = _head()
+    calls = []
+    monkeypatch.setattr(
+        fcos_reg_centerness_head.torchvision.ops, 'batched_nms',
+        lambda *args: calls.append(len(args[0])) or tv_batched_nms(*args))
     cfg = ConfigDict(
         min_bbox_size=-1,
         max_per_img=n,
         nms=dict(type='nms', iou_threshold=iou))
-    seen = []
-
-    def spy(boxes, scores, idxs, nms_cfg):
-        seen.append(nms_cfg)
-        return batched_nms(boxes, scores, idxs, nms_cfg)
-
-    monkeypatch.setattr(fcos_reg_centerness_head, 'batched_nms', spy)
     inputs = _nms_inputs(n, 20, seed=n)
-    results = head._bbox_post_process(inputs.clone(), cfg)
-    # per class above CPU_NMS_SPLIT_THR boxes, one offset NMS below it
-    assert seen[0]['split_thr'] == fcos_reg_centerness_head.CPU_NMS_SPLIT_THR
-    split = n >= seen[0]['split_thr']
-    ref_dets, ref_keep = batched_nms(
-        inputs.bboxes, inputs.scores, inputs.labels,
-        dict(type='nms', iou_threshold=iou, split_thr=n + 1))
+    results = _head()._bbox_post_process(inputs.clone(), cfg)
+    assert calls == [n]  # plain NMS on the CPU: torchvision's
+    ref_dets, ref_keep = batched_nms(inputs.bboxes, inputs.scores,
+                                     inputs.labels, dict(cfg.nms))
     # the same boxes in the same score order (equal scores may swap)
     assert sorted(results.bboxes.tolist()) == \
         sorted(inputs.bboxes[ref_keep].tolist())
     assert torch.equal(results.scores, ref_dets[:, -1])
-    assert len(results) < n and split == (n > 1000)
+    assert len(results) < n
 
 
-def test_cpu_nms_split_threshold_from_the_config_wins(monkeypatch):
+@pytest.mark.parametrize('nms', [
+    dict(type='soft_nms', iou_threshold=0.5, min_score=0.05),
+    dict(type='nms', iou_threshold=0.5, class_agnostic=True),
+    dict(type='nms', iou_threshold=0.5, offset=1),
+])
+def test_other_nms_configs_go_to_mmcv(nms, monkeypatch):
+    from mmcv.ops import batched_nms
+
     from lodaa_plugin.models.dense_heads import fcos_reg_centerness_head
-    seen = []
-    original = fcos_reg_centerness_head.batched_nms
-    monkeypatch.setattr(fcos_reg_centerness_head, 'batched_nms',
-                        lambda *args: seen.append(args[-1]) or original(*args))
-    cfg = ConfigDict(
-        min_bbox_size=-1,
-        max_per_img=100,
-        nms=dict(type='nms', iou_threshold=0.5, split_thr=7))
-    _head()._bbox_post_process(_nms_inputs(50, 3, seed=0), cfg)
-    assert seen[0]['split_thr'] == 7
+    monkeypatch.setattr(fcos_reg_centerness_head.torchvision.ops,
+                        'batched_nms', None)  # must not be called
+    cfg = ConfigDict(min_bbox_size=-1, max_per_img=100, nms=nms)
+    inputs = _nms_inputs(300, 5, seed=1)
+    results = _head()._bbox_post_process(inputs.clone(), cfg)
+    ref_dets, ref_keep = batched_nms(inputs.bboxes, inputs.scores,
+                                     inputs.labels, dict(nms))
+    assert torch.equal(results.bboxes, inputs.bboxes[ref_keep][:100])
+    assert torch.equal(results.scores, ref_dets[:100, -1])
