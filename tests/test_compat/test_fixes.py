@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lodaa_plugin.testing import PYTHON, python_env
-from lodaa_plugin.testing.toy import TOY_RUNNER, final_weights, run_toy
+from lodaa_plugin.testing.toy import final_weights, run_toy
 
 
 def test_mmengine_checkpoint_needs_and_gets_the_fix(tmp_path):
@@ -53,17 +53,7 @@ def test_runner_saves_loads_and_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_two_cpu_processes(tmp_path):
-    env = python_env()
-    env.pop('CUDA_VISIBLE_DEVICES', None)
-    result = subprocess.run([
-        PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        '--master_port=29631', TOY_RUNNER,
-        str(tmp_path), '2', '--launcher', 'pytorch'
-    ],
-                            env=env,
-                            capture_output=True,
-                            text=True,
-                            timeout=300)
+    result = run_toy([tmp_path, 2], nproc=2, port=29631)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     log = result.stdout + result.stderr
     assert 'gloo' in log

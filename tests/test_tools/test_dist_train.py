@@ -3,31 +3,24 @@
 import os
 import os.path as osp
 import re
-import subprocess
 import time
 
 import pytest
 
-from lodaa_plugin.testing import (PYTHON, REPO_ROOT, data_options, python_env,
-                                  run_tool)
-from lodaa_plugin.testing.toy import TOY_RUNNER
+from lodaa_plugin.testing import PYTHON, REPO_ROOT, data_options, run_tool
+from lodaa_plugin.testing.toy import run_toy
 
 
 # ----------------------------------------------------------- distributed
 @pytest.mark.slow
 def test_a_dying_torchrun_worker_ends_the_job(tmp_path):
-    env = python_env()
-    env.update(TOY_DIE_RANK='1', TOY_DIE_AT='3', TOY_SLEEP='0.05')
     started = time.time()
-    result = subprocess.run([
-        PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        '--master_port=29651', TOY_RUNNER,
-        str(tmp_path), '50', '--launcher', 'pytorch'
-    ],
-                            env=env,
-                            capture_output=True,
-                            text=True,
-                            timeout=240)
+    result = run_toy([tmp_path, 50],
+                     env=dict(
+                         TOY_DIE_RANK='1', TOY_DIE_AT='3', TOY_SLEEP='0.05'),
+                     timeout=240,
+                     nproc=2,
+                     port=29651)
     assert result.returncode != 0
     assert time.time() - started < 180
     assert 'exitcode  : 3' in result.stderr or 'exit code 3' in \
