@@ -3,10 +3,12 @@
 themselves are measured by running the tools, never asserted here)."""
 import json
 import os.path as osp
+import re
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, run_tool
+from lodaa_plugin.testing import (PYTHON, REPO_ROOT, VOC07_ROOT, run_tool,
+                                  tool_path)
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 
@@ -56,3 +58,38 @@ def test_head_benchmark_rows(tmp_path):
     for batch in (1, 3):
         assert f'batch {batch}, loss + backward' in log
         assert f'batch {batch}, detections' in log
+
+
+@pytest.mark.slow
+def test_dataset_benchmark_builds_twice_and_times_the_loader(tmp_path):
+    log = run_tool([
+        PYTHON,
+        tool_path('analysis/benchmark_dataset.py'), '--num', '30', '--workers',
+        '0', '--batches', '2'
+    ],
+                   cwd=str(tmp_path))
+    assert 'generated 30 annotation files' in log
+    builds = re.findall(r'build \(.*?\): [\d.]+ s for (\d+) images', log)
+    assert builds == ['30', '30']
+    assert re.search(r'loader, 0 worker\(s\), batch \d+: [\d.]+ img/s', log)
+    assert 'CPU cores' in log  # the machine is named
+
+
+@pytest.mark.slow
+def test_linear_probe_benchmark_compares_both_loops(tmp_path):
+    out = tmp_path / 'probe.json'
+    run_tool([
+        PYTHON,
+        tool_path('analysis/benchmark_linear_probe.py'), '--data-root',
+        osp.join(VOC07_ROOT, 'VOC2007'), '--epochs', '2', '--batch-size', '4',
+        '--workers', '0', '--out',
+        str(out)
+    ],
+             cwd=str(tmp_path))
+    result = json.loads(out.read_text())
+    assert result['images'] == 11
+    for loop in ('EpochBasedTrainLoop', 'CachedFeatureTrainLoop'):
+        assert len(result['results'][loop]['epoch_seconds']) == 2
+    # only the cached loop builds a cache
+    assert result['results']['EpochBasedTrainLoop']['cache_seconds'] == 0
+    assert result['results']['CachedFeatureTrainLoop']['cache_seconds'] > 0

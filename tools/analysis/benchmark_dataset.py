@@ -12,24 +12,24 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-import time
 
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.testing.voc_data import copy_voc_sample
-from lodaa_plugin.utils.benchmark import describe_machine
+from lodaa_plugin.utils.benchmark import describe_machine, timed
 
-SAMPLE = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tests',
-    'data', 'voc2007_sample', 'VOCdevkit', 'VOC2007')
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SAMPLE = osp.join(REPO_ROOT, 'tests', 'data', 'voc2007_sample', 'VOCdevkit',
+                  'VOC2007')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--num', type=int, default=16551)
-    parser.add_argument('--config', default='configs/fcos_voc_224.py')
+    parser.add_argument(
+        '--config', default=osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'))
     parser.add_argument('--workers', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--batches', type=int, default=20)
     args = parser.parse_args()
@@ -41,10 +41,11 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix='lodaa-bench-')
     os.environ['LODAA_CACHE_DIR'] = osp.join(tmp, 'cache')
     try:
-        started = time.perf_counter()
-        data_root = copy_voc_sample(SAMPLE, tmp, args.num)
-        print(f'generated {args.num} annotation files in '
-              f'{time.perf_counter() - started:.1f} s')
+        made = {}
+        seconds = timed(
+            lambda: made.update(root=copy_voc_sample(SAMPLE, tmp, args.num)))
+        data_root = made['root']
+        print(f'generated {args.num} annotation files in {seconds:.1f} s')
         cfg = Config.fromfile(args.config)
         ds_cfg = cfg.train_dataloader.dataset
         ds_cfg.update(
@@ -53,10 +54,9 @@ def main() -> None:
             show_stats=False)
         for label in ('first build (parses every file)',
                       'second build (annotation cache)'):
-            started = time.perf_counter()
-            dataset = DATASETS.build(ds_cfg)
-            print(f'{label}: {time.perf_counter() - started:.2f} s for '
-                  f'{len(dataset)} images')
+            built = []
+            seconds = timed(lambda: built.append(DATASETS.build(ds_cfg)))
+            print(f'{label}: {seconds:.2f} s for {len(built[0])} images')
         for workers in args.workers:
             loader_cfg = cfg.train_dataloader.copy()
             loader_cfg.update(
@@ -66,11 +66,10 @@ def main() -> None:
             loader = Runner.build_dataloader(loader_cfg, seed=0)
             it = iter(loader)
             next(it)  # workers start
-            started = time.perf_counter()
-            images = 0
-            for _ in range(args.batches):
-                images += len(next(it)['inputs'])
-            rate = images / (time.perf_counter() - started)
+            sizes = []
+            seconds = timed(lambda: sizes.extend(
+                len(next(it)['inputs']) for _ in range(args.batches)))
+            rate = sum(sizes) / seconds
             print(f'loader, {workers} worker(s), batch '
                   f'{loader_cfg.batch_size}: {rate:.1f} img/s' +
                   (f' ({rate / workers:.1f} per worker)'

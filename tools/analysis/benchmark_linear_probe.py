@@ -8,6 +8,7 @@ side in one process on the same data.
 import argparse
 import json
 import os
+import os.path as osp
 import statistics
 import tempfile
 import time
@@ -18,9 +19,11 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.benchmark import describe_machine
+from lodaa_plugin.utils.benchmark import describe_machine, timed
 
-CONFIG = 'configs/classification/resnet18_linear_probe_voc07.py'
+CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+    'classification', 'resnet18_linear_probe_voc07.py')
 
 
 def _runner(cfg: Config, loop: str, work_dir: str) -> Runner:
@@ -54,9 +57,7 @@ def _epoch_times(runner: Runner) -> Tuple[list, float]:
         build = loop.build_cache
 
         def timed_build() -> None:
-            started = time.perf_counter()
-            build()
-            cache_seconds[0] = time.perf_counter() - started
+            cache_seconds[0] = timed(build)
 
         loop.build_cache = timed_build
     runner.train()
@@ -70,6 +71,8 @@ def main() -> None:
         required=True,
         help='a VOC year folder (…/VOCdevkit/VOC2007)')
     parser.add_argument('--split', default='trainval')
+    parser.add_argument(
+        '--config', default=CONFIG, help='a linear-probe config')
     parser.add_argument('--epochs', type=int, default=3)
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--workers', type=int, default=2)
@@ -77,7 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     enable_compat()
 
-    cfg = Config.fromfile(CONFIG)
+    cfg = Config.fromfile(args.config)
     # random weights: speed does not depend on them, and none download here
     cfg.model.backbone.init_cfg = None
     cfg.train_dataloader.update(
