@@ -13,12 +13,13 @@ import json
 import os
 import os.path as osp
 
-from mmdet.apis import init_detector
 from tqdm import tqdm
 
-from lodaa_plugin.apis import draw_prediction_file, predict_images
+from lodaa_plugin.apis import (draw_prediction_file, init_detector_strict,
+                               predict_images)
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
+from lodaa_plugin.utils.cli import add_unsafe_load_arg
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -47,12 +48,13 @@ def main() -> None:
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch-size', type=int, default=4)
+    add_unsafe_load_arg(parser)
     args = parser.parse_args()
     enable_compat()
     enable_registry_hints()
 
     paths = collect_images(args.inputs)
-    model = init_detector(args.config, args.checkpoint, device=args.device)
+    model = init_detector_strict(args.config, args.checkpoint, args.device)
     classes = model.dataset_meta['classes']
     os.makedirs(args.out_dir, exist_ok=True)
     records = []

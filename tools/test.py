@@ -7,6 +7,9 @@
 """
 import argparse
 
+from mmengine.model import is_model_wrapper
+
+from lodaa_plugin.apis import load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.cli import add_common_args, build_runner, load_config
@@ -36,7 +39,8 @@ def main() -> None:
     enable_compat()
     enable_registry_hints()
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
+    # loaded below, every weight or an error (mmengine's default is lenient)
+    cfg.load_from = None
     is_detector = cfg.get('default_scope', 'mmdet') == 'mmdet'
     if args.show or args.show_dir:
         if is_detector:
@@ -45,6 +49,9 @@ def main() -> None:
         else:
             cfg = _enable_pretrain_visualization(cfg, args)
     runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    load_checkpoint_strict(model, args.checkpoint, args.config)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must name a .pkl file, got {args.out}')

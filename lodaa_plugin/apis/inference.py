@@ -5,10 +5,48 @@ from typing import Dict, List, Sequence
 import mmcv
 import numpy as np
 import torch
-from mmdet.apis import inference_detector
+from mmdet.apis import inference_detector, init_detector
 from PIL import Image
 
 from ..visualization import draw_detections
+from .checkpoint import load_checkpoint_strict
+
+
+def init_detector_strict(config: str,
+                         checkpoint: str,
+                         device: str = 'cpu') -> torch.nn.Module:
+    """Build a detector from a config and load every weight of it.
+
+    mmdet's ``init_detector`` with :func:`load_checkpoint_strict`: a
+    checkpoint that does not fit the config is an error, not random layers.
+
+    Args:
+        config (str): The config file.
+        checkpoint (str): The checkpoint file.
+        device (str): Where the model runs. Defaults to ``'cpu'``.
+
+    Returns:
+        torch.nn.Module: The detector in eval mode, with ``cfg`` and
+        ``dataset_meta`` (from the checkpoint, else the config's dataset).
+    """
+    import warnings
+    with warnings.catch_warnings():
+        # without a checkpoint mmdet names COCO classes; replaced below
+        warnings.simplefilter('ignore')
+        model = init_detector(config, None, device='cpu')
+    loaded = load_checkpoint_strict(model, checkpoint, config)
+    meta = loaded.get('meta', {}).get('dataset_meta')
+    if meta:
+        model.dataset_meta = {k.lower(): v for k, v in meta.items()}
+    else:
+        dataset = model.cfg.get('test_dataloader', {}).get('dataset', {})
+        classes = dataset.get('metainfo', {}).get('classes')
+        if classes is None:
+            raise ValueError(
+                f'{checkpoint} names no classes (no meta.dataset_meta) and '
+                f'neither does {config} (test_dataloader.dataset.metainfo)')
+        model.dataset_meta = dict(classes=tuple(classes))
+    return model.to(device).eval()
 
 
 def predict_images(model: torch.nn.Module,

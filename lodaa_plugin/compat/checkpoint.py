@@ -6,15 +6,20 @@ torch 2.6 made ``torch.load(weights_only=True)`` the default, and mmengine
 every checkpoint, so resume, ``load_from`` and testing fail with "Unsupported
 global: mmengine.logging.history_buffer.HistoryBuffer" (mmengine issue 1655).
 
-Local files are first loaded with ``weights_only=True`` and an allow-list of
-the types mmengine itself writes; only a file that needs more (an old model-zoo
-checkpoint with pickled objects) is loaded with ``weights_only=False``, as
-mmengine did before torch 2.6, with a warning naming the file.
+Local files are loaded with ``weights_only=True`` and an allow-list of the
+types mmengine itself writes. mmengine's ``HistoryBuffer`` pickles its
+statistics methods as ``getattr(HistoryBuffer, 'mean')``, so ``getattr`` is
+allowed only in that form. A file that needs anything else is refused with an
+error naming the file and the type: unpickling it could run any code. A user
+who trusts such a file loads it with ``LODAA_UNSAFE_LOAD=1`` (the tools'
+``--unsafe-load``), as mmengine did before torch 2.6.
 """
 import logging
+import os
 import os.path as osp
 import pickle
-from typing import Callable, List, Optional
+import zipfile
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -22,11 +27,36 @@ from mmengine.logging import print_log
 
 _PATCHED_FLAG = '_lodaa_patched'
 
+UNSAFE_LOAD_ENV = 'LODAA_UNSAFE_LOAD'
 
-def _mmengine_safe_globals() -> List[Callable]:
+
+class CheckpointLoadError(RuntimeError):
+    """A checkpoint that cannot be loaded; the message names the file."""
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """Return ``getattr(HistoryBuffer, name)`` for its statistics methods.
+
+    Stands in for ``builtins.getattr`` while a checkpoint is unpickled, so
+    that nothing else can be reached through it.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is not HistoryBuffer or not isinstance(name, str) \
+            or name.startswith('_') \
+            or not callable(vars(HistoryBuffer).get(name)):
+        raise pickle.UnpicklingError(
+            f'getattr({getattr(obj, "__name__", type(obj).__name__)}, '
+            f'{name!r}) is not a HistoryBuffer statistic')
+    return getattr(obj, name)
+
+
+def _mmengine_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     """List the types mmengine's own checkpoints hold besides tensors."""
     from mmengine.logging.history_buffer import HistoryBuffer
-    safe = [HistoryBuffer, np.ndarray, np.dtype]
+    safe = [
+        HistoryBuffer, np.ndarray, np.dtype,
+        (_history_buffer_getattr, 'builtins.getattr')
+    ]
     # numpy's array pickles reconstruct through this function; its module
     # moved from numpy.core to numpy._core in numpy 2.
     multiarray = getattr(np, '_core', None) or np.core
@@ -42,9 +72,19 @@ def _mmengine_safe_globals() -> List[Callable]:
     return safe
 
 
+def unsafe_load_allowed() -> bool:
+    """Tell whether the user allowed full unpickling (``LODAA_UNSAFE_LOAD``).
+
+    Returns:
+        bool: True when the variable is ``1``, ``true`` or ``yes``.
+    """
+    return os.environ.get(UNSAFE_LOAD_ENV,
+                          '').strip().lower() in ('1', 'true', 'yes')
+
+
 def load_local_checkpoint(filename: str,
                           map_location: Optional[str] = None) -> dict:
-    """Load a checkpoint from a local path on any torch version.
+    """Load a checkpoint from a local path without running its code.
 
     Args:
         filename (str): Path of the checkpoint; ``~`` is expanded.
@@ -53,6 +93,12 @@ def load_local_checkpoint(filename: str,
 
     Returns:
         dict: The loaded checkpoint.
+
+    Raises:
+        FileNotFoundError: There is no such file.
+        CheckpointLoadError: The file is truncated or not a checkpoint, or
+            it holds objects beyond tensors and mmengine's own state (and
+            ``LODAA_UNSAFE_LOAD`` is not set).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
@@ -62,14 +108,28 @@ def load_local_checkpoint(filename: str,
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        # torch's own words around the offending type vary by version
+        reason = str(err).split('trusted source.', 1)[-1]
+        reason = reason.split('WeightsUnpickler error:', 1)[-1]
+        reason = ' '.join(reason.split('Check the documentation')[0].split())
+        if not unsafe_load_allowed():
+            raise CheckpointLoadError(
+                f'{filename}: refused, it holds objects beyond tensors and '
+                f"mmengine's own state, and unpickling them could run any "
+                f'code ({reason[:300]}). If you trust the file, load it with '
+                f'{UNSAFE_LOAD_ENV}=1 (LODAA tools: --unsafe-load).') from None
         print_log(
-            f'{filename} holds pickled objects beyond tensors and mmengine '
-            f'state ({str(err).splitlines()[-1][:200]}); loading it with '
-            'weights_only=False. Only load checkpoints you trust.',
+            f'{filename}: {UNSAFE_LOAD_ENV} is set, loading it with '
+            f'weights_only=False ({reason[:200]}).',
             logger='current',
             level=logging.WARNING)
         return torch.load(
             filename, map_location=map_location, weights_only=False)
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+        raise CheckpointLoadError(
+            f'{filename}: not a complete checkpoint (truncated or corrupt: '
+            f'{(str(err) or type(err).__name__).splitlines()[0][:200]})'
+        ) from err
 
 
 def patch_checkpoint_loading() -> bool:

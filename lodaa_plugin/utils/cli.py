@@ -32,6 +32,32 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         default='none',
         help='job launcher (pytorch for torchrun / dist_train.sh)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_unsafe_load_arg(parser)
+
+
+def add_unsafe_load_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--unsafe-load``, which sets ``LODAA_UNSAFE_LOAD=1``.
+
+    Checkpoints are otherwise loaded without running any of their code
+    (:mod:`lodaa_plugin.compat.checkpoint`).
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+    """
+    parser.add_argument(
+        '--unsafe-load',
+        action=_UnsafeLoad,
+        nargs=0,
+        help='load checkpoints that hold arbitrary pickled objects '
+        '(runs their code: only for files you trust)')
+
+
+class _UnsafeLoad(argparse.Action):
+    """Set ``LODAA_UNSAFE_LOAD=1`` for this process and its workers."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        os.environ['LODAA_UNSAFE_LOAD'] = '1'
+        setattr(namespace, self.dest, True)
 
 
 def load_config(args: argparse.Namespace) -> Config:

@@ -54,3 +54,38 @@ def test_overfit_four_images_then_test_prints_table(tmp_path, trained_fcos):
     mean_ap = float(re.findall(r'pascal_voc/mAP: ([\d.]+)', output)[-1])
     assert mean_ap > 0.5, output[-3000:]
     assert (tmp_path / 'preds.pkl').is_file()
+
+
+@pytest.mark.slow
+def test_test_and_image_demo_refuse_a_checkpoint_of_another_model(
+        tmp_path, trained_fcos):
+    import subprocess
+
+    from lodaa_plugin.testing import VOC07_ROOT, python_env
+    work_dir, data_root = trained_fcos
+    checkpoint = osp.join(work_dir, 'iter_100.pth')
+    config = osp.join(REPO_ROOT, 'configs', 'fcos_synthetic_demo.py')
+    image = osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '000005.jpg')
+    commands = {
+        'test.py': [
+            config, checkpoint, '--work-dir',
+            str(tmp_path), '--cfg-options',
+            *data_options(data_root, 'four.txt')
+        ],
+        'image_demo.py':
+        [image, config, checkpoint, '--out-dir',
+         str(tmp_path / 'drawn')],
+    }
+    for tool, args in commands.items():
+        result = subprocess.run(
+            [PYTHON, osp.join(REPO_ROOT, 'tools', tool), *args],
+            cwd=tmp_path,
+            env=python_env(),
+            capture_output=True,
+            text=True,
+            timeout=300)
+        assert result.returncode != 0, tool
+        assert f'{checkpoint} does not fit for the model of {config}' in \
+            result.stderr, result.stderr[-3000:]
+        assert 'size mismatch' in result.stderr
+    assert not (tmp_path / 'drawn').exists()

@@ -18,10 +18,11 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
+from lodaa_plugin.apis import load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils.cli import add_unsafe_load_arg
 from lodaa_plugin.visualization import embed_tsne, plot_tsne
 from lodaa_plugin.visualization.tsne import LABEL_RULES
 
@@ -51,6 +52,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out-dir', default='work_dirs/tsne')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_unsafe_load_arg(parser)
     return parser.parse_args()
 
 
@@ -81,7 +83,7 @@ def main() -> None:
     if 'init_cfg' in cfg.model.get('backbone', {}):
         cfg.model.backbone.init_cfg = None  # the checkpoint has the weights
     model = registry.MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    load_checkpoint_strict(model, args.checkpoint, args.config)
     model.to(args.device).eval()
     dataset = registry.DATASETS.build(cfg.test_dataloader.dataset)
     classes = dataset.metainfo['classes']
