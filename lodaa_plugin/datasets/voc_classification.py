@@ -9,7 +9,7 @@ from mmpretrain.registry import DATASETS
 from .annotation_cache import AnnotationCache
 from .voc_detection import find_classes_file
 from .voc_split import load_voc_split, report_problems
-from .voc_xml import VOCAnnotationError, read_classes_file
+from .voc_xml import VOCAnnotationError, check_class_names, read_classes_file
 
 
 @DATASETS.register_module()
@@ -45,6 +45,9 @@ class LodaaVOCClsDataset(VOC):
             classes_file = find_classes_file(data_root, [])
             if classes_file is not None:
                 metainfo['classes'] = read_classes_file(classes_file)
+        else:
+            metainfo['classes'] = check_class_names(metainfo['classes'],
+                                                    'metainfo.classes')
         super().__init__(
             data_root=data_root, split=split, metainfo=metainfo, **kwargs)
 

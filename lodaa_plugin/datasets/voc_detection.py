@@ -12,7 +12,7 @@ from terminaltables import AsciiTable
 
 from .annotation_cache import AnnotationCache
 from .voc_split import VOCSplit, load_voc_split, report_problems
-from .voc_xml import VOCAnnotationError, read_classes_file
+from .voc_xml import VOCAnnotationError, check_class_names, read_classes_file
 
 
 def find_classes_file(data_root: str,
@@ -88,6 +88,9 @@ class LodaaVOCDataset(VOCDataset):
             classes_file = find_classes_file(data_root, self.sub_roots)
             if classes_file is not None:
                 metainfo['classes'] = read_classes_file(classes_file)
+        else:
+            metainfo['classes'] = check_class_names(metainfo['classes'],
+                                                    'metainfo.classes')
         if 'classes' in metainfo and 'palette' not in metainfo and tuple(
                 metainfo['classes']) != self.METAINFO['classes']:
             metainfo['palette'] = None

@@ -64,7 +64,8 @@ def load_voc_split(ann_path: str,
             f'{ann_path} does not exist. LODAA expects the VOC layout '
             '<data_root>/<year>/ImageSets/Main/<split>.txt with '
             f'{img_subdir}/ and {ann_subdir}/ beside ImageSets/.')
-    with open(ann_path) as f:
+    # utf-8-sig: a byte-order mark would otherwise join the first id
+    with open(ann_path, encoding='utf-8-sig') as f:
         img_ids = [line.split()[0] for line in f if line.strip()]
     split = VOCSplit()
     for img_id, count in Counter(img_ids).items():

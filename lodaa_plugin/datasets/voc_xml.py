@@ -14,10 +14,12 @@ separates two kinds of trouble:
   The dataset lists every error with its file, or skips and counts the image
   when the user opted in.
 """
+import math
 import os.path as osp
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
+from xml.parsers import expat
 
 from PIL import Image
 
@@ -48,6 +50,45 @@ class VOCAnnotationError(ValueError):
     """An annotation file that cannot be used; the message names the file."""
 
 
+# <difficult> values, lower-cased; anything else is an error
+DIFFICULT_VALUES = {
+    '0': False,
+    '1': True,
+    'false': False,
+    'true': True,
+    'no': False,
+    'yes': True
+}
+
+
+class _Tree:
+    """An XML file as ElementTree elements with their line numbers.
+
+    Tags lose any namespace prefix (``voc:object``) and default namespaces
+    are ignored, so ``<annotation xmlns="...">`` files read like any other.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        builder = ET.TreeBuilder()
+        self.lines: Dict[int, int] = {}
+        parser = expat.ParserCreate()
+
+        def start(tag: str, attrs: dict) -> None:
+            element = builder.start(tag.rsplit(':', 1)[-1], attrs)
+            self.lines[id(element)] = parser.CurrentLineNumber
+
+        parser.StartElementHandler = start
+        parser.EndElementHandler = \
+            lambda tag: builder.end(tag.rsplit(':', 1)[-1])
+        parser.CharacterDataHandler = builder.data
+        parser.Parse(data, True)
+        self.root = builder.close()
+
+    def line(self, element: ET.Element) -> int:
+        """Return the line an element starts on."""
+        return self.lines.get(id(element), 0)
+
+
 def _text(element: ET.Element, tag: str) -> Optional[str]:
     child = element.find(tag)
     if child is None or child.text is None:
@@ -61,19 +102,34 @@ def _image_size(img_path: str) -> Tuple[int, int]:
         return img.size
 
 
+def _finite(text: Optional[str]) -> Optional[float]:
+    """Parse a finite number; None for anything else."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def parse_voc_xml(xml_path: str,
                   classes: Sequence[str],
-                  img_path: Optional[str] = None) -> VOCAnnotation:
+                  img_path: Optional[str] = None,
+                  data: Optional[bytes] = None) -> VOCAnnotation:
     """Parse one VOC annotation file.
 
     Coordinates follow the VOC devkit: 1-based inclusive pixels in the file,
-    returned 0-based (``x - 1``) as mmdet does, clipped to the image.
+    returned 0-based (``x - 1``) as mmdet does, clipped to the image. Every
+    value LODAA uses is parsed strictly: a coordinate or size that is not a
+    finite number, or a ``<difficult>`` other than 0/1/true/false/yes/no, is
+    an error naming the file, line and value.
 
     Args:
         xml_path (str): The annotation file.
         classes (Sequence[str]): Known class names; others are dropped.
         img_path (str, optional): The image, read when ``<size>`` is missing or
             zero. Defaults to None.
+        data (bytes, optional): The file's content, if already read.
+            Defaults to None.
 
     Returns:
         VOCAnnotation: Size, kept objects and counts of dropped objects.
@@ -83,21 +139,35 @@ def parse_voc_xml(xml_path: str,
             file and every problem found in it.
     """
     try:
-        root = ET.parse(xml_path).getroot()
-    except ET.ParseError as err:
-        raise VOCAnnotationError(f'{xml_path}: not well-formed XML ({err})')
+        if data is None:
+            with open(xml_path, 'rb') as f:
+                data = f.read()
+        tree = _Tree(data)
+    except expat.ExpatError as err:
+        raise VOCAnnotationError(
+            f'{xml_path}:{err.lineno}: not well-formed XML ({err})')
     except OSError as err:
         raise VOCAnnotationError(f'{xml_path}: cannot be read ({err})')
+    root = tree.root
 
     problems = []
     width = height = 0
     size = root.find('size')
     if size is not None:
-        try:
-            width = int(float(_text(size, 'width') or 0))
-            height = int(float(_text(size, 'height') or 0))
-        except ValueError:
-            width = height = 0
+        for tag in ('width', 'height'):
+            text = _text(size, tag)
+            value = _finite(text or 0)
+            if value is None or value < 0 or value != int(value):
+                element = size.find(tag)
+                problems.append(
+                    f'line {tree.line(element)}: <size><{tag}> is {text!r}, '
+                    'not a whole number of pixels')
+            elif tag == 'width':
+                width = int(value)
+            else:
+                height = int(value)
+        if problems:
+            raise VOCAnnotationError(f'{xml_path}: ' + '; '.join(problems))
     if width <= 0 or height <= 0:
         if img_path is None or not osp.isfile(img_path):
             raise VOCAnnotationError(
@@ -115,7 +185,8 @@ def parse_voc_xml(xml_path: str,
     for index, obj in enumerate(root.findall('object')):
         name = _text(obj, 'name')
         box = obj.find('bndbox')
-        where = f'object {index}' + (f' ({name})' if name else '')
+        where = f'line {tree.line(obj)}: object {index}' + (f' ({name})'
+                                                            if name else '')
         if not name:
             problems.append(f'{where}: no <name>')
             continue
@@ -125,11 +196,17 @@ def parse_voc_xml(xml_path: str,
         coords = []
         for tag in ('xmin', 'ymin', 'xmax', 'ymax'):
             value = _text(box, tag)
-            try:
-                coords.append(float(value))
-            except (TypeError, ValueError):
-                problems.append(f'{where}: <{tag}> is {value!r}, not a number')
-        if len(coords) < 4:
+            number = _finite(value)
+            if number is None:
+                problems.append(f'{where}: <{tag}> is {value!r}, not a '
+                                'finite number')
+            coords.append(number)
+        flag = _text(obj, 'difficult')
+        difficult = DIFFICULT_VALUES.get((flag or '0').lower())
+        if difficult is None:
+            problems.append(f'{where}: <difficult> is {flag!r}; expected 0 '
+                            'or 1 (or true/false, yes/no)')
+        if None in coords or difficult is None:
             continue
         if name not in known:
             ann.drops[DROP_UNKNOWN_CLASS] = \
@@ -141,12 +218,8 @@ def parse_voc_xml(xml_path: str,
         if x2 <= x1 or y2 <= y1:
             ann.drops[DROP_EMPTY_BOX] = ann.drops.get(DROP_EMPTY_BOX, 0) + 1
             continue
-        difficult = _text(obj, 'difficult')
         ann.objects.append(
-            VOCObject(
-                name=name,
-                bbox=(x1, y1, x2, y2),
-                difficult=difficult not in (None, '', '0')))
+            VOCObject(name=name, bbox=(x1, y1, x2, y2), difficult=difficult))
     if problems:
         raise VOCAnnotationError(f'{xml_path}: ' + '; '.join(problems))
     return ann
@@ -162,10 +235,33 @@ def read_classes_file(path: str) -> Tuple[str, ...]:
     Returns:
         tuple[str]: The class names in file order.
     """
-    with open(path, encoding='utf-8') as f:
+    # utf-8-sig: a byte-order mark would otherwise join the first name
+    with open(path, encoding='utf-8-sig') as f:
         names = tuple(line.strip() for line in f if line.strip())
+    return check_class_names(names, path)
+
+
+def check_class_names(names: Sequence[str], where: str) -> Tuple[str, ...]:
+    """Refuse an empty class list, blank names and duplicates.
+
+    Args:
+        names (Sequence[str]): Class names.
+        where (str): Where they come from, for the message.
+
+    Returns:
+        tuple[str]: The names.
+    """
+    if isinstance(names, str):
+        raise ValueError(f'{where}: classes must be a list of names, got the '
+                         f'string {names!r} (write ({names!r}, ))')
+    names = tuple(names)
     if not names:
-        raise ValueError(f'{path}: no class names in it')
-    if len(set(names)) != len(names):
-        raise ValueError(f'{path}: duplicate class names')
+        raise ValueError(f'{where}: no class names')
+    blank = [i for i, n in enumerate(names) if not str(n).strip()]
+    if blank:
+        raise ValueError(f'{where}: blank class name at position {blank[0]}')
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f'{where}: duplicate class names {repeated}: each '
+                         'class needs one name, and each name one label')
     return names

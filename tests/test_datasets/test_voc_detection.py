@@ -149,9 +149,10 @@ def test_broken_files_are_all_listed_with_their_names(tmp_path):
         _dataset(root, 'VOC2007/ImageSets/Main/all.txt')
     message = str(err.value)
     assert '3 problem(s)' in message
-    assert '000005.xml: not well-formed XML' in message
-    assert "000007.xml: object 0 (car): <ymin> is 'abc', not a number" in \
-        message
+    assert '000005.xml:1: not well-formed XML' in message
+    assert re.search(
+        r"000007.xml: line \d+: object 0 \(car\): <ymin> is 'abc', not a "
+        'finite number', message)
     assert '000009.jpg: image file missing' in message
     assert 'skip_invalid=True' in message
     with logged_warnings() as warnings:
