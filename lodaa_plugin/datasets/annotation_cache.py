@@ -2,24 +2,26 @@
 """A cache of parsed VOC annotation files, invalidated per file.
 
 Parsing the 16,551 XML files of VOC07+12 trainval at every start is slow
-(measured in the README). The cache keeps each file's parse result with the
-file's size and modification time; a later run stats the files (fast) and
-re-parses only those that changed. It lives outside the dataset folder
+(measured in the README). The cache keeps each file's parse result with a
+digest of its content; a later run reads and hashes the files (fast) and
+re-parses only those whose content changed. It lives outside the dataset folder
 (which may be read-only), in ``$LODAA_CACHE_DIR`` or ``~/.cache/lodaa``.
 """
+import dataclasses
 import hashlib
+import json
 import logging
 import os
 import os.path as osp
-import pickle
 from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
 from ..utils import atomic_write_bytes
-from .voc_xml import VOCAnnotation, VOCAnnotationError, parse_voc_xml
+from .voc_xml import (VOCAnnotation, VOCAnnotationError, VOCObject,
+                      parse_voc_xml)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def default_cache_dir() -> str:
@@ -31,10 +33,17 @@ def default_cache_dir() -> str:
 class AnnotationCache:
     """Parsed annotations of one dataset folder and class list.
 
+    An entry is used only for a file whose content is byte for byte the one
+    it was parsed from (a BLAKE2 digest): an edit that keeps size and
+    modification time (``cp -p``, ``rsync -a``) is seen. Errors and files
+    whose size came from the image are never cached. The cache is JSON, so
+    reading it runs no code.
+
     Args:
         year_root (str): The folder whose ``Annotations`` are cached.
         classes (Sequence[str]): Class names (they decide what is dropped).
-        cache_dir (str, optional): Where cache files go. Defaults to None.
+        cache_dir (str, optional): Where cache files go; ``$LODAA_CACHE_DIR``
+            or ``~/.cache/lodaa`` when None. Defaults to None.
     """
 
     def __init__(self,
@@ -44,14 +53,14 @@ class AnnotationCache:
         key = repr((CACHE_VERSION, osp.abspath(year_root), tuple(classes)))
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
         self.path = osp.join(cache_dir or default_cache_dir(),
-                             f'voc-annotations-{digest}.pkl')
-        self.entries: Dict[str, Tuple[int, int, object]] = {}
+                             f'voc-annotations-{digest}.json')
+        self.entries: Dict[str, Tuple[str, dict]] = {}
         self.hits = self.misses = 0
         if osp.isfile(self.path):
             try:
-                with open(self.path, 'rb') as f:
-                    self.entries = pickle.load(f)
-            except Exception as err:  # a damaged cache is only a slow start
+                with open(self.path, encoding='utf-8') as f:
+                    self.entries = json.load(f)
+            except (OSError, ValueError) as err:  # only a slower start
                 print_log(
                     f'ignoring unreadable cache {self.path}: {err}',
                     logger='current',
@@ -59,26 +68,33 @@ class AnnotationCache:
 
     def parse(self, xml_path: str, classes: Sequence[str],
               img_path: Optional[str]) -> VOCAnnotation:
-        """Parse with :func:`parse_voc_xml`, or take the cached result of an
-        unchanged file.
+        """Parse with :func:`parse_voc_xml`, or take the cached result of a
+        file with the same content.
 
-        Errors are cached too and raised again.
+        Args:
+            xml_path (str): The annotation file.
+            classes (Sequence[str]): Known class names.
+            img_path (str, optional): The image, for a missing ``<size>``.
+
+        Returns:
+            VOCAnnotation: The parsed file.
         """
-        stat = os.stat(xml_path)
+        try:
+            with open(xml_path, 'rb') as f:
+                data = f.read()
+        except OSError as err:
+            raise VOCAnnotationError(f'{xml_path}: cannot be read ({err})')
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         entry = self.entries.get(xml_path)
-        if entry is not None and entry[:2] == (stat.st_size, stat.st_mtime_ns):
+        if entry is not None and entry[0] == digest:
             self.hits += 1
-            result = entry[2]
-        else:
-            self.misses += 1
-            try:
-                result = parse_voc_xml(xml_path, classes, img_path)
-            except VOCAnnotationError as err:
-                result = err
-            self.entries[xml_path] = (stat.st_size, stat.st_mtime_ns, result)
-        if isinstance(result, VOCAnnotationError):
-            raise result
-        return result
+            return _annotation_from_dict(entry[1])
+        self.misses += 1
+        self.entries.pop(xml_path, None)
+        ann = parse_voc_xml(xml_path, classes, img_path, data=data)
+        if not ann.size_from_image:
+            self.entries[xml_path] = (digest, dataclasses.asdict(ann))
+        return ann
 
     def save(self) -> None:
         """Write the cache if anything was parsed; warn if it cannot."""
@@ -86,10 +102,20 @@ class AnnotationCache:
             return
         try:
             atomic_write_bytes(
-                pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL),
-                self.path)
+                json.dumps(self.entries).encode('utf-8'), self.path)
         except OSError as err:
             print_log(
                 f'cannot write the annotation cache {self.path}: {err}',
                 logger='current',
                 level=logging.WARNING)
+
+
+def _annotation_from_dict(entry: dict) -> VOCAnnotation:
+    """Rebuild a :class:`VOCAnnotation` from its JSON form."""
+    entry = dict(entry)
+    entry['objects'] = [
+        VOCObject(
+            name=o['name'], bbox=tuple(o['bbox']), difficult=o['difficult'])
+        for o in entry['objects']
+    ]
+    return VOCAnnotation(**entry)

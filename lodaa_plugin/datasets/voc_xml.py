@@ -44,6 +44,8 @@ class VOCAnnotation:
     objects: List[VOCObject] = field(default_factory=list)
     # reason -> how many objects of this file were dropped for it
     drops: Dict[str, int] = field(default_factory=dict)
+    # the file had no usable <size>; width and height are the image's
+    size_from_image: bool = False
 
 
 class VOCAnnotationError(ValueError):
@@ -179,8 +181,15 @@ def parse_voc_xml(xml_path: str,
             raise VOCAnnotationError(
                 f'{xml_path}: no usable <size>, and the image {img_path} '
                 f'cannot be read ({err})')
+        from_image = True
+    else:
+        from_image = False
 
-    ann = VOCAnnotation(xml_path=xml_path, width=width, height=height)
+    ann = VOCAnnotation(
+        xml_path=xml_path,
+        width=width,
+        height=height,
+        size_from_image=from_image)
     known = set(classes)
     for index, obj in enumerate(root.findall('object')):
         name = _text(obj, 'name')
