@@ -69,3 +69,74 @@ def test_unusual_but_valid_images_are_converted(tmp_path):
     np.testing.assert_array_equal(_load(png_as_jpg)['img'], rgb[..., ::-1])
     np.testing.assert_allclose(
         _load(sixteen)['img'][..., 0], rgb[..., 0], atol=1)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width x height: what a decompression bomb is."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack('>I', len(body)) + kind + body + struct.pack(
+            '>I', zlib.crc32(kind + body))
+
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) +
+            chunk(b'IDAT', zlib.compress(b'\x00' * 64)) + chunk(b'IEND', b''))
+
+
+def test_a_complete_jpeg_with_bytes_after_its_end_loads(tmp_path):
+    data = open(JPEG, 'rb').read()
+    path = tmp_path / 'phone.jpg'
+    path.write_bytes(data + b'\x00' * 100 + b'trailer written by a phone app')
+    assert _load(path)['img'].shape == _load(JPEG)['img'].shape
+
+
+def test_too_many_pixels_are_refused_before_decoding(tmp_path):
+    path = tmp_path / 'bomb.png'
+    path.write_bytes(_png_header_only(30000, 30000))
+    assert path.stat().st_size < 1000
+    with pytest.raises(ImageLoadError) as err:
+        _load(path)
+    assert f'{path}: 30000 x 30000 pixels, more than max_pixels' in str(
+        err.value)
+    small = _save(tmp_path, 'small.png', Image.new('RGB', (64, 32)))
+    with pytest.raises(ImageLoadError, match='max_pixels=1,000'):
+        _load(small, max_pixels=1000)
+    assert _load(small, max_pixels=2048)['img'].shape == (32, 64, 3)
+
+
+def test_an_image_that_disagrees_with_its_annotation_is_an_error(tmp_path):
+    path = _save(tmp_path, 'placeholder.jpg', Image.new('RGB', (100, 50)))
+    transform = LodaaLoadImageFromFile()
+    with pytest.raises(ImageLoadError) as err:
+        transform(dict(img_path=str(path), width=500, height=375))
+    assert f'{path}: decoded 100 x 50 pixels, but its annotation says ' \
+        '500 x 375' in str(err.value)
+    skipping = LodaaLoadImageFromFile(skip_invalid=True)
+    assert skipping(dict(img_path=str(path), width=500, height=375)) is None
+    assert skipping.skipped == 1
+    # no annotation size (classification): nothing to compare
+    assert transform(dict(img_path=str(path)))['img'].shape == (50, 100, 3)
+
+
+@pytest.mark.parametrize('annotated,expected', [((60, 40), (40, 60)),
+                                                ((40, 60), (60, 40))])
+def test_exif_orientation_follows_the_annotation(tmp_path, annotated,
+                                                 expected):
+    from lodaa_plugin.testing import logged_warnings
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 60 x 40, shown rotated by 90 degrees
+    path = _save(
+        tmp_path, 'rotated.jpg', Image.new('RGB', (60, 40), 'red'), exif=exif)
+    with logged_warnings() as warnings:
+        out = _load(path)
+        assert out['img'].shape[:2] == (60, 40)  # mmcv applies EXIF
+        width, height = annotated
+        out = LodaaLoadImageFromFile()(
+            dict(img_path=str(path), width=width, height=height))
+    assert out['img'].shape[:2] == expected
+    assert out['ori_shape'] == expected
+    stored = annotated == (60, 40)
+    assert any('EXIF orientation' in w and str(path) in w
+               for w in warnings) == stored
