@@ -21,7 +21,7 @@ from ..utils import atomic_write_bytes
 from .voc_xml import (VOCAnnotation, VOCAnnotationError, VOCObject,
                       parse_voc_xml)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def default_cache_dir() -> str:

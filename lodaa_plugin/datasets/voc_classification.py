@@ -7,13 +7,14 @@ from mmpretrain.datasets import VOC
 from mmpretrain.registry import DATASETS
 
 from .annotation_cache import AnnotationCache
+from .test_time import WholeTestSetMixin
 from .voc_detection import find_classes_file
 from .voc_split import load_voc_split, report_problems
 from .voc_xml import VOCAnnotationError, check_class_names, read_classes_file
 
 
 @DATASETS.register_module()
-class LodaaVOCClsDataset(VOC):
+class LodaaVOCClsDataset(WholeTestSetMixin, VOC):
     """Multi-label VOC: an image's labels are its classes.
 
     Extends mmpretrain's :class:`~mmpretrain.datasets.VOC` with the parsing

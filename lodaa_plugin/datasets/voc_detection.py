@@ -11,7 +11,9 @@ from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from .annotation_cache import AnnotationCache
-from .voc_split import VOCSplit, load_voc_split, report_problems
+from .test_time import WholeTestSetMixin
+from .voc_split import (VOCSplit, load_voc_split, report_problems,
+                        unknown_names_text)
 from .voc_xml import VOCAnnotationError, check_class_names, read_classes_file
 
 
@@ -35,7 +37,7 @@ def find_classes_file(data_root: str,
 
 
 @DATASETS.register_module()
-class LodaaVOCDataset(VOCDataset):
+class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
     """VOC-layout detection data from one or several years and splits.
 
     Extends mmdet's :class:`~mmdet.datasets.VOCDataset`:
@@ -131,6 +133,7 @@ class LodaaVOCDataset(VOCDataset):
                 cache.save()
             merged.extend(split)
         report_problems(merged, classes, self.data_root, self.skip_invalid)
+        self._unknown_names = unknown_names_text(merged)
         if not merged.images:
             raise VOCAnnotationError(
                 f'no usable image in {", ".join(self.ann_files)} under '
@@ -157,6 +160,15 @@ class LodaaVOCDataset(VOCDataset):
             list[dict]: The kept data infos.
         """
         data_list = super().filter_data()
+        if self.data_list and not data_list:
+            unknown = getattr(self, '_unknown_names', '')
+            raise VOCAnnotationError(
+                f'no image of {" + ".join(self.ann_files)} under '
+                f'{self.data_root} is left for training: none has an object '
+                f'of the classes {tuple(self._metainfo["classes"])}' +
+                (f' (the annotations name {unknown})' if unknown else '') +
+                '. Set the classes (metainfo.classes or a classes.txt) to '
+                'the names the annotations use.')
         left_out = len(self.data_list) - len(data_list)
         if left_out:
             print_log(

@@ -24,6 +24,8 @@ class VOCSplit:
     errors: List[str] = field(default_factory=list)
     # reason -> objects dropped, and one file where it happened
     drops: Counter = field(default_factory=Counter)
+    # class names of the objects dropped as unknown, with their counts
+    unknown_names: Counter = field(default_factory=Counter)
     drop_examples: Dict[str, str] = field(default_factory=dict)
 
     def extend(self, other: 'VOCSplit') -> None:
@@ -31,6 +33,7 @@ class VOCSplit:
         self.images += other.images
         self.errors += other.errors
         self.drops.update(other.drops)
+        self.unknown_names.update(other.unknown_names)
         for reason, example in other.drop_examples.items():
             self.drop_examples.setdefault(reason, example)
 
@@ -92,8 +95,25 @@ def load_voc_split(ann_path: str,
         for reason, n in ann.drops.items():
             split.drops[reason] += n
             split.drop_examples.setdefault(reason, xml_path)
+        split.unknown_names.update(ann.unknown_names)
         split.images.append((img_id, img_path, ann))
     return split
+
+
+def unknown_names_text(split: VOCSplit, most: int = 10) -> str:
+    """Describe the unknown class names of a split, most frequent first.
+
+    Args:
+        split (VOCSplit): What :func:`load_voc_split` found.
+        most (int): Names listed at most. Defaults to 10.
+
+    Returns:
+        str: E.g. ``"cellbody" x 412, "cel" x 2``.
+    """
+    names = split.unknown_names.most_common()
+    text = ', '.join(f'"{name}" x {n}' for name, n in names[:most])
+    return text + (f', ... ({len(names) - most} more)'
+                   if len(names) > most else '')
 
 
 def report_problems(split: VOCSplit, classes: Sequence[str], where: str,
@@ -108,8 +128,8 @@ def report_problems(split: VOCSplit, classes: Sequence[str], where: str,
         skip_invalid (bool): Skip unusable images instead of raising.
     """
     for reason, n in split.drops.items():
-        hint = f' Known classes: {", ".join(classes)}.' \
-            if reason == DROP_UNKNOWN_CLASS else ''
+        hint = f' Names: {unknown_names_text(split)}; known classes: ' \
+            f'{", ".join(classes)}.' if reason == DROP_UNKNOWN_CLASS else ''
         print_log(
             f'{n} object(s) dropped: {reason} (e.g. in '
             f'{split.drop_examples[reason]}).{hint}',

@@ -44,6 +44,8 @@ class VOCAnnotation:
     objects: List[VOCObject] = field(default_factory=list)
     # reason -> how many objects of this file were dropped for it
     drops: Dict[str, int] = field(default_factory=dict)
+    # names of the objects dropped as unknown classes, with their counts
+    unknown_names: Dict[str, int] = field(default_factory=dict)
     # the file had no usable <size>; width and height are the image's
     size_from_image: bool = False
 
@@ -220,6 +222,7 @@ def parse_voc_xml(xml_path: str,
         if name not in known:
             ann.drops[DROP_UNKNOWN_CLASS] = \
                 ann.drops.get(DROP_UNKNOWN_CLASS, 0) + 1
+            ann.unknown_names[name] = ann.unknown_names.get(name, 0) + 1
             continue
         x1, y1, x2, y2 = (c - 1 for c in coords)
         x1, x2 = max(x1, 0.), min(x2, width - 1.)

@@ -217,3 +217,43 @@ def test_every_annotation_file_of_the_shared_samples_loads():
             parse_voc_xml(
                 osp.join(root, year, 'Annotations', xml), classes
                 or VOC_CLASSES, img)
+
+
+def test_no_object_of_the_classes_names_the_classes_found():
+    with pytest.raises(VOCAnnotationError) as err:
+        LodaaVOCDataset(
+            data_root=CELLS_ROOT + '/',
+            ann_file='VOC2007/ImageSets/Main/trainval.txt',
+            metainfo=dict(classes=('cat', 'dog')),
+            pipeline=[],
+            filter_cfg=dict(filter_empty_gt=True))
+    message = str(err.value)
+    assert "none has an object of the classes ('cat', 'dog')" in message
+    assert '"cellbody" x 3' in message
+
+
+@pytest.mark.parametrize('dataset', ['detection', 'classification'])
+def test_a_broken_test_image_stops_testing_by_name(tmp_path, dataset):
+    from lodaa_plugin.datasets import ImageLoadError, LodaaVOCClsDataset
+    root, year = copy_voc_files(tmp_path, ('000005', '000007'))
+    broken = year / 'JPEGImages' / '000007.jpg'
+    broken.write_bytes(broken.read_bytes()[:1000])
+    (year / 'ImageSets' / 'Main' / 'test.txt').write_text('000005\n000007\n')
+    pipeline = [dict(type='LodaaLoadImageFromFile', skip_invalid=True)]
+    if dataset == 'detection':
+        ds = LodaaVOCDataset(
+            data_root=root + '/',
+            ann_file='VOC2007/ImageSets/Main/test.txt',
+            pipeline=pipeline,
+            test_mode=True)
+    else:
+        ds = LodaaVOCClsDataset(
+            data_root=str(year),
+            split='test',
+            pipeline=pipeline,
+            test_mode=True)
+    assert ds[0]['img'].shape[2] == 3
+    with pytest.raises(ImageLoadError) as err:
+        ds[1]
+    assert f'{broken}: unusable, and a test set is used whole' in str(
+        err.value)

@@ -228,18 +228,25 @@ class FCOSRegCenternessHead(FCOSHead):
             points (list[Tensor]): Per level, (P_l, 2) locations.
             labels (Tensor): (B, P) labels from :meth:`_batch_targets`.
             batch_gt_instances_ignore (list[InstanceData], optional):
-                Ignored boxes per image.
+                Ignored boxes per image; None entries have none.
 
         Returns:
             Tensor or None: (B * P, ) weights, image-major like ``labels``;
             None when no image has ignored boxes.
         """
-        if not batch_gt_instances_ignore or all(
-                len(ign) == 0 for ign in batch_gt_instances_ignore):
+        # mmdet's unpack_gt_instances gives None for a sample without
+        # ignored_instances (pipelines other than VOC's)
+        ignores = [
+            ign if ign is not None and len(ign) else None
+            for ign in batch_gt_instances_ignore or []
+        ]
+        if not any(ign is not None for ign in ignores):
             return None
-        boxes, _, valid = pad_boxes(
-            [get_box_tensor(ign.bboxes) for ign in batch_gt_instances_ignore],
-            [ign.labels for ign in batch_gt_instances_ignore])
+        empty = labels.new_zeros(0)
+        boxes, _, valid = pad_boxes([
+            get_box_tensor(ign.bboxes) if ign is not None else empty.new_zeros(
+                0, 4, dtype=points[0].dtype) for ign in ignores
+        ], [ign.labels if ign is not None else empty for ign in ignores])
         xy = torch.cat(points)
         xs, ys = xy[None, :, 0, None], xy[None, :, 1, None]
         x1, y1, x2, y2 = (boxes[:, None, :, i] for i in range(4))

@@ -119,6 +119,33 @@ def test_difficult_boxes_are_neither_positive_nor_negative():
     assert (weights[inside] == 0).all() and (weights[~inside] == 1).all()
 
 
+def test_samples_without_ignored_instances_train_as_without_ignores():
+    """mmdet's unpack_gt_instances gives None when a pipeline has no
+    ignored_instances (other mmdet projects' data)."""
+    from mmdet.structures import DetDataSample
+    head = _head()
+    feats = _feats(batch=2)
+    samples = []
+    for boxes in ([[20., 30., 120., 200.]], [[60., 60., 160., 100.]]):
+        sample = DetDataSample(metainfo=METAS[0])
+        sample.gt_instances = _gt(boxes, [1])
+        samples.append(sample)
+    assert not hasattr(samples[0], 'ignored_instances')
+    losses = head.loss(feats, samples)
+    outs = head(feats)
+    plain = head.loss_by_feat(*outs, [s.gt_instances for s in samples],
+                              METAS * 2)
+    for name, value in plain.items():
+        torch.testing.assert_close(losses[name], value)
+    # one image with ignored boxes, one without: the other still counts
+    ignore = InstanceData(
+        bboxes=torch.tensor([[140., 20., 250., 120.]]),
+        labels=torch.tensor([3]))
+    mixed = head.loss_by_feat(*outs, [s.gt_instances for s in samples],
+                              METAS * 2, [None, ignore])
+    assert mixed['loss_cls'] < plain['loss_cls']
+
+
 def test_score_fusion_sqrt_and_product():
     results = {}
     for fusion in ('sqrt', 'product'):
