@@ -127,9 +127,10 @@ def test_unknown_class_and_inverted_box_dropped_with_one_warning(tmp_path):
     edit_xml(year / 'Annotations' / '000005.xml', corrupt)
     with logged_warnings() as warnings:
         ds = _dataset(root, 'VOC2007/ImageSets/Main/all.txt')
-    assert any('1 object(s) dropped: unknown class name' in w
-               and '000005.xml' in w and 'Known classes: aeroplane' in w
-               for w in warnings), warnings
+    assert any(
+        '1 object(s) dropped: unknown class name' in w and '000005.xml' in w
+        and 'Names: "unicorn" x 1' in w and 'known classes: aeroplane' in w
+        for w in warnings), warnings
     assert any('1 object(s) dropped: empty or inverted box' in w
                for w in warnings), warnings
     info = ds.get_data_info(0)
