@@ -57,10 +57,11 @@ test_dataloader = val_dataloader
 
 # difficult_as_positive=None: difficult-only labels are ignored
 val_evaluator = [
-    dict(type='VOCAveragePrecision'),
+    # multi-label/mAP: mean AP of the classes with a positive image (the one
+    # definition LODAA reports), with the per-class table
+    dict(type='LodaaPerClassAP'),
     dict(type='VOCMultiLabelMetric', thr=0.5, average='macro'),
     dict(type='VOCMultiLabelMetric', thr=0.5, average='micro'),
-    dict(type='LodaaPerClassAP'),
 ]
 test_evaluator = val_evaluator
 

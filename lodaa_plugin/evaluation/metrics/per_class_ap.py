@@ -11,11 +11,17 @@ from terminaltables import AsciiTable
 
 @METRICS.register_module()
 class LodaaPerClassAP(VOCAveragePrecision):
-    """VOC per-class AP (difficult-only labels ignored), logged as a table
-    of class, AP and number of positive and ignored images, and returned as
-    ``AP_classwise`` (percent, class order of the dataset) with
-    ``mAP_present``, the mean over the classes that have positives (on the
-    full VOC07 test set, all 20: then it equals ``mAP``).
+    """Compute VOC multi-label mAP with one definition, and its table.
+
+    AP per class as mmpretrain's ``VOCAveragePrecision`` (difficult-only
+    labels ignored); ``mAP`` is their mean over the classes with at least
+    one positive test image, as the VOC devkit and mmdet's detection mAP
+    do. (mmpretrain's own ``mAP`` counts a class without positives as AP 0,
+    so on a small split the two differ; LODAA reports this one only.) The
+    log shows a table of class, AP, positive and ignored images, and names
+    the classes left out. Returned: ``mAP``, ``AP_classwise`` (percent,
+    dataset class order, NaN where undefined) and ``mAP_classes`` (how many
+    classes the mean covers).
 
     Args:
         **kwargs: Everything :class:`VOCAveragePrecision` accepts except
@@ -33,7 +39,7 @@ class LodaaPerClassAP(VOCAveragePrecision):
             results (list[dict]): ``pred_score`` and ``gt_score`` per image.
 
         Returns:
-            dict: ``AP_classwise`` and ``mAP_present``.
+            dict: ``mAP``, ``AP_classwise`` and ``mAP_classes``.
         """
         metrics = super().compute_metrics(results)
         target = torch.stack([r['gt_score'] for r in results])
@@ -50,11 +56,21 @@ class LodaaPerClassAP(VOCAveragePrecision):
                 int((target[:, i] == -1).sum())
             ])
         # AP is undefined for a class without positives: small test sets
-        aps = torch.tensor(metrics['AP_classwise'])[positives > 0]
-        metrics['mAP_present'] = aps.mean().item() if len(aps) else 0.
-        rows.append(
-            [f'mean of {len(aps)}', f'{metrics["mAP_present"]:.2f}', '', ''])
-        table = AsciiTable(rows)
+        present = positives > 0
+        per_class = torch.tensor(metrics['AP_classwise'], dtype=torch.float)
+        mean = per_class[present].mean().item() if present.any() else 0.
+        rows.append([f'mAP ({int(present.sum())})', f'{mean:.2f}', '', ''])
+        absent = [name for name, p in zip(classes, present) if not p]
+        title = (f'mAP = mean AP of the {int(present.sum())} classes with a '
+                 'positive image')
+        table = AsciiTable(rows, title=title)
         table.inner_footing_row_border = True
-        MMLogger.get_current_instance().info('\n' + table.table)
-        return metrics
+        note = ('' if not absent else
+                f'\nleft out of the mAP, no positive image: '
+                f'{", ".join(absent)}')
+        MMLogger.get_current_instance().info('\n' + table.table + note)
+        return dict(
+            mAP=mean,
+            AP_classwise=torch.where(present, per_class,
+                                     float('nan')).tolist(),
+            mAP_classes=int(present.sum()))
