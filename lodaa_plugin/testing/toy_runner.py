@@ -5,7 +5,9 @@
         [--resume] [--launcher pytorch] [--skip-nan]
 
 Environment: TOY_SLEEP (seconds per step), TOY_NAN_AT (iteration whose loss
-is NaN), TOY_DIE_RANK / TOY_DIE_AT (that rank exits at that iteration).
+is NaN), TOY_NAN_FROM (every loss NaN from this iteration on), TOY_LR (the
+learning rate, 0.05 unless set), TOY_DIE_RANK / TOY_DIE_AT (that rank exits
+at that iteration).
 """
 import argparse
 import os
@@ -39,7 +41,10 @@ class ToyModel(BaseModel):
                     os.environ.get('RANK') == os.environ.get('TOY_DIE_RANK'):
                 os._exit(3)
             loss = ((out - targets)**2).mean()
-            if self.steps == int(os.environ.get('TOY_NAN_AT', -1)):
+            nan_from = int(os.environ.get('TOY_NAN_FROM', 0)) or None
+            if self.steps == int(os.environ.get(
+                    'TOY_NAN_AT', -1)) or (nan_from
+                                           and self.steps >= nan_from):
                 loss = loss * float('nan')
             return dict(loss=loss)
         return out
@@ -78,7 +83,9 @@ def main() -> None:
             collate_fn=dict(type='default_collate'),
             batch_size=4,
             num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05)),
+        optim_wrapper=dict(
+            optimizer=dict(
+                type='SGD', lr=float(os.environ.get('TOY_LR', 0.05)))),
         train_cfg=dict(by_epoch=True, max_epochs=args.max_epochs),
         default_hooks=dict(
             checkpoint=dict(type='AtomicCheckpointHook', interval=1),
