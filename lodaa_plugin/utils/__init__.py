@@ -1,11 +1,12 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Small shared pieces; nothing here imports the rest of lodaa_plugin."""
 from .atomic_write import (ATOMIC_BACKEND, AtomicLocalBackend,
-                           atomic_write_bytes)
+                           atomic_write_bytes, remove_stale_temporaries)
 from .registry_hints import (enable_registry_hints, registered_names,
                              registry_hints_enabled)
 
 __all__ = [
     'ATOMIC_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes',
-    'enable_registry_hints', 'registered_names', 'registry_hints_enabled'
+    'remove_stale_temporaries', 'enable_registry_hints', 'registered_names',
+    'registry_hints_enabled'
 ]

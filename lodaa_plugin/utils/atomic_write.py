@@ -10,11 +10,43 @@ import os
 import os.path as osp
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import List, Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
 ATOMIC_BACKEND = 'lodaa_atomic_local'
+# temporary files are named .<target name>.<random>.lodaa-tmp
+TMP_SUFFIX = '.lodaa-tmp'
+
+
+def _umask() -> int:
+    """Return the process's umask (reading it means setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_temporaries(folder: str) -> List[str]:
+    """Delete temporary files that a killed :func:`atomic_write_bytes` left.
+
+    Args:
+        folder (str): Where the writes went.
+
+    Returns:
+        list[str]: The removed files.
+    """
+    removed = []
+    if not osp.isdir(folder):
+        return removed
+    for name in os.listdir(folder):
+        if name.startswith('.') and name.endswith(TMP_SUFFIX):
+            path = osp.join(folder, name)
+            try:
+                os.remove(path)
+                removed.append(path)
+            except OSError:
+                pass
+    return removed
 
 
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
@@ -28,8 +60,10 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
+        dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix=TMP_SUFFIX)
     try:
+        # mkstemp makes the file 0600; give it what open() would give it
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()

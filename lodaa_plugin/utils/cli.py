@@ -5,6 +5,7 @@ The flags and their meaning follow mmdet's and mmpretrain's tools, so a user
 of either finds the same command line here.
 """
 import argparse
+import difflib
 import os
 import os.path as osp
 
@@ -78,6 +79,7 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
+        check_option_keys(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -85,6 +87,73 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+# Top-level config keys that mmengine's Runner (and LODAA's tools) read;
+# every other top-level name is a variable of the config file.
+RUNNER_KEYS = frozenset(
+    ('model', 'work_dir', 'train_dataloader', 'val_dataloader',
+     'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr',
+     'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator',
+     'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from',
+     'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
+     'visualizer', 'default_scope', 'randomness', 'experiment_name',
+     'model_wrapper_cfg', 'sync_bn', 'find_unused_parameters',
+     'activation_checkpointing', 'efficient_conv_bn_eval', 'compile',
+     'custom_imports', 'runner_type'))
+
+
+def check_option_keys(cfg: Config, options: dict) -> None:
+    """Refuse ``--cfg-options`` keys that nothing would read.
+
+    A misspelt key (``load_form=``) would be added silently, and a config
+    variable (``max_iters=``) was already used when the file was read, so
+    changing it changes nothing.
+
+    Args:
+        cfg (Config): The config as read from its file.
+        options (dict): ``key=value`` options, keys with dots.
+
+    Raises:
+        ValueError: Naming each such key, with the closest known keys or the
+            settings that hold the variable's value.
+    """
+    problems = []
+    for key in options:
+        top = key.split('.')[0]
+        if top in RUNNER_KEYS:
+            continue
+        if top in cfg:
+            users = _keys_holding(cfg, cfg[top]) if '.' not in key else []
+            problems.append(
+                f'{key!r}: {top!r} is a variable of the config file, already '
+                'used when the file was read; setting it changes nothing' +
+                (f'. Set what uses it instead: {", ".join(users[:5])}'
+                 if users else ''))
+        else:
+            close = difflib.get_close_matches(
+                top, sorted(RUNNER_KEYS | set(cfg)), n=3)
+            problems.append(f'{key!r}: no setting {top!r} exists' + (
+                f' (did you mean {", ".join(close)}?)' if close else ''))
+    if problems:
+        raise ValueError('--cfg-options that nothing reads: ' +
+                         '; '.join(problems))
+
+
+def _keys_holding(cfg: Config, value: object, prefix: str = '') -> list:
+    """List the dotted keys of settings whose value equals ``value``."""
+    found = []
+    containers = (dict, list, tuple)
+    items = cfg.items() if hasattr(cfg, 'items') else enumerate(cfg)
+    for key, item in items:
+        name = f'{prefix}{key}'
+        if not prefix and key not in RUNNER_KEYS:
+            continue
+        if isinstance(item, containers) and not isinstance(value, containers):
+            found += _keys_holding(item, value, name + '.')
+        elif type(item) is type(value) and item == value:
+            found.append(name)
+    return found
 
 
 def build_runner(cfg: Config) -> Runner:

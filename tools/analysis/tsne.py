@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from lodaa_plugin.apis import load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import add_unsafe_load_arg
+from lodaa_plugin.utils.cli import add_unsafe_load_arg, check_option_keys
 from lodaa_plugin.visualization import embed_tsne, plot_tsne
 from lodaa_plugin.visualization.tsne import LABEL_RULES
 
@@ -76,6 +76,7 @@ def main() -> None:
     enable_compat()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
+        check_option_keys(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     scope = cfg.get('default_scope', 'mmdet')
     init_default_scope(scope)

@@ -2,14 +2,17 @@
 # _save_checkpoint_with_step follows mmengine 0.10.7's CheckpointHook
 # (Apache 2.0, OpenMMLab) with the pointer file written atomically.
 """Checkpoints that a kill while saving never leaves half-written."""
+import logging
 import os.path as osp
 from typing import Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ...utils import ATOMIC_BACKEND, atomic_write_bytes
+from ...utils import (ATOMIC_BACKEND, atomic_write_bytes,
+                      remove_stale_temporaries)
 
 
 @HOOKS.register_module()
@@ -35,6 +38,22 @@ class AtomicCheckpointHook(CheckpointHook):
         if backend_args is None and kwargs.get('file_client_args') is None:
             backend_args = dict(backend=ATOMIC_BACKEND)
         super().__init__(backend_args=backend_args, **kwargs)
+
+    def before_train(self, runner) -> None:
+        """Set up as mmengine does, then remove what killed runs left.
+
+        A run killed while writing leaves its temporary file (the target
+        itself is untouched); they are deleted here, and named in the log.
+        """
+        super().before_train(runner)
+        if is_main_process():
+            for folder in {self.out_dir, runner.work_dir}:
+                for path in remove_stale_temporaries(folder):
+                    print_log(
+                        f'removed {path}, left by a run killed while it '
+                        'wrote a checkpoint',
+                        logger='current',
+                        level=logging.WARNING)
 
     def _save_checkpoint_with_step(self, runner, step: int,
                                    meta: dict) -> None:

@@ -130,3 +130,29 @@ def test_hook_rotates_checkpoints_and_points_atomically(tmp_path, monkeypatch):
     assert latest == str(tmp_path / 'epoch_3.pth')
     assert _load_checkpoint(latest)['state_dict']['w'].tolist() == [3.] * 3
     assert not [f for f in os.listdir(tmp_path) if f.endswith('.tmp')]
+
+
+def test_atomic_files_get_the_permissions_a_plain_write_gets(tmp_path):
+    from lodaa_plugin.utils import atomic_write_bytes
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(b'x', tmp_path / 'atomic.pth')
+        (tmp_path / 'plain.pth').write_bytes(b'x')
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {'atomic.pth': 0o644, 'plain.pth': 0o644}
+
+
+@pytest.mark.slow
+def test_temporaries_of_a_killed_write_are_removed_and_named(tmp_path):
+    stale = tmp_path / '.epoch_3.pth.k2j4h1.lodaa-tmp'
+    tmp_path.mkdir(exist_ok=True)
+    stale.write_bytes(b'half a checkpoint')
+    keep = tmp_path / '.hidden-but-not-ours.tmp'
+    keep.write_bytes(b'')
+    result = run_toy([tmp_path, 1])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not stale.exists() and keep.exists()
+    assert f'removed {stale}, left by a run killed' in result.stdout + \
+        result.stderr
