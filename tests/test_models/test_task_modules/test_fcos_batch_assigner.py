@@ -48,30 +48,24 @@ def test_built_from_the_registry_and_assigns_a_box():
     assert bool((got[1] == 3).all())  # no boxes: all background
 
 
-def test_head_passes_its_settings_and_refuses_a_conflict():
-    head = FCOSRegCenternessHead(
+def _head(**kwargs) -> FCOSRegCenternessHead:
+    return FCOSRegCenternessHead(
         num_classes=2,
         in_channels=8,
         feat_channels=8,
         stacked_convs=1,
         norm_cfg=None,
-        center_sample_radius=2.0)
+        **kwargs)
+
+
+def test_head_passes_its_settings_and_refuses_a_conflict():
+    head = _head(center_sample_radius=2.0)
     assert head.assigner.center_sample_radius == 2.0
     assert head.assigner.norm_on_bbox and head.assigner.num_classes == 2
     with pytest.raises(ValueError, match='assigner.norm_on_bbox=False'):
-        FCOSRegCenternessHead(
-            num_classes=2,
-            in_channels=8,
-            feat_channels=8,
-            norm_cfg=None,
-            assigner=dict(type='FCOSBatchAssigner', norm_on_bbox=False))
+        _head(assigner=dict(type='FCOSBatchAssigner', norm_on_bbox=False))
 
 
 def test_one_regress_range_per_level_or_a_clear_error():
     with pytest.raises(ValueError, match='3 strides but 5 regress_ranges'):
-        FCOSRegCenternessHead(
-            num_classes=2,
-            in_channels=8,
-            feat_channels=8,
-            norm_cfg=None,
-            strides=[8, 16, 32])
+        _head(strides=[8, 16, 32])
