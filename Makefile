@@ -3,6 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.lodaa-env-ok
 PYTEST_ARGS ?=
+DEMO ?= all
 LINT_PATHS := lodaa_plugin tools tests configs
 
 .PHONY: env lint format test test-fast demo clean-env
@@ -32,8 +33,9 @@ test: env
 test-fast: env
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
 
+# DEMO=detection or DEMO=classification (the latter includes the t-SNE view)
 demo: env
-	$(PY) tools/demo.py
+	$(PY) tools/demo.py --part $(DEMO)
 
 clean-env:
 	rm -rf $(VENV) build

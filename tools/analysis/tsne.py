@@ -14,13 +14,10 @@ import os
 import os.path as osp
 
 import numpy as np
-import torch
 from mmengine.config import Config, DictAction
-from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from tqdm import tqdm
 
-from lodaa_plugin.apis import load_checkpoint_strict
+from lodaa_plugin.apis import extract_features, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.cli import add_unsafe_load_arg, check_option_keys
 from lodaa_plugin.visualization import embed_tsne, plot_tsne
@@ -56,21 +53,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _pooled(feat: torch.Tensor) -> torch.Tensor:
-    return feat.mean(dim=(2, 3)) if feat.dim() == 4 else feat.flatten(1)
-
-
-def _labels(sample, num_classes: int) -> np.ndarray:
-    hot = np.zeros(num_classes, np.float32)
-    if 'gt_instances' in sample:  # detection
-        hot[sample.gt_instances.labels.cpu().numpy()] = 1
-    elif 'gt_score' in sample:
-        hot[:] = (sample.gt_score.cpu().numpy() > 0)
-    else:
-        hot[sample.gt_label.cpu().numpy()] = 1
-    return hot
-
-
 def main() -> None:
     args = parse_args()
     enable_compat()
@@ -91,27 +73,8 @@ def main() -> None:
     rng = np.random.RandomState(args.seed)
     count = min(args.num_images, len(dataset))
     indices = sorted(rng.choice(len(dataset), count, replace=False))
-    is_detector = hasattr(model, 'bbox_head')
-
-    feats, labels, paths = [], [], []
-    with torch.no_grad():
-        for start in tqdm(
-                range(0, count, args.batch_size),
-                desc='extracting features',
-                unit='batch'):
-            batch = pseudo_collate(
-                [dataset[i] for i in indices[start:start + args.batch_size]])
-            data = model.data_preprocessor(batch, False)
-            if is_detector:
-                out = model.backbone(data['inputs'])
-            else:
-                out = model.extract_feat(data['inputs'], stage=args.stage)
-            feats.append(_pooled(out[-1]).cpu().numpy())
-            for sample in data['data_samples']:
-                labels.append(_labels(sample, len(classes)))
-                paths.append(sample.img_path)
-    feats = np.concatenate(feats)
-    labels = np.stack(labels)
+    feats, labels, paths = extract_features(model, dataset, indices,
+                                            args.batch_size, args.stage)
     print(f'{len(feats)} features of size {feats.shape[1]}; running t-SNE')
     embedding = embed_tsne(feats, args.seed, args.perplexity)
 
