@@ -4,8 +4,7 @@
 _base_ = './_base_/resnet18_synthetic_demo.py'
 
 model = dict(type='LinearProbeClassifier', backbone=dict(norm_eval=True))
-train_dataloader = dict(
-    dataset=dict(pipeline={{_base_.test_pipeline}}))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.test_pipeline}}))
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))
 param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=20)
 train_cfg = dict(type='CachedFeatureTrainLoop', max_epochs=20, val_interval=20)

@@ -6,8 +6,7 @@ _base_ = './resnet18_voc07.py'
 data_root = 'work_dirs/demo/data/VOCdevkit/VOC2007'
 num_classes = 5
 image_size = 112
-model = dict(
-    backbone=dict(init_cfg=None), head=dict(num_classes=num_classes))
+model = dict(backbone=dict(init_cfg=None), head=dict(num_classes=num_classes))
 data_preprocessor = dict(num_classes=num_classes)
 test_pipeline = [
     dict(type='LodaaLoadImageFromFile'),
