@@ -3,8 +3,10 @@ from .checkpoint import CheckpointMismatchError, load_checkpoint_strict
 from .features import extract_features
 from .inference import (draw_prediction_file, init_detector_strict,
                         predict_images)
+from .publish import publish_checkpoint
 
 __all__ = [
     'extract_features', 'CheckpointMismatchError', 'load_checkpoint_strict',
-    'draw_prediction_file', 'init_detector_strict', 'predict_images'
+    'publish_checkpoint', 'draw_prediction_file', 'init_detector_strict',
+    'predict_images'
 ]
