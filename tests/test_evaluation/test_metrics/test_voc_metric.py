@@ -107,3 +107,41 @@ def test_agrees_with_reference_on_real_predictions(trained_fcos):
         reference = mean_ap(images, len(classes), mode)
         assert 0.02 < reference < 0.98  # neither trivial nor perfect
         assert metrics[f'mAP_{mode}'] == pytest.approx(reference, abs=1e-3)
+
+
+def _coco_case(difficult_det: bool):
+    """One 100x100 object found with IoU 0.82; optionally a difficult box
+    with a confident detection on it."""
+    gt = dict(
+        bboxes=np.array([[0., 0., 100., 100.]]),
+        labels=np.array([0]),
+        bboxes_ignore=np.array([[200., 200., 240., 240.]]),
+        labels_ignore=np.array([0]))
+    dets = [np.array([[0., 0., 100., 82., 0.9]])]
+    if difficult_det:
+        dets = [np.concatenate([dets[0], [[200., 200., 240., 240., 0.95]]])]
+    return [gt], [dets]
+
+
+@pytest.mark.parametrize('difficult_det', [False, True])
+def test_coco_ap_matches_a_hand_computed_case(difficult_det):
+    from lodaa_plugin.evaluation.metrics.voc_metric import coco_ap
+    gts, preds = _coco_case(difficult_det)
+    result = coco_ap(gts, preds, num_classes=1)
+    # IoU 0.82 clears the thresholds 0.50, 0.55, ..., 0.80: 7 of 10 with
+    # precision 1; the detection on the difficult box is ignored, not false
+    assert result['coco_AP'] == pytest.approx(0.7)
+    assert result['coco_AP50'] == pytest.approx(1.0)
+    assert result['coco_AP75'] == pytest.approx(1.0)
+    # 100 x 100 = 10,000 px is large (> 96^2); no small or medium objects
+    assert result['coco_AP_l'] == pytest.approx(0.7)
+    assert result['coco_AP_s'] == result['coco_AP_m'] == -1
+
+
+def test_an_unignored_false_positive_lowers_coco_ap():
+    from lodaa_plugin.evaluation.metrics.voc_metric import coco_ap
+    gts, preds = _coco_case(difficult_det=True)
+    gts[0]['bboxes_ignore'] = np.zeros((0, 4))
+    gts[0]['labels_ignore'] = np.zeros(0, dtype=int)
+    # the confident detection is now a false positive ranked first
+    assert coco_ap(gts, preds, num_classes=1)['coco_AP50'] < 0.6
