@@ -6,7 +6,6 @@ from collections import OrderedDict
 from typing import Dict, List, Sequence
 
 import numpy as np
-
 from mmdet.evaluation import VOCMetric
 from mmdet.evaluation.functional import eval_map
 from mmdet.registry import METRICS
