@@ -17,7 +17,9 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='NumClassesCheckHook'),
     # stops with the iteration and the loss part that went NaN / inf
-    dict(type='NonFiniteLossHook')
+    dict(type='NonFiniteLossHook'),
+    # SIGTERM / SIGUSR1 (schedulers, spot instances): save, exit 75
+    dict(type='PreemptionHook')
 ]
 
 env_cfg = dict(

@@ -2,7 +2,7 @@
 """A tiny mmengine Runner job used by the tests (also under torchrun).
 
     python -m lodaa_plugin.testing.toy_runner WORK_DIR MAX_EPOCHS \
-        [--resume] [--launcher pytorch] [--skip-nan]
+        [--resume] [--launcher pytorch] [--skip-nan] [--by-iter]
 
 Environment: TOY_SLEEP (seconds per step), TOY_NAN_AT (iteration whose loss
 is NaN), TOY_NAN_FROM (every loss NaN from this iteration on), TOY_LR (the
@@ -71,6 +71,10 @@ def main() -> None:
     parser.add_argument('--resume', action='store_true')
     parser.add_argument('--launcher', default='none')
     parser.add_argument('--skip-nan', action='store_true')
+    parser.add_argument(
+        '--by-iter',
+        action='store_true',
+        help='MAX_EPOCHS counts iterations (an iteration-based loop)')
     args = parser.parse_args()
     enable_compat()
     torch.manual_seed(0)  # the model is built before the Runner seeds
@@ -86,12 +90,19 @@ def main() -> None:
         optim_wrapper=dict(
             optimizer=dict(
                 type='SGD', lr=float(os.environ.get('TOY_LR', 0.05)))),
-        train_cfg=dict(by_epoch=True, max_epochs=args.max_epochs),
+        train_cfg=dict(by_epoch=False, max_iters=args.max_epochs)
+        if args.by_iter else dict(by_epoch=True, max_epochs=args.max_epochs),
         default_hooks=dict(
-            checkpoint=dict(type='AtomicCheckpointHook', interval=1),
+            checkpoint=dict(
+                type='AtomicCheckpointHook',
+                interval=1000 if args.by_iter else 1,
+                by_epoch=not args.by_iter),
             logger=dict(type='LoggerHook', interval=2)),
         launcher=args.launcher,
-        custom_hooks=[dict(type='NonFiniteLossHook', skip=args.skip_nan)],
+        custom_hooks=[
+            dict(type='NonFiniteLossHook', skip=args.skip_nan),
+            dict(type='PreemptionHook')
+        ],
         env_cfg=dict(dist_cfg=dict(backend='nccl')),
         randomness=dict(seed=0, deterministic=True),
         resume=args.resume)
