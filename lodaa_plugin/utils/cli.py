@@ -6,10 +6,14 @@ of either finds the same command line here.
 """
 import argparse
 import difflib
+import importlib
 import os
 import os.path as osp
+from types import ModuleType
+from typing import Any, Optional, Tuple
 
 from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 
@@ -76,17 +80,52 @@ def load_config(args: argparse.Namespace) -> Config:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} does not exist')
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        check_option_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def read_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config and apply ``--cfg-options``, refusing unread keys.
+
+    Args:
+        path (str): The config file.
+        cfg_options (dict, optional): ``key=value`` options. Defaults to
+            None.
+
+    Returns:
+        Config: The merged config.
+    """
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        check_option_keys(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def build_model_without_weights(cfg: Config) -> Tuple[Any, ModuleType]:
+    """Build the config's model in its scope, skipping pretrained weights.
+
+    For tools that load a checkpoint afterwards or need no weights at all.
+
+    Args:
+        cfg (Config): The config (its backbone ``init_cfg`` is cleared).
+
+    Returns:
+        tuple: The model and the scope's registry module (``MODELS``,
+        ``DATASETS``, ...).
+    """
+    scope = cfg.get('default_scope', 'mmdet')
+    init_default_scope(scope)
+    registry = importlib.import_module(f'{scope}.registry')
+    if 'init_cfg' in cfg.model.get('backbone', {}):
+        cfg.model.backbone.init_cfg = None
+    return registry.MODELS.build(cfg.model), registry
 
 
 # Top-level config keys that mmengine's Runner (and LODAA's tools) read;

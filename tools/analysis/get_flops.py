@@ -10,11 +10,10 @@ import argparse
 
 import torch
 from mmengine.analysis import get_model_complexity_info
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import check_option_keys
+from lodaa_plugin.utils.cli import build_model_without_weights, read_config
 
 
 def main() -> None:
@@ -29,16 +28,8 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     enable_compat()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_option_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
-    scope = cfg.get('default_scope', 'mmdet')
-    init_default_scope(scope)
-    registry = __import__(f'{scope}.registry', fromlist=['MODELS'])
-    if 'init_cfg' in cfg.model.get('backbone', {}):
-        cfg.model.backbone.init_cfg = None  # counting needs no weights
-    model = registry.MODELS.build(cfg.model).eval()
+    cfg = read_config(args.config, args.cfg_options)
+    model = build_model_without_weights(cfg)[0].eval()
     height, width = (args.shape * 2)[:2]
     info = get_model_complexity_info(
         model,

@@ -6,10 +6,10 @@
 """
 import argparse
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import check_option_keys
+from lodaa_plugin.utils.cli import read_config
 
 
 def main() -> None:
@@ -18,11 +18,7 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     enable_compat()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_option_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
-    print(cfg.pretty_text)
+    print(read_config(args.config, args.cfg_options).pretty_text)
 
 
 if __name__ == '__main__':

@@ -14,12 +14,12 @@ import os
 import os.path as osp
 
 import numpy as np
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 
 from lodaa_plugin.apis import extract_features, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import add_unsafe_load_arg, check_option_keys
+from lodaa_plugin.utils.cli import (add_unsafe_load_arg,
+                                    build_model_without_weights, read_config)
 from lodaa_plugin.visualization import embed_tsne, plot_tsne
 from lodaa_plugin.visualization.tsne import LABEL_RULES
 
@@ -56,16 +56,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     enable_compat()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_option_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
-    scope = cfg.get('default_scope', 'mmdet')
-    init_default_scope(scope)
-    registry = __import__(f'{scope}.registry', fromlist=['MODELS'])
-    if 'init_cfg' in cfg.model.get('backbone', {}):
-        cfg.model.backbone.init_cfg = None  # the checkpoint has the weights
-    model = registry.MODELS.build(cfg.model)
+    cfg = read_config(args.config, args.cfg_options)
+    # the checkpoint has the weights
+    model, registry = build_model_without_weights(cfg)
     load_checkpoint_strict(model, args.checkpoint, args.config)
     model.to(args.device).eval()
     dataset = registry.DATASETS.build(cfg.test_dataloader.dataset)
