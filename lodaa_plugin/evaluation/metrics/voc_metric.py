@@ -2,6 +2,7 @@
 """VOC detection mAP in both of the VOC devkit's definitions, and COCO's."""
 import contextlib
 import io
+import itertools
 from collections import OrderedDict
 from typing import Dict, List, Sequence
 
@@ -59,17 +60,19 @@ class LodaaVOCMetric(VOCMetric):
         classes = self.dataset_meta['classes']
         metrics = OrderedDict()
         self.per_class: Dict[str, Dict] = {}
-        for mode in (self.eval_mode, ) + tuple(
-                m for m in EVAL_MODES if m != self.eval_mode):
-            mean_ap, class_results = eval_map(
-                preds,
-                gts,
-                iou_thr=self.iou_thrs[0],
-                dataset=list(classes),
-                # the table is logged once, for the configured definition
-                logger=logger if mode == self.eval_mode else 'silent',
-                eval_mode=mode,
-                use_legacy_coordinate=True)
+        modes = (self.eval_mode, ) + tuple(
+            m for m in EVAL_MODES if m != self.eval_mode)
+        for mode in modes:
+            with _serial_pool():
+                mean_ap, class_results = eval_map(
+                    preds,
+                    gts,
+                    iou_thr=self.iou_thrs[0],
+                    dataset=list(classes),
+                    # the table is logged once, for the configured definition
+                    logger=logger if mode == self.eval_mode else 'silent',
+                    eval_mode=mode,
+                    use_legacy_coordinate=True)
             metrics[f'mAP_{mode}'] = float(mean_ap)
             if mode == self.eval_mode:
                 self.per_class = self._per_class(classes, class_results)
@@ -94,6 +97,38 @@ class LodaaVOCMetric(VOCMetric):
                 num_dets=int(res['num_dets']),
                 recall=float(recall[-1]) if recall.size else 0.0)
         return table
+
+
+class _SerialPool:
+    """The part of ``multiprocessing.Pool`` that mmdet's ``eval_map`` uses,
+    run in this process."""
+
+    def __init__(self, processes: int = 1) -> None:
+        pass
+
+    def starmap(self, fn, iterable) -> list:
+        return list(itertools.starmap(fn, iterable))
+
+    def close(self) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _serial_pool():
+    """Let ``eval_map`` match boxes in this process.
+
+    It forks a ``multiprocessing.Pool`` of 4; a fork of a process whose
+    torch / OpenMP threads hold a lock can deadlock (seen once in this
+    project's test suite: the children waited on a futex forever). The
+    matching is cheap next to the forks.
+    """
+    from mmdet.evaluation.functional import mean_ap
+    original = mean_ap.Pool
+    mean_ap.Pool = _SerialPool
+    try:
+        yield
+    finally:
+        mean_ap.Pool = original
 
 
 COCO_KEYS = ('coco_AP', 'coco_AP50', 'coco_AP75', 'coco_AP_s', 'coco_AP_m',
