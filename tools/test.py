@@ -3,6 +3,7 @@
 
     python tools/test.py configs/fcos_voc.py work_dirs/fcos_voc/epoch_12.pth
     python tools/test.py CONFIG CKPT --show-dir vis --out results.pkl
+    python tools/test.py CONFIG CKPT --tta
     bash tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
@@ -12,7 +13,9 @@ from mmengine.model import is_model_wrapper
 from lodaa_plugin.apis import load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
-from lodaa_plugin.utils.cli import add_common_args, build_runner, load_config
+from lodaa_plugin.utils.cli import (add_common_args, add_vis_backend_arg,
+                                    build_runner, load_config)
+from lodaa_plugin.utils.run_options import enable_flip_tta
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,6 +33,12 @@ def parse_args() -> argparse.Namespace:
         '--show', action='store_true', help='display predictions in a window')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='seconds per shown image')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation: each image also flipped, boxes merged '
+        "as mmdet does (the config's tta_model / tta_pipeline if it has them)")
+    add_vis_backend_arg(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -48,9 +57,13 @@ def main() -> None:
             cfg = trigger_visualization_hook(cfg, args)
         else:
             cfg = _enable_pretrain_visualization(cfg, args)
+    if args.tta:
+        enable_flip_tta(cfg)
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
+    if args.tta:
+        model = model.module  # the network inside the TTA model
     load_checkpoint_strict(model, args.checkpoint, args.config)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

@@ -4,13 +4,16 @@
     python tools/train.py configs/fcos_voc.py
     python tools/train.py configs/fcos_voc_224.py \
         --cfg-options train_dataloader.batch_size=4
+    python tools/train.py configs/fcos_voc.py --ema --vis-backend tensorboard
     bash tools/dist_train.sh configs/fcos_voc.py 8
 """
 import argparse
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
-from lodaa_plugin.utils.cli import add_common_args, build_runner, load_config
+from lodaa_plugin.utils.cli import (add_common_args, add_vis_backend_arg,
+                                    build_runner, load_config)
+from lodaa_plugin.utils.run_options import enable_ema
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,6 +39,12 @@ def parse_args() -> argparse.Namespace:
         const='auto',
         help='resume from this checkpoint, or without a path from the '
         'latest checkpoint in the work dir')
+    parser.add_argument(
+        '--ema',
+        action='store_true',
+        help='keep an exponential moving average of the weights; validation '
+        'and the saved state_dict use it (mmengine EMAHook)')
+    add_vis_backend_arg(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -50,6 +59,8 @@ def main() -> None:
         cfg.optim_wrapper.dtype = args.amp_dtype
         if args.amp_dtype == 'float16':
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.ema:
+        enable_ema(cfg)
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
             raise RuntimeError(

@@ -65,6 +65,22 @@ class _UnsafeLoad(argparse.Action):
         setattr(namespace, self.dest, True)
 
 
+def add_vis_backend_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--vis-backend`` (repeatable): where scalars and drawn images go
+    besides the work dir's local files.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+    """
+    parser.add_argument(
+        '--vis-backend',
+        nargs='+',
+        choices=['tensorboard', 'wandb'],
+        default=[],
+        help='also log to TensorBoard and/or Weights & Biases (offline '
+        'unless WANDB_MODE=online; needs the [vis] extra)')
+
+
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config and apply the common flags.
 
@@ -87,6 +103,9 @@ def load_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if getattr(args, 'vis_backend', None):
+        from .run_options import add_vis_backends
+        add_vis_backends(cfg, args.vis_backend)
     return cfg
 
 

@@ -89,3 +89,62 @@ def test_test_and_image_demo_refuse_a_checkpoint_of_another_model(
             result.stderr, result.stderr[-3000:]
         assert 'size mismatch' in result.stderr
     assert not (tmp_path / 'drawn').exists()
+
+
+@pytest.mark.slow
+def test_ema_and_tensorboard_and_wandb_logging(tmp_path, four_image_voc,
+                                               monkeypatch):
+    import glob
+
+    import torch
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    monkeypatch.setenv('WANDB_MODE', 'offline')
+    work_dir = tmp_path / 'work'
+    run_tool([
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'train.py'),
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), '--ema',
+        '--vis-backend', 'tensorboard', 'wandb', '--work-dir', work_dir,
+        '--cfg-options', *data_options(four_image_voc, 'four.txt'),
+        'model.backbone.init_cfg=None', 'train_cfg.max_iters=4',
+        'train_cfg.val_interval=4', 'train_dataloader.batch_size=2',
+        'default_hooks.checkpoint.interval=4',
+        'default_hooks.logger.interval=2'
+    ],
+             cwd=tmp_path)
+    checkpoint = torch.load(work_dir / 'iter_4.pth', weights_only=False)
+    # state_dict holds the average, ema_state_dict the raw weights
+    averaged = checkpoint['state_dict']
+    raw = {
+        k.replace('module.', '', 1): v
+        for k, v in checkpoint['ema_state_dict'].items() if k != 'steps'
+    }
+    weight = 'bbox_head.conv_cls.weight'
+    assert not torch.equal(averaged[weight], raw[weight])
+
+    events = glob.glob(str(work_dir / '*' / 'vis_data' / 'events.out.*'))
+    assert len(events) == 1
+    scalars = EventAccumulator(events[0]).Reload().Tags()['scalars']
+    assert {'loss', 'loss_cls', 'pascal_voc/mAP'} <= set(scalars)
+    runs = glob.glob(
+        str(work_dir / '*' / 'vis_data' / 'wandb' / 'offline-run-*' /
+            'run-*.wandb'))
+    assert len(runs) == 1 and osp.getsize(runs[0]) > 0
+
+
+@pytest.mark.slow
+def test_test_with_flip_tta(tmp_path, trained_fcos):
+    work_dir, data_root = trained_fcos
+    output = run_tool([
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'test.py'),
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'),
+        osp.join(work_dir, 'iter_100.pth'), '--tta', '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(data_root, 'four.txt'),
+        'model.backbone.init_cfg=None'
+    ],
+                      cwd=tmp_path)
+    assert 'DetTTAModel' in output or 'TestTimeAug' in output
+    mean_ap = float(re.findall(r'pascal_voc/mAP: ([\d.]+)', output)[-1])
+    assert mean_ap > 0.5, output[-3000:]

@@ -1,0 +1,151 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Config edits behind the launchers' options: ``--ema``, ``--tta`` and
+``--vis-backend``.
+
+Each edit is what a user would otherwise write in a config, so the option and
+the config line give the same run (the README shows both).
+"""
+import copy
+import os
+from typing import List, Sequence
+
+from mmengine.config import Config, ConfigDict
+
+# mmdet's YOLOX/RTMDet setting: the momentum starts near 1 (the average
+# follows the weights) and decays to 2e-4 over a few thousand iterations, so
+# short schedules are not averaged with their random start.
+EMA_HOOK = dict(
+    type='EMAHook',
+    ema_type='mmdet.ExpMomentumEMA',
+    momentum=0.0002,
+    update_buffers=True,
+    priority=49)
+
+VIS_BACKENDS = {
+    'local': dict(type='LocalVisBackend'),
+    'tensorboard': dict(type='TensorboardVisBackend'),
+    # offline unless WANDB_MODE says otherwise: no account, no network;
+    # `wandb sync WORK_DIR/.../wandb/offline-run-*` uploads later.
+    'wandb': dict(type='WandbVisBackend', init_kwargs=dict(project='lodaa')),
+}
+
+# the extra each backend needs, for the error message
+_BACKEND_MODULES = {'tensorboard': 'tensorboard', 'wandb': 'wandb'}
+
+
+def enable_ema(cfg: Config) -> Config:
+    """Keep an exponential moving average of the weights (mmengine's
+    ``EMAHook``), as ``custom_hooks`` would with :data:`EMA_HOOK`.
+
+    Validation and the saved ``state_dict`` use the averaged weights; the raw
+    ones are kept in the checkpoint's ``ema_state_dict`` for ``--resume``.
+
+    Args:
+        cfg (Config): The config, changed in place.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    hooks = cfg.setdefault('custom_hooks', [])
+    if not any(h.get('type') == 'EMAHook' for h in hooks):
+        hooks.append(ConfigDict(EMA_HOOK))
+    return cfg
+
+
+def add_vis_backends(cfg: Config, names: Sequence[str]) -> Config:
+    """Log scalars (and drawn images) to more backends than local files.
+
+    Args:
+        cfg (Config): The config, changed in place.
+        names (Sequence[str]): Keys of :data:`VIS_BACKENDS`.
+
+    Returns:
+        Config: ``cfg``.
+
+    Raises:
+        ImportError: When a backend's package is missing, naming the extra
+            that installs it.
+    """
+    import importlib.util
+    backends = cfg.visualizer.setdefault('vis_backends', [])
+    present = {b['type'] for b in backends}
+    for name in names:
+        module = _BACKEND_MODULES.get(name)
+        if module and importlib.util.find_spec(module) is None:
+            raise ImportError(
+                f'--vis-backend {name} needs the {module!r} package: '
+                "pip install -e '.[vis]' (or make env) installs it.")
+        backend = copy.deepcopy(VIS_BACKENDS[name])
+        if name == 'wandb':
+            backend['init_kwargs']['mode'] = os.environ.get(
+                'WANDB_MODE', 'offline')
+        if backend['type'] not in present:
+            backends.append(ConfigDict(backend))
+            present.add(backend['type'])
+    return cfg
+
+
+def flip_tta_pipeline(test_pipeline: List[dict],
+                      is_detector: bool = True) -> List[dict]:
+    """Turn a test pipeline into one that yields each image twice: as it is
+    and flipped horizontally.
+
+    The unflipped view comes first: the merged prediction keeps its
+    ``gt_instances`` for the metric (a flipped view's boxes are flipped).
+
+    Args:
+        test_pipeline (list[dict]): Ends with the packing transform.
+        is_detector (bool): mmdet's ``PackDetInputs`` (with the flip in its
+            meta keys) rather than mmpretrain's ``PackInputs``. Defaults to
+            True.
+
+    Returns:
+        list[dict]: The TTA pipeline.
+    """
+    pipeline = copy.deepcopy(list(test_pipeline))
+    pack = dict(pipeline.pop())
+    if is_detector:
+        keys = tuple(
+            pack.get('meta_keys', ('img_id', 'img_path', 'ori_shape',
+                                   'img_shape', 'scale_factor')))
+        pack['meta_keys'] = keys + tuple(
+            k for k in ('flip', 'flip_direction') if k not in keys)
+    flips = [
+        dict(type='RandomFlip', prob=0.),
+        dict(type='RandomFlip', prob=1., direction='horizontal')
+    ]
+    pipeline.append(dict(type='TestTimeAug', transforms=[flips, [pack]]))
+    return pipeline
+
+
+def enable_flip_tta(cfg: Config) -> Config:
+    """Wrap the model in its TTA model and the test data in the flip
+    pipeline, as mmdet's ``test.py --tta`` does.
+
+    The config's own ``tta_model`` and ``tta_pipeline`` are used when it has
+    them; otherwise detectors merge boxes with mmdet's ``DetTTAModel``
+    (boxes flipped back, then class-wise NMS at IoU 0.5, 100 per image) and
+    classifiers average the scores (mmpretrain's ``AverageClsScoreTTA``).
+
+    Args:
+        cfg (Config): The config, changed in place.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    is_detector = cfg.get('default_scope', 'mmdet') == 'mmdet'
+    if 'tta_model' not in cfg:
+        cfg.tta_model = dict(
+            type='DetTTAModel',
+            tta_cfg=dict(
+                nms=dict(type='nms', iou_threshold=0.5),
+                max_per_img=100)) if is_detector else dict(
+                    type='AverageClsScoreTTA')
+    dataset = cfg.test_dataloader.dataset
+    while 'dataset' in dataset:  # wrappers (RepeatDataset, ...)
+        dataset = dataset.dataset
+    if 'tta_pipeline' not in cfg:
+        cfg.tta_pipeline = flip_tta_pipeline(dataset.pipeline, is_detector)
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    dataset.pipeline = cfg.tta_pipeline
+    return cfg
