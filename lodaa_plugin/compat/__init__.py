@@ -29,8 +29,8 @@ FIXES: List[Tuple[Callable[[], bool], str]] = [
      "torch>=2.6 torch.load(weights_only=True) refuses mmengine's own "
      'checkpoints (HistoryBuffer, numpy state)'),
     (patch_distributed,
-     'mmengine 0.10 initialises torchrun with CUDA calls and nccl; without '
-     'a GPU it uses gloo'),
+     'mmengine 0.10 initialises torchrun and srun with CUDA calls and nccl; '
+     'without a GPU it uses gloo'),
     (patch_adjust_hue,
      "numpy 2 raises OverflowError in mmcv 2.1's adjust_hue for a negative "
      'hue'),
