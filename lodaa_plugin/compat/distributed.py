@@ -3,9 +3,10 @@
 
 mmengine 0.10.7 calls ``torch.cuda.set_device(LOCAL_RANK)`` unconditionally
 when it initialises a ``pytorch`` or ``slurm`` launcher, defaults to the nccl
-backend, and its Runner wraps the model in DDP with ``device_ids=[LOCAL_RANK]``.
-All three fail on CPU. Without CUDA we use gloo, skip ``set_device`` and let
-DDP run on the module's own (CPU) device; with CUDA nothing changes.
+backend, and its Runner wraps the model in DDP with
+``device_ids=[LOCAL_RANK]``. All three fail on CPU. Without CUDA we use gloo,
+skip ``set_device`` and let DDP run on the module's own (CPU) device; with
+CUDA nothing changes.
 """
 import contextlib
 import functools

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, data_options, run_tool
+from lodaa_plugin.testing import PYTHON, REPO_ROOT, data_options
 from lodaa_plugin.testing.tools import python_env
 
 DIGEST_CONFIG = osp.join(REPO_ROOT, 'tests', 'data', 'configs',
