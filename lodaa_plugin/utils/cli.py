@@ -147,6 +147,23 @@ def build_model_without_weights(cfg: Config) -> Tuple[Any, ModuleType]:
     return registry.MODELS.build(cfg.model), registry
 
 
+def build_dataset(cfg: Config, phase: str = 'test') -> Any:
+    """Build a config's dataset (with its pipeline) in the config's scope.
+
+    Args:
+        cfg (Config): The config.
+        phase (str): ``'train'``, ``'val'`` or ``'test'``. Defaults to
+            ``'test'``.
+
+    Returns:
+        BaseDataset: The dataset.
+    """
+    scope = cfg.get('default_scope', 'mmdet')
+    init_default_scope(scope)
+    registry = importlib.import_module(f'{scope}.registry')
+    return registry.DATASETS.build(cfg[f'{phase}_dataloader'].dataset)
+
+
 # Top-level config keys that mmengine's Runner (and LODAA's tools) read;
 # every other top-level name is a variable of the config file.
 RUNNER_KEYS = frozenset(

@@ -18,7 +18,7 @@ def draw_detections(image: np.ndarray,
                     classes: Sequence[str],
                     boxes: np.ndarray,
                     labels: np.ndarray,
-                    scores: np.ndarray,
+                    scores: Optional[np.ndarray],
                     score_thr: float = 0.3,
                     gt_boxes: Optional[np.ndarray] = None,
                     gt_labels: Optional[np.ndarray] = None,
@@ -31,7 +31,9 @@ def draw_detections(image: np.ndarray,
         classes (Sequence[str]): Class names.
         boxes (np.ndarray): Predicted (N, 4) x1, y1, x2, y2.
         labels (np.ndarray): Predicted (N,) class indices.
-        scores (np.ndarray): Predicted (N,) scores.
+        scores (np.ndarray, optional): Predicted (N,) scores; None draws
+            every box with its class name only (true boxes in class
+            colour).
         score_thr (float): Predictions below are not drawn. Defaults to 0.3.
         gt_boxes (np.ndarray, optional): True (M, 4) boxes. Defaults to None.
         gt_labels (np.ndarray, optional): True (M,) class indices. Defaults to
@@ -52,14 +54,14 @@ def draw_detections(image: np.ndarray,
             draw.text((box[0] + 2, box[3] - 11),
                       f'gt {classes[label]}',
                       fill=TRUE_COLOUR)
-    keep = np.asarray(scores) >= score_thr
-    for box, label, score in zip(
-            np.asarray(boxes)[keep] * scale,
-            np.asarray(labels)[keep],
-            np.asarray(scores)[keep]):
-        colour = PALETTE[int(label) % len(PALETTE)]
+    keep = np.ones(len(boxes),
+                   bool) if scores is None else np.asarray(scores) >= score_thr
+    for i in np.flatnonzero(keep):
+        box, label = np.asarray(boxes[i]) * scale, int(labels[i])
+        colour = PALETTE[label % len(PALETTE)]
         draw.rectangle(box.tolist(), outline=colour, width=2)
-        text = f'{classes[label]} {score:.2f}'
+        text = classes[label] if scores is None else \
+            f'{classes[label]} {scores[i]:.2f}'
         x, y = box[0], max(box[1] - 11, 0)
         draw.rectangle([x, y, x + 6 * len(text) + 2, y + 10], fill=colour)
         draw.text((x + 1, y - 1), text, fill=(0, 0, 0))

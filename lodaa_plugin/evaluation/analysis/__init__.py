@@ -1,0 +1,10 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Offline analysis of saved detections (``tools/test.py --out``)."""
+from .confusion_matrix import box_confusion_matrix
+from .per_image import image_ap, rank_images
+from .predictions import ImageResult, load_predictions
+
+__all__ = [
+    'ImageResult', 'box_confusion_matrix', 'image_ap', 'load_predictions',
+    'rank_images'
+]

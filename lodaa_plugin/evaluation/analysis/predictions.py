@@ -1,0 +1,83 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Saved detections paired with the dataset's annotations, per image."""
+import pickle
+from typing import Any, List, NamedTuple
+
+import numpy as np
+
+
+class ImageResult(NamedTuple):
+    """One image's annotation and detections, in original-image pixels.
+
+    ``gt_*`` are the boxes that count, ``ignore_*`` the ``difficult`` ones
+    (neither found nor missed, as in the VOC metric).
+    """
+    img_path: str
+    gt_bboxes: np.ndarray
+    gt_labels: np.ndarray
+    ignore_bboxes: np.ndarray
+    ignore_labels: np.ndarray
+    bboxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+
+
+def _array(value: Any, shape: tuple, dtype) -> np.ndarray:
+    if hasattr(value, 'numpy'):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=dtype).reshape(shape)
+
+
+def load_predictions(pkl_path: str, dataset) -> List[ImageResult]:
+    """Read ``tools/test.py --out`` detections and pair each image with its
+    annotation in ``dataset``.
+
+    Args:
+        pkl_path (str): The ``.pkl`` written by ``tools/test.py --out``.
+        dataset (BaseDetDataset): The test set the detections were made on.
+
+    Returns:
+        list[ImageResult]: In the order of the file.
+
+    Raises:
+        ValueError: When the file holds no detections or names an image the
+            dataset does not have.
+    """
+    with open(pkl_path, 'rb') as f:
+        saved = pickle.load(f)
+    if not isinstance(saved, list) or not saved or not all(
+            isinstance(s, dict) and 'pred_instances' in s for s in saved):
+        raise ValueError(
+            f'{pkl_path}: not a file of detections; write one with '
+            'tools/test.py CONFIG CHECKPOINT --out FILE.pkl')
+    infos = {}
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        infos[info['img_path']] = info
+    results = []
+    for sample in saved:
+        info = infos.get(sample.get('img_path'))
+        if info is None:
+            raise ValueError(
+                f'{pkl_path}: image {sample.get("img_path")!r} is not in the '
+                f'dataset ({len(infos)} images); were the detections made '
+                'with another config or --cfg-options?')
+        boxes = [i['bbox'] for i in info['instances']]
+        labels = [i['bbox_label'] for i in info['instances']]
+        ignored = np.array(
+            [bool(i.get('ignore_flag', 0)) for i in info['instances']],
+            dtype=bool)
+        gt_boxes = _array(boxes, (-1, 4), np.float32)
+        gt_labels = _array(labels, (-1, ), np.int64)
+        pred = sample['pred_instances']
+        results.append(
+            ImageResult(
+                img_path=info['img_path'],
+                gt_bboxes=gt_boxes[~ignored],
+                gt_labels=gt_labels[~ignored],
+                ignore_bboxes=gt_boxes[ignored],
+                ignore_labels=gt_labels[ignored],
+                bboxes=_array(pred['bboxes'], (-1, 4), np.float32),
+                scores=_array(pred['scores'], (-1, ), np.float32),
+                labels=_array(pred['labels'], (-1, ), np.int64)))
+    return results
