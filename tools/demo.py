@@ -34,8 +34,11 @@ import lodaa_plugin
 from lodaa_plugin.apis import (draw_prediction_file, extract_features,
                                predict_images)
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.testing.synthetic_voc import make_synthetic_voc
+from lodaa_plugin.testing.synthetic_voc import (DEMO_SEED, DEMO_TEST,
+                                                DEMO_TRAINVAL,
+                                                ensure_synthetic_voc)
 from lodaa_plugin.utils.benchmark import describe_machine
+from lodaa_plugin.utils.run_options import set_max_iters
 from lodaa_plugin.visualization import (embed_tsne, find_scalars_file,
                                         plot_losses, plot_tsne,
                                         save_detection_grid)
@@ -53,7 +56,6 @@ CLASSIFIERS = (
      'baseline: linear probe on a frozen RANDOM ResNet18 (the recipe '
      'freezes ImageNet weights, which the demo cannot download)'),
 )
-NUM_TRAINVAL, NUM_TEST, SEED = 800, 200, 0
 NUM_DRAWN = 8
 
 
@@ -69,9 +71,10 @@ def parse_args() -> argparse.Namespace:
         '--iters', type=int, help='detection training iterations')
     parser.add_argument(
         '--epochs', type=int, help='classification epochs (every model)')
-    parser.add_argument('--trainval', type=int, default=NUM_TRAINVAL)
-    parser.add_argument('--test', type=int, default=NUM_TEST)
-    parser.add_argument('--seed', type=int, default=SEED, help='data seed')
+    parser.add_argument('--trainval', type=int, default=DEMO_TRAINVAL)
+    parser.add_argument('--test', type=int, default=DEMO_TEST)
+    parser.add_argument(
+        '--seed', type=int, default=DEMO_SEED, help='data seed')
     parser.add_argument(
         '--score-thr', type=float, default=0.4, help='lowest score drawn')
     return parser.parse_args()
@@ -79,17 +82,8 @@ def parse_args() -> argparse.Namespace:
 
 def _data(args: argparse.Namespace) -> str:
     """Generate the synthetic dataset once per seed and size."""
-    out = osp.join(args.work_dir, 'data')
-    stamp = osp.join(
-        out, f'.complete-seed{args.seed}-{args.trainval}-'
-        f'{args.test}')
-    root = osp.join(out, 'VOCdevkit')
-    if not osp.isfile(stamp):
-        print(f'[demo] generating {args.trainval}+{args.test} synthetic '
-              f'images in {out}')
-        make_synthetic_voc(out, args.trainval, args.test, args.seed)
-        open(stamp, 'w').close()
-    return root + '/'
+    return ensure_synthetic_voc(
+        osp.join(args.work_dir, 'data'), args.trainval, args.test, args.seed)
 
 
 def _runner(cfg: Config, name: str) -> Runner:
@@ -117,13 +111,7 @@ def run_detection(args: argparse.Namespace, data_root: str) -> dict:
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = data_root
     if args.iters:
-        cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = args.iters
-        cfg.default_hooks.checkpoint.interval = args.iters
-        cfg.param_scheduler[1].end = args.iters
-        cfg.param_scheduler[1].milestones = [
-            int(args.iters * 0.75),
-            int(args.iters * 0.9)
-        ]
+        set_max_iters(cfg, args.iters)
     iters = cfg.train_cfg.max_iters
     # the untrained model's score shows the task is not trivial
     print('[demo] detection: scoring the untrained FCOS on the test split')

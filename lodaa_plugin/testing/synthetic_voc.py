@@ -238,3 +238,33 @@ def make_synthetic_voc(out_dir: str,
     with open(osp.join(root, 'classes.txt'), 'w') as f:
         f.write('\n'.join(classes) + '\n')
     return osp.join(out_dir, 'VOCdevkit')
+
+
+# the demo's dataset: `make demo`, and the accuracy comparison by default
+DEMO_TRAINVAL, DEMO_TEST, DEMO_SEED = 800, 200, 0
+
+
+def ensure_synthetic_voc(out_dir: str,
+                         num_trainval: int = DEMO_TRAINVAL,
+                         num_test: int = DEMO_TEST,
+                         seed: int = DEMO_SEED) -> str:
+    """Generate a synthetic dataset unless this seed and size is complete
+    there already (a stamp file marks it once every file is written).
+
+    Args:
+        out_dir (str): Root; the data goes to ``out_dir/VOCdevkit/VOC2007``.
+        num_trainval (int): Images in ``trainval.txt``. Defaults to 800.
+        num_test (int): Images in ``test.txt``. Defaults to 200.
+        seed (int): Seed of every random choice. Defaults to 0.
+
+    Returns:
+        str: The ``VOCdevkit/`` folder, to use as ``data_root``.
+    """
+    stamp = osp.join(out_dir,
+                     f'.complete-seed{seed}-{num_trainval}-{num_test}')
+    if not osp.isfile(stamp):
+        print(f'generating {num_trainval}+{num_test} synthetic images '
+              f'(seed {seed}) in {out_dir}')
+        make_synthetic_voc(out_dir, num_trainval, num_test, seed)
+        open(stamp, 'w').close()
+    return osp.join(out_dir, 'VOCdevkit') + '/'

@@ -149,3 +149,31 @@ def enable_flip_tta(cfg: Config) -> Config:
     cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
     dataset.pipeline = cfg.tta_pipeline
     return cfg
+
+
+def set_max_iters(cfg: Config, iters: int) -> Config:
+    """Shorten or lengthen an iteration-based schedule: the learning-rate
+    steps keep their place relative to the end, validation and the
+    checkpoint come at the end.
+
+    Args:
+        cfg (Config): A config with ``train_cfg.max_iters``; changed in
+            place.
+        iters (int): The new length.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    old = cfg.train_cfg.max_iters
+    cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = iters
+    cfg.default_hooks.checkpoint.interval = iters
+    for scheduler in cfg.get('param_scheduler', []):
+        if scheduler.get('end', 0) >= old:
+            scheduler['end'] = iters
+        if 'milestones' in scheduler:
+            scheduler['milestones'] = [
+                int(m * iters / old) for m in scheduler['milestones']
+            ]
+        elif scheduler.get('end', 0) > iters:  # a warm-up past the end
+            scheduler['end'] = iters
+    return cfg

@@ -2,9 +2,10 @@
 """Offline analysis of saved detections (``tools/test.py --out``)."""
 from .confusion_matrix import box_confusion_matrix
 from .per_image import image_ap, rank_images
+from .pr_curve import class_pr, mean_pr_curve
 from .predictions import ImageResult, load_predictions
 
 __all__ = [
-    'ImageResult', 'box_confusion_matrix', 'image_ap', 'load_predictions',
-    'rank_images'
+    'ImageResult', 'box_confusion_matrix', 'class_pr', 'mean_pr_curve',
+    'image_ap', 'load_predictions', 'rank_images'
 ]

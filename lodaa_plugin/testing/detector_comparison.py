@@ -1,0 +1,277 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Accuracy of LODAA's FCOS against mmdet's stock FCOSHead and torchvision's
+FCOS at the same data, model size, budget and seed
+(``tools/analysis/compare_detectors.py``).
+
+Every row is one config derived from the user's: only the detector (or one
+head setting, for the ablation rows) changes. The data order, augmentation,
+optimizer, schedule, batch, iterations and the backbone's starting weights
+are the same, and each run records its first batch and starting backbone so
+that this can be checked (:class:`~.hooks.RunRecordHook`).
+"""
+import copy
+import math
+import os.path as osp
+from typing import Callable, Dict, List, Sequence
+
+import numpy as np
+import torch
+from mmengine.config import Config, ConfigDict
+
+# settings mmdet's FCOSHead shares with LODAA's head that define the model's
+# size and outputs; everything else is left at mmdet's defaults
+_SIZE_KEYS = ('num_classes', 'in_channels', 'feat_channels', 'stacked_convs',
+              'strides', 'regress_ranges', 'norm_cfg')
+
+
+def _lodaa(head: dict) -> dict:
+    return head
+
+
+def _mmdet_stock(head: dict) -> dict:
+    return dict(
+        type='FCOSHead', **{k: head[k]
+                            for k in _SIZE_KEYS if k in head})
+
+
+def _centerness_on_cls(head: dict) -> dict:
+    # mmdet's FCOSHead with every LODAA choice it has; its fusion is the
+    # product, so this row changes placement and fusion together
+    keep = dict(
+        center_sampling=head.get('center_sampling', True),
+        center_sample_radius=head.get('center_sample_radius', 1.5),
+        norm_on_bbox=head.get('norm_on_bbox', True),
+        conv_bias=head.get('conv_bias', True),
+        loss_bbox=head.get('loss_bbox', dict(type='GIoULoss')),
+        centerness_on_reg=False)
+    return dict(_mmdet_stock(head), **keep)
+
+
+def _changed(**settings) -> Callable[[dict], dict]:
+
+    def change(head: dict) -> dict:
+        return dict(head, **settings)
+
+    return change
+
+
+# name -> (label, how the head config changes); 'torchvision_fcos' replaces
+# the whole detector (see row_config)
+ROWS: Dict[str, tuple] = {
+    'lodaa': ('LODAA FCOS (as configured)', _lodaa),
+    'mmdet_fcos': ("mmdet FCOSHead, mmdet's defaults", _mmdet_stock),
+    'torchvision_fcos':
+    ("torchvision FCOS (its losses and post-processing)", None),
+    'product_fusion': ('LODAA, product score fusion instead of sqrt',
+                       _changed(score_fusion='product')),
+    'no_centre_sampling':
+    ('LODAA, no centre sampling', _changed(center_sampling=False)),
+    'iou_loss': ('LODAA, IoU loss instead of GIoU',
+                 _changed(loss_bbox=dict(type='IoULoss', loss_weight=1.0))),
+    'centerness_on_cls':
+    ('LODAA settings, centerness on the cls tower '
+     '(mmdet FCOSHead: product fusion)', _centerness_on_cls),
+}
+MAIN_ROWS = ('lodaa', 'mmdet_fcos', 'torchvision_fcos')
+
+
+def save_starting_backbone(cfg: Config, seed: int, path: str) -> str:
+    """Write the backbone weights every row starts from: the config's
+    pretrained weights, or random ones drawn with ``seed``.
+
+    Args:
+        cfg (Config): The user's config.
+        seed (int): Seed of the random weights.
+        path (str): The state dict file to write.
+
+    Returns:
+        str: ``path``.
+    """
+    from .torchvision_fcos import build_lodaa
+    cfg = copy.deepcopy(cfg)
+    init_cfg = cfg.model.backbone.get('init_cfg')
+    torch.manual_seed(seed)
+    model = build_lodaa(cfg)  # random backbone, no init_cfg
+    if init_cfg:
+        cfg.model.backbone.init_cfg = init_cfg
+        model.backbone.init_cfg = init_cfg
+        model.backbone.init_weights()
+    torch.save(model.backbone.state_dict(), path)
+    return path
+
+
+def row_config(cfg: Config, row: str, backbone_init: str,
+               predictions: str) -> Config:
+    """Derive one row's config from the user's.
+
+    Args:
+        cfg (Config): The user's config (not changed).
+        row (str): A key of :data:`ROWS`.
+        backbone_init (str): The starting backbone's state dict file.
+        predictions (str): Where the final validation dumps detections.
+
+    Returns:
+        Config: The row's config.
+    """
+    cfg = copy.deepcopy(cfg)
+    model = cfg.model
+    model.backbone.init_cfg = dict(type='Pretrained', checkpoint=backbone_init)
+    if row == 'torchvision_fcos':
+        cfg.model = ConfigDict(
+            type='TorchvisionFCOSDetector',
+            twin_of=model,
+            backbone_init=backbone_init,
+            data_preprocessor=model.data_preprocessor)
+    else:
+        model.bbox_head = ConfigDict(ROWS[row][1](dict(model.bbox_head)))
+    imports = list(cfg.custom_imports.imports)
+    for module in ('lodaa_plugin.testing.hooks',
+                   'lodaa_plugin.testing.torchvision_detector'):
+        if module not in imports:
+            imports.append(module)
+    cfg.custom_imports.imports = imports
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='RunRecordHook', backbone_init=backbone_init)
+    ]
+    metric = cfg.val_evaluator
+    metrics = list(metric) if isinstance(metric, list) else [metric]
+    cfg.val_evaluator = metrics + [
+        dict(type='DumpDetResults', out_file_path=predictions)
+    ]
+    return cfg
+
+
+def evaluate_predictions(predictions: str, dataset) -> dict:
+    """VOC and COCO-style AP (LodaaVOCMetric) and the mean precision-recall
+    curve of saved detections.
+
+    Args:
+        predictions (str): ``.pkl`` of ``DumpDetResults``.
+        dataset (BaseDetDataset): The test set.
+
+    Returns:
+        dict: The metric's values (``mAP`` is VOC07 11-point), and
+        ``pr_recall`` / ``pr_precision`` lists.
+    """
+    from mmengine.logging import MMLogger
+
+    from ..evaluation.analysis import load_predictions, mean_pr_curve
+    from ..evaluation.metrics import LodaaVOCMetric
+    if not MMLogger.check_instance_created('lodaa_compare'):
+        # the metric logs its per-class table to the newest logger
+        MMLogger.get_instance('lodaa_compare', log_level='WARNING')
+    classes = list(dataset.metainfo['classes'])
+    results = load_predictions(predictions, dataset)
+    metric = LodaaVOCMetric(eval_mode='11points')
+    metric.dataset_meta = dataset.metainfo
+    pairs = []
+    for r in results:
+        ann = dict(
+            labels=r.gt_labels,
+            bboxes=r.gt_bboxes,
+            bboxes_ignore=r.ignore_bboxes,
+            labels_ignore=r.ignore_labels)
+        dets = [
+            np.hstack([r.bboxes[r.labels == c], r.scores[r.labels == c, None]])
+            for c in range(len(classes))
+        ]
+        pairs.append((ann, dets))
+    values = dict(metric.compute_metrics(pairs))
+    recall, precision = mean_pr_curve(results, len(classes))
+    values.update(
+        pr_recall=recall.round(4).tolist(),
+        pr_precision=precision.round(4).tolist())
+    return values
+
+
+TABLE_KEYS = (('mAP_11points', 'VOC07 11-pt mAP@0.5'), ('mAP_area',
+                                                        'area mAP@0.5'),
+              ('coco_AP', 'COCO AP@[.5:.95]'), ('coco_AP75', 'COCO AP75'))
+
+
+def _mean_std(values: Sequence[float]) -> str:
+    if len(values) == 1:
+        return f'{values[0]:.3f}'
+    return f'{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}'
+
+
+def summarise(runs: List[dict], rows: Sequence[str]) -> List[dict]:
+    """Mean and sample standard deviation over seeds per row, and each row's
+    difference from LODAA's paired by seed (same data order and start).
+
+    Args:
+        runs (list[dict]): ``row``, ``seed`` and the metric values.
+        rows (Sequence[str]): Rows in table order.
+
+    Returns:
+        list[dict]: Per row: ``row``, ``label``, ``seeds``, per metric its
+        values, and ``delta_mAP`` (LODAA minus the row, VOC07 mAP, per
+        seed) when LODAA ran.
+    """
+    by_seed = {(r['row'], r['seed']): r for r in runs}
+    table = []
+    for row in rows:
+        mine = sorted((r for r in runs if r['row'] == row),
+                      key=lambda r: r['seed'])
+        if not mine:
+            continue
+        entry = dict(
+            row=row, label=ROWS[row][0], seeds=[r['seed'] for r in mine])
+        for key, _ in TABLE_KEYS:
+            entry[key] = [r[key] for r in mine]
+        entry['train_seconds'] = [r['train_seconds'] for r in mine]
+        deltas = [
+            by_seed[('lodaa', r['seed'])]['mAP_11points'] - r['mAP_11points']
+            for r in mine if ('lodaa', r['seed']) in by_seed
+        ]
+        if row != 'lodaa' and deltas:
+            entry['delta_mAP'] = deltas
+        table.append(entry)
+    return table
+
+
+def markdown_table(table: List[dict]) -> str:
+    """Render :func:`summarise` as a Markdown table.
+
+    Args:
+        table (list[dict]): Rows from :func:`summarise`.
+
+    Returns:
+        str: The table, one line per row.
+    """
+    head = ['detector'] + [name for _, name in TABLE_KEYS] + [
+        'LODAA − row, VOC07 mAP (paired by seed)', 'train s'
+    ]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    for entry in table:
+        delta = entry.get('delta_mAP')
+        if delta is None:
+            delta_text = '–'
+        else:
+            delta_text = _mean_std(delta)
+            if len(delta) > 1:
+                # a difference beyond two standard errors of the pairs
+                se = np.std(delta, ddof=1) / math.sqrt(len(delta))
+                delta_text += ' *' if abs(np.mean(delta)) > 2 * se else ''
+        cells = [entry['label']] + [
+            _mean_std(entry[k]) for k, _ in TABLE_KEYS
+        ] + [delta_text, f'{np.mean(entry["train_seconds"]):.0f}']
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def run_records(work_dirs: Sequence[str]) -> List[dict]:
+    """Read each run's :class:`~.hooks.RunRecordHook` record.
+
+    Args:
+        work_dirs (Sequence[str]): Run folders.
+
+    Returns:
+        list[dict]: The records, in order.
+    """
+    import json
+    records = []
+    for work_dir in work_dirs:
+        with open(osp.join(work_dir, 'run_record.json')) as f:
+            records.append(json.load(f))
+    return records

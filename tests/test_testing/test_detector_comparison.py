@@ -1,0 +1,121 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""compare_detectors: rows differ only in the detector, start from the same
+backbone and see the same first batch; the table and picture are written."""
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from lodaa_plugin.testing import (PYTHON, config_path, data_options, run_tool,
+                                  tool_path)
+from lodaa_plugin.testing.detector_comparison import (ROWS, markdown_table,
+                                                      row_config, summarise)
+from lodaa_plugin.utils.cli import read_config
+
+# what each ablation row changes in LODAA's head, and nothing else
+ABLATIONS = {
+    'product_fusion': {'score_fusion'},
+    'no_centre_sampling': {'center_sampling'},
+    'iou_loss': {'loss_bbox'},
+}
+
+
+def _row(row):
+    cfg = read_config(config_path('fcos_synthetic_demo.py'))
+    return row_config(cfg, row, '/start.pth', '/preds.pkl').to_dict()
+
+
+def test_rows_differ_only_in_the_detector():
+    lodaa = _row('lodaa')
+    assert lodaa['model']['backbone']['init_cfg']['checkpoint'] == \
+        '/start.pth'
+    for row in ROWS:
+        config = _row(row)
+        assert {
+            k: v
+            for k, v in config.items() if k != 'model'
+        } == {
+            k: v
+            for k, v in lodaa.items() if k != 'model'
+        }, row
+        if row in ABLATIONS:
+            head, mine = lodaa['model']['bbox_head'], config['model'][
+                'bbox_head']
+            changed = {
+                k
+                for k in head.keys() | mine.keys()
+                if head.get(k) != mine.get(k)
+            }
+            assert changed == ABLATIONS[row], row
+    stock = _row('mmdet_fcos')['model']['bbox_head']
+    assert stock['type'] == 'FCOSHead' and 'loss_bbox' not in stock
+    assert stock['stacked_convs'] == lodaa['model']['bbox_head'][
+        'stacked_convs']
+    tv = _row('torchvision_fcos')['model']
+    assert tv['type'] == 'TorchvisionFCOSDetector'
+    assert tv['twin_of'] == lodaa['model']
+    assert tv['backbone_init'] == '/start.pth'
+    # every run dumps its detections and records its first batch
+    assert lodaa['val_evaluator'][-1]['type'] == 'DumpDetResults'
+    assert lodaa['custom_hooks'][-1]['type'] == 'RunRecordHook'
+
+
+def test_summary_pairs_by_seed():
+    runs = []
+    for seed, (mine, theirs) in enumerate([(.6, .5), (.7, .5), (.5, .45)]):
+        for row, value in (('lodaa', mine), ('mmdet_fcos', theirs)):
+            runs.append(
+                dict(
+                    row=row,
+                    seed=seed,
+                    mAP_11points=value,
+                    mAP_area=value,
+                    coco_AP=value / 2,
+                    coco_AP75=value / 3,
+                    train_seconds=10.))
+    table = summarise(runs, ['lodaa', 'mmdet_fcos'])
+    assert table[1]['delta_mAP'] == pytest.approx([.1, .2, .05])
+    text = markdown_table(table)
+    assert '| LODAA FCOS (as configured) | 0.600 ± 0.100 |' in text
+    # mean 0.117, standard error 0.044: beyond two standard errors
+    assert '0.117 ± 0.076 *' in text
+
+
+@pytest.mark.slow
+def test_compare_detectors_tiny_budget(tmp_path, four_image_voc):
+    out = tmp_path / 'compare'
+    options = [
+        o for o in data_options(four_image_voc, 'four.txt')
+        if not o.startswith('test_dataloader')
+    ]
+    output = run_tool([
+        PYTHON,
+        tool_path('analysis/compare_detectors.py'),
+        config_path('fcos_voc_224.py'), '--iters', '3', '--seeds', '0',
+        '--rows', 'lodaa', 'torchvision_fcos', '--out-dir',
+        str(out), '--cfg-options', *options, 'model.backbone.init_cfg=None',
+        'train_dataloader.batch_size=2'
+    ],
+                      cwd=str(tmp_path))
+    summary = json.loads((out / 'compare.json').read_text())
+    assert [r['row'] for r in summary['runs']] == ['lodaa', 'torchvision_fcos']
+    records = [r['record'] for r in summary['runs']]
+    # the same first batch (pixels and boxes) and the same starting backbone
+    assert records[0]['first_batch'] == records[1]['first_batch']
+    assert all(r['backbone_matches_init'] for r in records)
+    assert len(records[0]['first_batch_images']) == 2
+    start = torch.load(out / 'backbone_seed0.pth')
+    assert 'stem.0.weight' in start
+    assert (out / 'pr_curves.png').stat().st_size > 10_000
+    table = (out / 'compare.md').read_text()
+    assert '| torchvision FCOS' in table and 'seeds 0' in table
+    assert 'torchvision FCOS' in output
+    configs = [
+        Config.fromfile(out / row / 'seed_0' / 'config.py')
+        for row in ('lodaa', 'torchvision_fcos')
+    ]
+    assert configs[0].train_dataloader == configs[1].train_dataloader
+    assert configs[0].optim_wrapper == configs[1].optim_wrapper
+    assert osp.isfile(out / 'torchvision_fcos' / 'seed_0' / 'predictions.pkl')

@@ -1,0 +1,162 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Train LODAA's FCOS, mmdet's stock FCOSHead and torchvision's FCOS at the
+same data, model size, budget and seeds; compare their accuracy.
+
+    python tools/analysis/compare_detectors.py configs/fcos_synthetic_demo.py \
+        --synthetic --seeds 0 1 2 --out-dir work_dirs/compare
+    python tools/analysis/compare_detectors.py configs/fcos_voc_224.py \
+        --data data/VOCdevkit/ --iters 9000 --seeds 0 1 2 --rows all
+
+Each run is ``tools/train.py`` on a config derived from CONFIG (written to
+``OUT/ROW/seed_S/config.py``) that changes only the detector. Writes
+``compare.json``, ``compare.md`` (mean ± std over seeds, and LODAA's lead
+paired by seed) and ``pr_curves.png`` (the main rows, first seed).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+from mmengine.config import DictAction
+
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.testing.detector_comparison import (
+    MAIN_ROWS, ROWS, evaluate_predictions, markdown_table, row_config,
+    run_records, save_starting_backbone, summarise)
+from lodaa_plugin.testing.synthetic_voc import ensure_synthetic_voc
+from lodaa_plugin.utils.benchmark import describe_machine
+from lodaa_plugin.utils.cli import build_dataset, read_config
+from lodaa_plugin.utils.run_options import set_max_iters
+from lodaa_plugin.visualization import plot_pr_curves
+
+TRAIN = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'train.py')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='LODAA FCOS vs mmdet FCOSHead vs torchvision FCOS')
+    parser.add_argument('config', help="LODAA detection config")
+    parser.add_argument(
+        '--data', help='a VOCdevkit/ folder (default: the config\'s)')
+    parser.add_argument(
+        '--synthetic',
+        action='store_true',
+        help="use the demo's synthetic dataset (generated under OUT/data)")
+    parser.add_argument(
+        '--iters', type=int, help='training iterations (default: config)')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument(
+        '--rows',
+        nargs='+',
+        default=list(MAIN_ROWS),
+        help=f'rows to train, or "all": {", ".join(ROWS)}')
+    parser.add_argument('--out-dir', default='work_dirs/compare')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def _train(config: str, work_dir: str) -> float:
+    started = time.time()
+    log = osp.join(work_dir, 'train_output.log')
+    with open(log, 'w') as out:
+        code = subprocess.call(
+            [sys.executable, TRAIN, config, '--work-dir', work_dir],
+            stdout=out,
+            stderr=subprocess.STDOUT)
+    if code:
+        with open(log) as f:
+            tail = f.read()[-3000:]
+        raise RuntimeError(f'training failed ({code}): {config}\n{tail}')
+    return time.time() - started
+
+
+def main() -> None:
+    args = parse_args()
+    enable_compat()
+    rows = list(ROWS) if args.rows == ['all'] else args.rows
+    unknown = set(rows) - set(ROWS)
+    if unknown:
+        raise SystemExit(f'unknown rows {sorted(unknown)}; choose from '
+                         f'{", ".join(ROWS)} or all')
+    cfg = read_config(args.config, args.cfg_options)
+    os.makedirs(args.out_dir, exist_ok=True)
+    data_root = args.data
+    if args.synthetic:
+        data_root = ensure_synthetic_voc(osp.join(args.out_dir, 'data'))
+    if data_root:
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            cfg[loader].dataset.data_root = data_root
+    root = cfg.train_dataloader.dataset.data_root
+    if not osp.isdir(root):
+        raise SystemExit(f'no dataset at {root}: pass --data DIR (a '
+                         'VOCdevkit/ folder) or --synthetic')
+    if args.iters:
+        set_max_iters(cfg, args.iters)
+    cfg.test_dataloader = cfg.val_dataloader
+    test_set = build_dataset(cfg, 'val')
+    machine = describe_machine()
+    print(machine)
+
+    runs, work_dirs = [], []
+    for seed in args.seeds:
+        start = save_starting_backbone(
+            cfg, seed, osp.join(args.out_dir, f'backbone_seed{seed}.pth'))
+        for row in rows:
+            work_dir = osp.abspath(osp.join(args.out_dir, row, f'seed_{seed}'))
+            os.makedirs(work_dir, exist_ok=True)
+            preds = osp.join(work_dir, 'predictions.pkl')
+            row_cfg = row_config(cfg, row, osp.abspath(start), preds)
+            row_cfg.randomness = dict(seed=seed, deterministic=False)
+            config_file = osp.join(work_dir, 'config.py')
+            row_cfg.dump(config_file)
+            print(f'[compare] {row}, seed {seed}: training '
+                  f'{cfg.train_cfg.max_iters} iterations ({work_dir})')
+            seconds = _train(config_file, work_dir)
+            values = evaluate_predictions(preds, test_set)
+            runs.append(
+                dict(
+                    row=row,
+                    seed=seed,
+                    train_seconds=round(seconds, 1),
+                    **values))
+            work_dirs.append(work_dir)
+            print(f'[compare] {row}, seed {seed}: VOC07 mAP '
+                  f'{values["mAP_11points"]:.3f}, area '
+                  f'{values["mAP_area"]:.3f}, COCO AP '
+                  f'{values["coco_AP"]:.3f} ({seconds:.0f} s)')
+
+    records = run_records(work_dirs)
+    for run, record in zip(runs, records):
+        run['record'] = record
+    table = summarise(runs, rows)
+    markdown = markdown_table(table)
+    setup = (f'{args.config}, data {root}, {cfg.train_cfg.max_iters} '
+             f'iterations, batch {cfg.train_dataloader.batch_size}, seeds '
+             f'{" ".join(map(str, args.seeds))}; test set of '
+             f'{len(test_set)} images')
+    with open(osp.join(args.out_dir, 'compare.json'), 'w') as f:
+        json.dump(
+            dict(setup=setup, machine=machine, table=table, runs=runs),
+            f,
+            indent=1)
+    with open(osp.join(args.out_dir, 'compare.md'), 'w') as f:
+        f.write(f'{setup}\n\n{machine}\n\n{markdown}\n')
+    first = args.seeds[0]
+    curves = {
+        f'{ROWS[r["row"]][0]} (area mAP {r["mAP_area"]:.3f})':
+        (r['pr_recall'], r['pr_precision'])
+        for r in runs if r['seed'] == first and r['row'] in MAIN_ROWS
+    }
+    png = plot_pr_curves(
+        curves, osp.join(args.out_dir, 'pr_curves.png'),
+        f'IoU 0.5, seed {first}, {cfg.train_cfg.max_iters} iterations')
+    print(markdown)
+    print(f'wrote {args.out_dir}/compare.md, compare.json and {png}')
+
+
+if __name__ == '__main__':
+    main()
