@@ -23,9 +23,7 @@ import time
 from mmengine.config import DictAction
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.testing.detector_comparison import (
-    MAIN_ROWS, ROWS, evaluate_predictions, markdown_table, row_config,
-    run_records, save_starting_backbone, summarise)
+from lodaa_plugin.testing import detector_comparison as comparison
 from lodaa_plugin.testing.synthetic_voc import ensure_synthetic_voc
 from lodaa_plugin.utils.benchmark import describe_machine
 from lodaa_plugin.utils.cli import build_dataset, read_config
@@ -51,8 +49,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--rows',
         nargs='+',
-        default=list(MAIN_ROWS),
-        help=f'rows to train, or "all": {", ".join(ROWS)}')
+        default=list(comparison.MAIN_ROWS),
+        help=f'rows to train, or "all": {", ".join(comparison.ROWS)}')
     parser.add_argument('--out-dir', default='work_dirs/compare')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
@@ -76,11 +74,11 @@ def _train(config: str, work_dir: str) -> float:
 def main() -> None:
     args = parse_args()
     enable_compat()
-    rows = list(ROWS) if args.rows == ['all'] else args.rows
-    unknown = set(rows) - set(ROWS)
+    rows = list(comparison.ROWS) if args.rows == ['all'] else args.rows
+    unknown = set(rows) - set(comparison.ROWS)
     if unknown:
         raise SystemExit(f'unknown rows {sorted(unknown)}; choose from '
-                         f'{", ".join(ROWS)} or all')
+                         f'{", ".join(comparison.ROWS)} or all')
     cfg = read_config(args.config, args.cfg_options)
     os.makedirs(args.out_dir, exist_ok=True)
     data_root = args.data
@@ -103,20 +101,21 @@ def main() -> None:
 
     runs, work_dirs = [], []
     for seed in args.seeds:
-        start = save_starting_backbone(
+        start = comparison.save_starting_backbone(
             cfg, seed, osp.join(args.out_dir, f'backbone_seed{seed}.pth'))
         for row in rows:
             work_dir = osp.abspath(osp.join(args.out_dir, row, f'seed_{seed}'))
             os.makedirs(work_dir, exist_ok=True)
             preds = osp.join(work_dir, 'predictions.pkl')
-            row_cfg = row_config(cfg, row, osp.abspath(start), preds)
+            row_cfg = comparison.row_config(cfg, row, osp.abspath(start),
+                                            preds)
             row_cfg.randomness = dict(seed=seed, deterministic=False)
             config_file = osp.join(work_dir, 'config.py')
             row_cfg.dump(config_file)
             print(f'[compare] {row}, seed {seed}: training '
                   f'{cfg.train_cfg.max_iters} iterations ({work_dir})')
             seconds = _train(config_file, work_dir)
-            values = evaluate_predictions(preds, test_set)
+            values = comparison.evaluate_predictions(preds, test_set)
             runs.append(
                 dict(
                     row=row,
@@ -129,11 +128,11 @@ def main() -> None:
                   f'{values["mAP_area"]:.3f}, COCO AP '
                   f'{values["coco_AP"]:.3f} ({seconds:.0f} s)')
 
-    records = run_records(work_dirs)
+    records = comparison.run_records(work_dirs)
     for run, record in zip(runs, records):
         run['record'] = record
-    table = summarise(runs, rows)
-    markdown = markdown_table(table)
+    table = comparison.summarise(runs, rows)
+    markdown = comparison.markdown_table(table)
     setup = (f'{args.config}, data {root}, {cfg.train_cfg.max_iters} '
              f'iterations, batch {cfg.train_dataloader.batch_size}, seeds '
              f'{" ".join(map(str, args.seeds))}; test set of '
@@ -147,9 +146,10 @@ def main() -> None:
         f.write(f'{setup}\n\n{machine}\n\n{markdown}\n')
     first = args.seeds[0]
     curves = {
-        f'{ROWS[r["row"]][0]} (area mAP {r["mAP_area"]:.3f})':
+        f'{comparison.ROWS[r["row"]][0]} (area mAP {r["mAP_area"]:.3f})':
         (r['pr_recall'], r['pr_precision'])
-        for r in runs if r['seed'] == first and r['row'] in MAIN_ROWS
+        for r in runs
+        if r['seed'] == first and r['row'] in comparison.MAIN_ROWS
     }
     png = plot_pr_curves(
         curves, osp.join(args.out_dir, 'pr_curves.png'),
