@@ -4,7 +4,8 @@
 Generates the embedded synthetic VOC-layout dataset (five shape classes) and,
 on it, with every network starting from RANDOM weights (nothing downloads):
 
-- detection: scores the untrained FCOS, trains it, evaluates it; writes
+- detection: scores the untrained FCOS, trains it (bf16 autocast on CPUs
+  with native bf16, fp32 otherwise: ``--precision``), evaluates it; writes
   ``metrics.json``, ``losses.png``, ``detections.png`` and
   ``detections/*.png``;
 - classification: the simple CNN and ResNet18 (every layer trained), plus a
@@ -17,28 +18,30 @@ on it, with every network starting from RANDOM weights (nothing downloads):
 links to the pictures; the terminal shows the same summary.
 
     python tools/demo.py [--part all|detection|classification] \\
-        [--work-dir work_dirs/demo] [--iters N] [--epochs N]
+        [--work-dir work_dirs/demo] [--iters N] [--epochs N] \
+        [--precision auto|fp32|bf16]
 """
 import argparse
 import json
 import os
 import os.path as osp
 import time
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 import lodaa_plugin
 from lodaa_plugin.apis import (draw_prediction_file, extract_features,
                                predict_images)
-from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.compat import cpu_has_native_bf16, enable_compat
 from lodaa_plugin.testing.synthetic_voc import (DEMO_SEED, DEMO_TEST,
                                                 DEMO_TRAINVAL,
                                                 ensure_synthetic_voc)
 from lodaa_plugin.utils.benchmark import describe_machine
-from lodaa_plugin.utils.run_options import set_max_iters
+from lodaa_plugin.utils.run_options import enable_amp, set_max_iters
 from lodaa_plugin.visualization import (embed_tsne, find_scalars_file,
                                         plot_losses, plot_tsne,
                                         save_detection_grid)
@@ -77,7 +80,32 @@ def parse_args() -> argparse.Namespace:
         '--seed', type=int, default=DEMO_SEED, help='data seed')
     parser.add_argument(
         '--score-thr', type=float, default=0.4, help='lowest score drawn')
+    parser.add_argument(
+        '--precision',
+        choices=['auto', 'fp32', 'bf16'],
+        default='auto',
+        help='detection training precision; auto: bf16 autocast when the '
+        'CPU runs bf16 natively (AMX or AVX-512 BF16), fp32 otherwise')
     return parser.parse_args()
+
+
+def choose_precision(requested: str) -> Tuple[str, str]:
+    """Pick the detection training precision and say why.
+
+    Args:
+        requested (str): ``'auto'``, ``'fp32'`` or ``'bf16'``.
+
+    Returns:
+        tuple[str, str]: ``'fp32'`` or ``'bf16'``, and the reason.
+    """
+    if requested != 'auto':
+        return requested, f'--precision {requested}'
+    if torch.cuda.is_available():
+        return 'fp32', 'a GPU is present (fp16 there: tools/train.py --amp)'
+    feature = cpu_has_native_bf16()
+    if feature:
+        return 'bf16', f'this CPU runs bf16 natively ({feature})'
+    return 'fp32', 'this CPU has no native bf16 (no AMX, no AVX-512 BF16)'
 
 
 def _data(args: argparse.Namespace) -> str:
@@ -95,16 +123,18 @@ def _runner(cfg: Config, name: str) -> Runner:
     return Runner.from_cfg(cfg)
 
 
-def run_detection(args: argparse.Namespace, data_root: str) -> dict:
+def run_detection(args: argparse.Namespace, data_root: str,
+                  precision: str) -> dict:
     """Score, train and evaluate FCOS; draw its losses and detections.
 
     Args:
         args (argparse.Namespace): The demo's arguments.
         data_root (str): The synthetic ``VOCdevkit/``.
+        precision (str): ``'fp32'`` or ``'bf16'`` (autocast) training.
 
     Returns:
         dict: mAP (both definitions), the untrained mAP, per-class AP,
-        iterations, seconds and the pictures written.
+        iterations, precision, seconds and the pictures written.
     """
     cfg = Config.fromfile(DETECTION_CONFIG)
     cfg.work_dir = args.work_dir
@@ -112,11 +142,14 @@ def run_detection(args: argparse.Namespace, data_root: str) -> dict:
         cfg[loader].dataset.data_root = data_root
     if args.iters:
         set_max_iters(cfg, args.iters)
+    if precision == 'bf16':
+        enable_amp(cfg, 'bfloat16')
     iters = cfg.train_cfg.max_iters
     # the untrained model's score shows the task is not trivial
     print('[demo] detection: scoring the untrained FCOS on the test split')
     untrained = _runner(cfg, 'untrained').test()
-    print(f'[demo] detection: training FCOS for {iters} iterations')
+    print(f'[demo] detection: training FCOS for {iters} iterations '
+          f'({precision})')
     started = time.time()
     runner = _runner(cfg, 'train')
     runner.train()
@@ -130,6 +163,7 @@ def run_detection(args: argparse.Namespace, data_root: str) -> dict:
         untrained_mAP=untrained['pascal_voc/mAP'],
         per_class=runner.test_evaluator.metrics[0].per_class,
         iterations=iters,
+        precision=precision,
         train_seconds=round(seconds, 1),
         pictures=['losses.png', 'detections.png'])
     with open(osp.join(args.work_dir, 'metrics.json'), 'w') as f:
@@ -248,7 +282,9 @@ def summary_markdown(summary: dict) -> str:
     if det:
         lines += [
             '## Detection (FCOS, RegNetX-400MF)', '',
-            f'{det["iterations"]} iterations in {det["train_seconds"]:.0f} s. '
+            f'{det["iterations"]} iterations in {det["train_seconds"]:.0f} s, '
+            f'{det.get("precision", "fp32")} training '
+            f'({det.get("precision_reason", "")}). '
             f'{det["metric"]}.', '', '| | trained | untrained |',
             '| --- | --- | --- |',
             f'| mAP VOC07 11-point | {det["mAP_11points"]:.3f} | '
@@ -300,7 +336,10 @@ def main() -> None:
         machine=f'{describe_machine()}, lodaa_plugin '
         f'{lodaa_plugin.__version__}')
     if args.part in ('all', 'detection'):
-        summary['detection'] = run_detection(args, data_root)
+        precision, why = choose_precision(args.precision)
+        print(f'[demo] detection trains in {precision}: {why}')
+        summary['detection'] = run_detection(args, data_root, precision)
+        summary['detection']['precision_reason'] = why
     if args.part in ('all', 'classification'):
         summary['classification'] = run_classification(args, data_root)
     summary['total_seconds'] = round(time.time() - started, 1)

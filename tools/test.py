@@ -14,7 +14,8 @@ from lodaa_plugin.apis import load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.cli import (add_common_args, add_vis_backend_arg,
-                                    build_runner, load_config)
+                                    build_runner, close_distributed,
+                                    load_config)
 from lodaa_plugin.utils.run_options import enable_flip_tta
 
 
@@ -74,6 +75,7 @@ def main() -> None:
             from mmengine.evaluator import DumpResults as Dump
         runner.test_evaluator.metrics.append(Dump(out_file_path=args.out))
     runner.test()
+    close_distributed()
 
 
 def _enable_pretrain_visualization(cfg, args):

@@ -12,8 +12,9 @@ import argparse
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.cli import (add_common_args, add_vis_backend_arg,
-                                    build_runner, load_config)
-from lodaa_plugin.utils.run_options import enable_ema
+                                    build_runner, close_distributed,
+                                    load_config)
+from lodaa_plugin.utils.run_options import enable_amp, enable_ema
 
 
 def parse_args() -> argparse.Namespace:
@@ -26,8 +27,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp-dtype',
         choices=['float16', 'bfloat16'],
-        default='float16',
-        help='the autocast dtype with --amp')
+        help='the autocast dtype with --amp (default: float16 on a GPU, '
+        'bfloat16 on the CPU)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -55,10 +56,7 @@ def main() -> None:
     enable_registry_hints()
     cfg = load_config(args)
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.dtype = args.amp_dtype
-        if args.amp_dtype == 'float16':
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        enable_amp(cfg, args.amp_dtype)
     if args.ema:
         enable_ema(cfg)
     if args.auto_scale_lr:
@@ -74,6 +72,7 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
     build_runner(cfg).train()
+    close_distributed()
 
 
 if __name__ == '__main__':

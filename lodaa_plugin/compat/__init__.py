@@ -9,6 +9,7 @@ module:
 
 - :mod:`.checkpoint`: mmengine checkpoints load on torch >= 2.6.
 - :mod:`.distributed`: ``torchrun`` works on machines without a GPU (gloo).
+- :mod:`.amp`: ``AmpOptimWrapper`` trains in bf16 on the CPU.
 - :mod:`.photometric`: ``mmcv.adjust_hue`` works on numpy 2 for negative hue.
 
 :mod:`.multimodal` is the one guard that runs on ``import lodaa_plugin``, and
@@ -18,6 +19,7 @@ from typing import Callable, List, Tuple
 
 from mmengine.logging import print_log
 
+from .amp import cpu_has_native_bf16, patch_amp_on_cpu
 from .checkpoint import patch_checkpoint_loading
 from .distributed import patch_distributed
 from .multimodal import patch_mmpretrain_multimodal
@@ -31,15 +33,18 @@ FIXES: List[Tuple[Callable[[], bool], str]] = [
     (patch_distributed,
      'mmengine 0.10 initialises torchrun and srun with CUDA calls and nccl; '
      'without a GPU it uses gloo'),
+    (patch_amp_on_cpu,
+     "mmengine 0.10's AmpOptimWrapper asserts a GPU; on the CPU it trains "
+     'in bf16 (no loss scaling)'),
     (patch_adjust_hue,
      "numpy 2 raises OverflowError in mmcv 2.1's adjust_hue for a negative "
      'hue'),
 ]
 
 __all__ = [
-    'FIXES', 'adjust_hue', 'enable_compat', 'patch_adjust_hue',
-    'patch_checkpoint_loading', 'patch_distributed',
-    'patch_mmpretrain_multimodal'
+    'FIXES', 'adjust_hue', 'cpu_has_native_bf16', 'enable_compat',
+    'patch_adjust_hue', 'patch_amp_on_cpu', 'patch_checkpoint_loading',
+    'patch_distributed', 'patch_mmpretrain_multimodal'
 ]
 
 

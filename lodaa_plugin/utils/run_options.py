@@ -1,13 +1,13 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Config edits behind the launchers' options: ``--ema``, ``--tta`` and
-``--vis-backend``.
+"""Config edits behind the launchers' options: ``--amp``, ``--ema``,
+``--tta``, ``--vis-backend`` and a training length.
 
 Each edit is what a user would otherwise write in a config, so the option and
 the config line give the same run (the README shows both).
 """
 import copy
 import os
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
 
@@ -31,6 +31,28 @@ VIS_BACKENDS = {
 
 # the extra each backend needs, for the error message
 _BACKEND_MODULES = {'tensorboard': 'tensorboard', 'wandb': 'wandb'}
+
+
+def enable_amp(cfg: Config, dtype: Optional[str] = None) -> Config:
+    """Train with mixed precision (mmengine's ``AmpOptimWrapper``).
+
+    Args:
+        cfg (Config): The config, changed in place.
+        dtype (str, optional): ``'float16'`` (dynamic loss scaling) or
+            ``'bfloat16'``. Defaults to None: float16 with a GPU, bfloat16
+            on the CPU (:mod:`lodaa_plugin.compat.amp`).
+
+    Returns:
+        Config: ``cfg``.
+    """
+    import torch
+    if dtype is None:
+        dtype = 'float16' if torch.cuda.is_available() else 'bfloat16'
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.dtype = dtype
+    if dtype == 'float16':
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    return cfg
 
 
 def enable_ema(cfg: Config) -> Config:

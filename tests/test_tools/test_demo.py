@@ -39,3 +39,24 @@ def test_classification_demo_writes_its_summary_and_learns(tmp_path):
     assert '![t-SNE](tsne.png)' in markdown
     assert f'{cls["simple_cnn"]["mAP"]:.1f}' in markdown
     assert markdown.strip() in output.replace('\r', '')
+
+
+@pytest.mark.slow
+def test_detection_demo_trains_in_bf16_when_asked(tmp_path):
+    work = tmp_path / 'demo'
+    output = run_tool([
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools',
+                 'demo.py'), '--part', 'detection', '--work-dir',
+        str(work), '--trainval', '48', '--test', '16', '--iters', '12',
+        '--precision', 'bf16'
+    ],
+                      cwd=str(tmp_path))
+    det = json.loads((work / 'summary.json').read_text())['detection']
+    assert det['precision'] == 'bf16'
+    assert det['precision_reason'] == '--precision bf16'
+    assert 'detection trains in bf16' in output
+    assert "type='AmpOptimWrapper'" in output and 'bfloat16' in output
+    assert 0 <= det['mAP'] <= 1
+    assert 'bf16 training (--precision bf16)' in (work /
+                                                  'summary.md').read_text()

@@ -4,6 +4,7 @@ backbone weights: no download here)."""
 import os.path as osp
 import re
 
+import numpy as np
 import pytest
 
 from lodaa_plugin.testing import (CELLS_ROOT, PYTHON, REPO_ROOT, data_options,
@@ -148,3 +149,30 @@ def test_test_with_flip_tta(tmp_path, trained_fcos):
     assert 'DetTTAModel' in output or 'TestTimeAug' in output
     mean_ap = float(re.findall(r'pascal_voc/mAP: ([\d.]+)', output)[-1])
     assert mean_ap > 0.5, output[-3000:]
+
+
+@pytest.mark.slow
+def test_amp_on_the_cpu_trains_in_bf16_and_resumes(tmp_path, four_image_voc):
+    import torch
+    work_dir = tmp_path / 'work'
+    command = [
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'train.py'),
+        osp.join(REPO_ROOT, 'configs',
+                 'fcos_voc_224.py'), '--amp', '--work-dir', work_dir,
+        '--cfg-options', *data_options(four_image_voc, 'four.txt'),
+        'model.backbone.init_cfg=None', 'train_cfg.val_interval=100',
+        'train_dataloader.batch_size=2', 'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=2'
+    ]
+    output = run_tool(command + ['train_cfg.max_iters=2'], cwd=tmp_path)
+    if torch.cuda.is_available():
+        pytest.skip('checks the CPU default of --amp')
+    assert "dtype='bfloat16'" in output
+    losses = [float(v) for v in re.findall(r' loss: ([\d.]+)', output)]
+    assert len(losses) == 2 and all(np.isfinite(losses))
+    resumed = run_tool(
+        command + ['train_cfg.max_iters=4', '--resume'], cwd=tmp_path)
+    assert 'resumed epoch: 0, iter: 2' in resumed.lower() or \
+        'Iter(train) [3/4]' in resumed
+    assert (work_dir / 'iter_4.pth').is_file()
