@@ -4,7 +4,10 @@ classification on PASCAL VOC for MMDetection and MMPretrain.
 
 Importing the package checks the OpenMMLab versions and registers every
 module into the mmengine, mmdet and mmpretrain registries; it changes no
-other library's behaviour. The fixes for today's PyTorch are opt-in
+other library's behaviour. Without the OpenMMLab packages (a deployment
+host) it registers nothing and warns; :mod:`lodaa_plugin.deployment` runs
+exported models with numpy, OpenCV and ONNX Runtime or OpenVINO only. The
+fixes for today's PyTorch are opt-in
 (:mod:`lodaa_plugin.compat.enable`), and so are the "did you mean" hints
 (:mod:`lodaa_plugin.utils.enable_hints`)::
 
@@ -12,28 +15,43 @@ other library's behaviour. The fixes for today's PyTorch are opt-in
         imports=['lodaa_plugin', 'lodaa_plugin.compat.enable'],
         allow_failed_imports=False)
 """
-import mmcv
-import mmdet
-import mmengine
-import mmpretrain
-from mmengine.utils import digit_version
+import warnings
 
-from .compat.multimodal import patch_mmpretrain_multimodal
 from .version import __version__
 
-# (package, lowest version, first version not supported)
-_REQUIRED = ((mmcv, '2.1.0', '2.2.0'), (mmengine, '0.10.7', '0.11.0'),
-             (mmdet, '3.3.0', '3.4.0'), (mmpretrain, '1.2.0', '1.3.0'))
+_OPENMMLAB = ('mmcv', 'mmdet', 'mmengine', 'mmpretrain')
 
-for _package, _low, _high in _REQUIRED:
-    _version = digit_version(_package.__version__)
-    assert digit_version(_low) <= _version < digit_version(_high), (
-        f'{_package.__name__}=={_package.__version__} is not supported by '
-        f'lodaa_plugin {__version__}: install >={_low},<{_high}.')
+try:
+    import mmcv
+    import mmdet
+    import mmengine
+    import mmpretrain
+except ModuleNotFoundError as error:
+    if error.name not in _OPENMMLAB:
+        raise
+    # a deployment host: the exported-model runtime needs none of them
+    warnings.warn(
+        f'lodaa_plugin: {error.name} is not installed, so nothing is '
+        'registered; only lodaa_plugin.deployment (the runtime of exported '
+        'models) works. `make env` installs the training stack.')
+else:
+    from mmengine.utils import digit_version
 
-# mmpretrain.models must stay importable beside a new transformers
-patch_mmpretrain_multimodal()
+    from .compat.multimodal import patch_mmpretrain_multimodal
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+    # (package, lowest version, first version not supported)
+    _REQUIRED = ((mmcv, '2.1.0', '2.2.0'), (mmengine, '0.10.7', '0.11.0'),
+                 (mmdet, '3.3.0', '3.4.0'), (mmpretrain, '1.2.0', '1.3.0'))
+
+    for _package, _low, _high in _REQUIRED:
+        _version = digit_version(_package.__version__)
+        assert digit_version(_low) <= _version < digit_version(_high), (
+            f'{_package.__name__}=={_package.__version__} is not supported '
+            f'by lodaa_plugin {__version__}: install >={_low},<{_high}.')
+
+    # mmpretrain.models must stay importable beside a new transformers
+    patch_mmpretrain_multimodal()
+
+    from . import datasets, engine, evaluation, models  # noqa: F401
 
 __all__ = ['__version__']

@@ -6,6 +6,8 @@ and a JSON of boxes, labels and scores.
         work_dirs/fcos_voc/epoch_12.pth
     python tools/image_demo.py 'photos/*.jpg' CONFIG CKPT --out-dir out \
         --score-thr 0.4
+    python tools/image_demo.py 'photos/*.jpg' CONFIG EXPORT_DIR \
+        --backend openvino    # a folder from tools/deployment/export.py
 """
 import argparse
 import glob
@@ -43,7 +45,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description='Run a detector on images')
     parser.add_argument('inputs', help='image file, folder or glob')
     parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument(
+        'checkpoint', help='checkpoint, or with --backend the export folder')
+    parser.add_argument(
+        '--backend',
+        choices=['pytorch', 'onnxruntime', 'openvino'],
+        default='pytorch',
+        help='run the checkpoint in PyTorch, or an exported model')
+    parser.add_argument(
+        '--precision',
+        choices=['fp32', 'default'],
+        default='fp32',
+        help="OpenVINO's inference precision: fp32, or its default (bf16 on "
+        'CPUs with native bf16)')
     parser.add_argument('--out-dir', default='outputs')
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--device', default='cpu')
@@ -54,16 +68,24 @@ def main() -> None:
     enable_registry_hints()
 
     paths = collect_images(args.inputs)
-    model = init_detector_strict(args.config, args.checkpoint, args.device)
-    classes = model.dataset_meta['classes']
+    if args.backend == 'pytorch':
+        model = init_detector_strict(args.config, args.checkpoint, args.device)
+        classes = model.dataset_meta['classes']
+
+        def predict(chunk):
+            return predict_images(model, chunk, args.batch_size)
+    else:
+        from lodaa_plugin.deployment import DeployedDetector
+        predict = DeployedDetector(args.checkpoint, args.backend,
+                                   args.precision)
+        classes = predict.classes
     os.makedirs(args.out_dir, exist_ok=True)
     records = []
     for start in tqdm(
             range(0, len(paths), args.batch_size), desc='detecting',
             unit='batch'):
         chunk = paths[start:start + args.batch_size]
-        for path, pred in zip(chunk,
-                              predict_images(model, chunk, args.batch_size)):
+        for path, pred in zip(chunk, predict(chunk)):
             name = osp.splitext(osp.basename(path))[0] + '.png'
             draw_prediction_file(path, pred, classes, args.score_thr).save(
                 osp.join(args.out_dir, name))
@@ -86,6 +108,7 @@ def main() -> None:
             dict(
                 config=args.config,
                 checkpoint=args.checkpoint,
+                backend=args.backend,
                 score_thr=args.score_thr,
                 images=records),
             f,

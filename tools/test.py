@@ -4,6 +4,7 @@
     python tools/test.py configs/fcos_voc.py work_dirs/fcos_voc/epoch_12.pth
     python tools/test.py CONFIG CKPT --show-dir vis --out results.pkl
     python tools/test.py CONFIG CKPT --tta
+    python tools/test.py CONFIG EXPORT_DIR --backend openvino
     bash tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
@@ -23,7 +24,22 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Test (and evaluate) a LODAA model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, or with --backend the export '
+        'folder of tools/deployment/export.py')
+    parser.add_argument(
+        '--backend',
+        choices=['pytorch', 'onnxruntime', 'openvino'],
+        default='pytorch',
+        help='evaluate the checkpoint in PyTorch, or an exported model with '
+        'its own pre- and post-processing')
+    parser.add_argument(
+        '--precision',
+        choices=['fp32', 'default'],
+        default='fp32',
+        help="with --backend openvino: fp32, or OpenVINO's default (bf16 on "
+        'CPUs with native bf16)')
     parser.add_argument(
         '--out', help='dump predictions to a .pkl file for offline analysis')
     parser.add_argument(
@@ -59,13 +75,24 @@ def main() -> None:
         else:
             cfg = _enable_pretrain_visualization(cfg, args)
     if args.tta:
+        if args.backend != 'pytorch':
+            raise SystemExit('--tta runs in PyTorch only')
         enable_flip_tta(cfg)
+    if args.backend != 'pytorch':
+        import lodaa_plugin.deployment.mmdet_model  # noqa: F401 (registers)
+        cfg.model = dict(
+            type='DeployedDetectorModel',
+            export_dir=args.checkpoint,
+            backend=args.backend,
+            precision=args.precision,
+            data_preprocessor=cfg.model.data_preprocessor)
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     if args.tta:
         model = model.module  # the network inside the TTA model
-    load_checkpoint_strict(model, args.checkpoint, args.config)
+    if args.backend == 'pytorch':
+        load_checkpoint_strict(model, args.checkpoint, args.config)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must name a .pkl file, got {args.out}')

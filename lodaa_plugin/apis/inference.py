@@ -72,11 +72,12 @@ def predict_images(model: torch.nn.Module,
             samples = inference_detector(model, chunk)
         for sample in samples:
             pred = sample.pred_instances
+            # float(): under bf16 autocast the outputs are bf16
             out.append(
                 dict(
-                    bboxes=pred.bboxes.cpu().numpy(),
+                    bboxes=pred.bboxes.float().cpu().numpy(),
                     labels=pred.labels.cpu().numpy(),
-                    scores=pred.scores.cpu().numpy()))
+                    scores=pred.scores.float().cpu().numpy()))
     return out
 
 

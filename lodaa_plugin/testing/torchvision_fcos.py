@@ -2,7 +2,7 @@
 """torchvision's FCOS built as the twin of a LODAA config, with its weights.
 
 The twin has the same backbone taps, FPN levels and widths, tower depth,
-GroupNorm, centre sampling, GIoU, frozen BatchNorm and frozen stages, so
+GroupNorm (and its groups), centre sampling, GIoU, frozen BatchNorm and frozen stages, so
 that speed and accuracy comparisons measure implementations, not models.
 """
 from collections import OrderedDict
@@ -141,13 +141,22 @@ def build_torchvision_fcos(cfg: Config, size: int) -> nn.Module:
         nms_thresh=cfg.model.test_cfg.nms.iou_threshold,
         detections_per_img=cfg.model.test_cfg.max_per_img,
         topk_candidates=cfg.model.test_cfg.nms_pre)
-    # torchvision's towers are 4 conv-GN-ReLU at the FPN width; match depth
-    from torchvision.models.detection.fcos import FCOSHead
-    model.head = FCOSHead(
+    # torchvision's towers are 4 conv-GN(32)-ReLU at the FPN width; match
+    # the depth and the GroupNorm groups
+    from functools import partial
+
+    from torchvision.models.detection.fcos import (FCOSClassificationHead,
+                                                   FCOSRegressionHead)
+    groups = head.get('norm_cfg', {}).get('num_groups', 32)
+    norm = partial(nn.GroupNorm, groups)
+    model.head.classification_head = FCOSClassificationHead(
         backbone.out_channels,
         1,
         head.num_classes,
-        num_convs=head.stacked_convs)
+        num_convs=head.stacked_convs,
+        norm_layer=norm)
+    model.head.regression_head = FCOSRegressionHead(
+        backbone.out_channels, 1, num_convs=head.stacked_convs, norm_layer=norm)
     return model
 
 

@@ -15,7 +15,9 @@ from lodaa_plugin.testing.torchvision_fcos import (build_lodaa,
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 
 
-@pytest.mark.parametrize('config', ['fcos_voc_224.py', 'fcos_voc.py'])
+@pytest.mark.parametrize('config', [
+    'fcos_voc_224.py', 'fcos_voc.py', 'fcos_synthetic_demo.py'
+])
 def test_torchvision_twin_with_shared_weights_is_the_same_network(config):
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
     torch.manual_seed(0)
@@ -33,7 +35,7 @@ def test_torchvision_twin_with_shared_weights_is_the_same_network(config):
     outputs = head_outputs(lodaa, tv, images, strides)
     # every level of every output, P6/P7 included for fcos_voc
     assert outputs['cls'][0].shape == (2, sum(
-        (128 // s)**2 for s in strides), 20)
+        (128 // s)**2 for s in strides), cfg.model.bbox_head.num_classes)
     for name, (ours, twin) in outputs.items():
         torch.testing.assert_close(ours, twin, rtol=1e-4, atol=1e-4, msg=name)
 

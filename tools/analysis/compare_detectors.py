@@ -10,9 +10,13 @@ same data, model size, budget and seeds; compare their accuracy.
 Each run is ``tools/train.py`` on a config derived from CONFIG (written to
 ``OUT/ROW/seed_S/config.py``) that changes only the detector. Writes
 ``compare.json``, ``compare.md`` (mean ± std over seeds, and LODAA's lead
-paired by seed) and ``pr_curves.png`` (the main rows, first seed).
+paired by seed) and ``pr_curves.png`` (the main rows, first seed). Each run
+keeps its ``result.json``: calling the same command again after an
+interruption trains only the runs that had not finished (with the same
+config).
 """
 import argparse
+import hashlib
 import json
 import os
 import os.path as osp
@@ -112,21 +116,37 @@ def main() -> None:
             row_cfg.randomness = dict(seed=seed, deterministic=False)
             config_file = osp.join(work_dir, 'config.py')
             row_cfg.dump(config_file)
-            print(f'[compare] {row}, seed {seed}: training '
-                  f'{cfg.train_cfg.max_iters} iterations ({work_dir})')
-            seconds = _train(config_file, work_dir)
-            values = comparison.evaluate_predictions(preds, test_set)
-            runs.append(
-                dict(
+            with open(config_file, 'rb') as f:
+                config_hash = hashlib.sha256(f.read()).hexdigest()
+            result_file = osp.join(work_dir, 'result.json')
+            run = None
+            if osp.isfile(result_file):
+                with open(result_file) as f:
+                    run = json.load(f)
+                if run.get('config_sha256') != config_hash:
+                    run = None  # another setting: train again
+            if run is not None:  # finished by an earlier call
+                print(f'[compare] {row}, seed {seed}: done before, '
+                      f'{result_file}')
+            else:
+                print(f'[compare] {row}, seed {seed}: training '
+                      f'{cfg.train_cfg.max_iters} iterations ({work_dir})')
+                seconds = _train(config_file, work_dir)
+                values = comparison.evaluate_predictions(preds, test_set)
+                run = dict(
                     row=row,
                     seed=seed,
                     train_seconds=round(seconds, 1),
-                    **values))
-            work_dirs.append(work_dir)
+                    config_sha256=config_hash,
+                    **values)
+                with open(result_file, 'w') as f:
+                    json.dump(run, f)
+            runs.append(run)
             print(f'[compare] {row}, seed {seed}: VOC07 mAP '
-                  f'{values["mAP_11points"]:.3f}, area '
-                  f'{values["mAP_area"]:.3f}, COCO AP '
-                  f'{values["coco_AP"]:.3f} ({seconds:.0f} s)')
+                  f'{run["mAP_11points"]:.3f}, area '
+                  f'{run["mAP_area"]:.3f}, COCO AP '
+                  f'{run["coco_AP"]:.3f} ({run["train_seconds"]:.0f} s)')
+            work_dirs.append(work_dir)
 
     records = comparison.run_records(work_dirs)
     for run, record in zip(runs, records):

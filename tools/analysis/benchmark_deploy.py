@@ -1,0 +1,145 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""End-to-end CPU detection speed, image file to detections: torchvision's
+FCOS in eager PyTorch against LODAA's FCOS in eager fp32 and bf16 and its
+export on ONNX Runtime and OpenVINO (fp32 and OpenVINO's default precision).
+
+    python tools/analysis/benchmark_deploy.py configs/fcos_voc_224.py
+    python tools/analysis/benchmark_deploy.py configs/fcos_synthetic_demo.py \
+        --checkpoint work_dirs/demo/iter_1200.pth --batch 8 --steps 20
+
+Every path decodes the same JPEG files, pre-processes them its own way, runs
+the network and post-processes to detections; the paths alternate step by
+step after warm-up in one process. Without ``--checkpoint`` the weights are
+random (said in the output): untrained logits give many more candidates to
+the post-processing than a trained model. Prints the CPU model and its
+bf16 / AMX / AVX-512 / AVX2 flags.
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import tempfile
+
+import torch
+
+from lodaa_plugin.apis import load_checkpoint_strict
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.deployment.export import export_detector
+from lodaa_plugin.testing import VOC07_ROOT
+from lodaa_plugin.testing import deploy_benchmark as bench
+from lodaa_plugin.utils.benchmark import describe_machine, timed
+from lodaa_plugin.utils.cli import (build_dataset, build_model_without_weights,
+                                    read_config)
+
+SAMPLE_PHOTOS = osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--checkpoint', help='trained weights (else random)')
+    parser.add_argument(
+        '--images',
+        help="a glob of photos (default: the config's test set if present, "
+        'else the real VOC photos in tests/data)')
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument(
+        '--steps', type=int, default=10, help='timed steps per path')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument(
+        '--latency',
+        action='store_true',
+        help='also measure batch 1 (one image per step)')
+    parser.add_argument('--out', help='write the tables as JSON here')
+    return parser.parse_args()
+
+
+def _images(args, cfg) -> list:
+    if args.images:
+        files = sorted(glob.glob(args.images))
+    else:
+        try:
+            dataset = build_dataset(cfg, 'test')
+            files = [
+                dataset.get_data_info(i)['img_path']
+                for i in range(min(len(dataset), 64))
+            ]
+        except Exception:
+            files = sorted(glob.glob(SAMPLE_PHOTOS))
+    if not files:
+        raise SystemExit(f'no images found ({args.images or SAMPLE_PHOTOS})')
+    return files
+
+
+def main() -> None:
+    args = parse_args()
+    enable_compat()
+    cfg = read_config(args.config)
+    model, _ = build_model_without_weights(cfg)
+    classes = None
+    if args.checkpoint:
+        loaded = load_checkpoint_strict(model, args.checkpoint, args.config)
+        meta = loaded.get('meta', {}).get('dataset_meta') or {}
+        classes = {k.lower(): v for k, v in meta.items()}.get('classes')
+    if classes is None:
+        classes = [f'class{i}' for i in range(cfg.model.bbox_head.num_classes)]
+    model.cfg, model.dataset_meta = cfg, dict(classes=tuple(classes))
+    model.eval()
+    files = _images(args, cfg)
+    resize = [
+        t for t in cfg.test_dataloader.dataset.pipeline
+        if t['type'] == 'Resize'
+    ][0]
+    size = min(resize['scale'])
+    weights = f'trained weights {args.checkpoint}' if args.checkpoint else \
+        'RANDOM weights (untrained logits flood the post-processing)'
+    machine = describe_machine()
+    print(f'{machine}\n{args.config}, {weights}, test resize '
+          f'{tuple(resize["scale"])}, {len(files)} photos cycled')
+    tables = {}
+    with tempfile.TemporaryDirectory() as export_dir:
+        export_detector(cfg, model, classes, args.checkpoint, export_dir,
+                        ('onnx', 'openvino'))
+        runners = bench.path_runners(cfg, model, export_dir, size)
+        print('OpenVINO default precision here: ' +
+              runners['OpenVINO default'].session.precision)
+        names = list(runners)
+        for batch in [args.batch] + ([1] if args.latency else []):
+            times = {name: [] for name in names}
+            for step in range(args.warmup + args.steps):
+                # the same files for every path; who goes first rotates
+                first = step * batch
+                chunk = [files[(first + i) % len(files)] for i in range(batch)]
+                turn = step % len(names)
+                for name in names[turn:] + names[:turn]:
+                    seconds = timed(lambda: runners[name](chunk))
+                    if step >= args.warmup:
+                        times[name].append(seconds)
+            counts = {
+                name:
+                sum(bench.detections_per_image(r)
+                    for r in run(files[:batch])) / batch
+                for name, run in runners.items()
+            }
+            rows = bench.speed_table(times, batch)
+            for row in rows:
+                row['detections_per_image'] = counts[row['path']]
+            tables[f'batch_{batch}'] = rows
+            print(bench.markdown(rows, batch))
+            print('detections per image: ' +
+                  ', '.join(f'{k} {v:.1f}' for k, v in counts.items()))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(
+                dict(
+                    machine=machine,
+                    config=args.config,
+                    weights=weights,
+                    torch=torch.__version__,
+                    tables=tables),
+                f,
+                indent=1)
+
+
+if __name__ == '__main__':
+    main()
