@@ -53,6 +53,23 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _config_classes(cfg, config: str) -> list:
+    """Class names for a checkpoint that does not store them: the test
+    set's, else its dataset type's defaults, if their number fits."""
+    from mmdet.registry import DATASETS
+    try:
+        classes = build_dataset(cfg, 'test').metainfo['classes']
+    except Exception:  # no data here: the dataset type's own list
+        dataset = cfg.test_dataloader.dataset
+        classes = dataset.get('metainfo', {}).get('classes') or \
+            DATASETS.get(dataset.type).METAINFO['classes']
+    if len(classes) != cfg.model.bbox_head.num_classes:
+        raise SystemExit(
+            f'{config}: the checkpoint names no classes and the dataset '
+            f'has {len(classes)}, the head {cfg.model.bbox_head.num_classes}')
+    return list(classes)
+
+
 def main() -> None:
     args = parse_args()
     enable_compat()
@@ -80,7 +97,7 @@ def main() -> None:
             for i in range(min(4, len(dataset)))
         ]
     classes = {k.lower(): v for k, v in meta.items()}.get('classes') or \
-        build_dataset(cfg, 'test').metainfo['classes']
+        _config_classes(cfg, args.config)
     settings = export_detector(
         cfg,
         model,
