@@ -2,8 +2,9 @@
 """torchvision's FCOS built as the twin of a LODAA config, with its weights.
 
 The twin has the same backbone taps, FPN levels and widths, tower depth,
-GroupNorm (and its groups), centre sampling, GIoU, frozen BatchNorm and frozen stages, so
-that speed and accuracy comparisons measure implementations, not models.
+GroupNorm (and its groups), centre sampling, GIoU, frozen BatchNorm and
+frozen stages, so that speed and accuracy comparisons measure
+implementations, not models.
 """
 from collections import OrderedDict
 from typing import Callable, Dict, List, Optional, Tuple
@@ -156,7 +157,10 @@ def build_torchvision_fcos(cfg: Config, size: int) -> nn.Module:
         num_convs=head.stacked_convs,
         norm_layer=norm)
     model.head.regression_head = FCOSRegressionHead(
-        backbone.out_channels, 1, num_convs=head.stacked_convs, norm_layer=norm)
+        backbone.out_channels,
+        1,
+        num_convs=head.stacked_convs,
+        norm_layer=norm)
     return model
 
 
