@@ -87,8 +87,8 @@ def test_class_aware_nms():
 def test_nms_stopped_early_keeps_the_first_of_a_full_nms():
     rng = np.random.RandomState(0)
     xy = rng.uniform(0, 100, (300, 2))
-    boxes = np.hstack([xy, xy + rng.uniform(5, 30, (300, 2))]).astype(
-        np.float32)
+    boxes = np.hstack([xy, xy + rng.uniform(5, 30,
+                                            (300, 2))]).astype(np.float32)
     scores = rng.uniform(size=300).astype(np.float32)
     labels = rng.randint(0, 3, 300)
     full = batched_nms(boxes, scores, labels, 0.5)

@@ -190,6 +190,7 @@ def test_keep_ratio_configs_export_dynamic_sizes(tmp_path, mmdet_scope):
     assert settings['input'] == 'dynamic'
     assert settings['preprocess']['resize'] == dict(
         scale=[320, 224], keep_ratio=True)
-    diff = re.search(r'onnxruntime fp32 vs PyTorch on 3 images .*difference '
-                     r'([\d.e+-]+)', output)
+    diff = re.search(
+        r'onnxruntime fp32 vs PyTorch on 3 images .*difference '
+        r'([\d.e+-]+)', output)
     assert diff and float(diff.group(1)) < 1e-3, output[-2000:]

@@ -15,9 +15,8 @@ from lodaa_plugin.testing.torchvision_fcos import (build_lodaa,
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 
 
-@pytest.mark.parametrize('config', [
-    'fcos_voc_224.py', 'fcos_voc.py', 'fcos_synthetic_demo.py'
-])
+@pytest.mark.parametrize(
+    'config', ['fcos_voc_224.py', 'fcos_voc.py', 'fcos_synthetic_demo.py'])
 def test_torchvision_twin_with_shared_weights_is_the_same_network(config):
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
     torch.manual_seed(0)
