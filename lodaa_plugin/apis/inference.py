@@ -5,7 +5,9 @@ from typing import Dict, List, Sequence
 import mmcv
 import numpy as np
 import torch
-from mmdet.apis import inference_detector, init_detector
+from mmcv.transforms import Compose
+from mmdet.apis import init_detector
+from mmdet.utils import get_test_pipeline_cfg
 from PIL import Image
 
 from ..visualization import draw_detections
@@ -65,11 +67,21 @@ def predict_images(model: torch.nn.Module,
         ``labels`` (N,) and ``scores`` (N,).
     """
     model.eval()
+    # mmdet's inference_detector rebuilds the pipeline on every call and
+    # runs one image per forward pass; here a chunk is one batch
+    pipeline = Compose(get_test_pipeline_cfg(model.cfg))
     out = []
     for start in range(0, len(img_paths), batch_size):
         chunk = list(img_paths[start:start + batch_size])
+        packed = [
+            pipeline(dict(img_path=path, img_id=start + i))
+            for i, path in enumerate(chunk)
+        ]
+        batch = dict(
+            inputs=[p['inputs'] for p in packed],
+            data_samples=[p['data_samples'] for p in packed])
         with torch.no_grad():
-            samples = inference_detector(model, chunk)
+            samples = model.test_step(batch)
         for sample in samples:
             pred = sample.pred_instances
             # float(): under bf16 autocast the outputs are bf16
