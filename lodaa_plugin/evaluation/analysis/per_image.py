@@ -4,8 +4,8 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 from mmdet.evaluation.functional import average_precision
-from mmdet.evaluation.functional.mean_ap import tpfp_default
 
+from .pr_curve import class_pr
 from .predictions import ImageResult
 
 
@@ -24,26 +24,11 @@ def image_ap(result: ImageResult, iou_thr: float = 0.5) -> float:
     Returns:
         float: The AP, NaN when the image has no box that counts.
     """
-    aps = []
-    for label in np.unique(result.gt_labels):
-        mine = result.labels == label
-        order = np.argsort(-result.scores[mine], kind='stable')
-        dets = np.hstack([result.bboxes[mine], result.scores[mine,
-                                                             None]])[order]
-        gts = result.gt_bboxes[result.gt_labels == label]
-        if not len(dets):
-            aps.append(0.)
-            continue
-        tp, fp = tpfp_default(
-            dets,
-            gts,
-            result.ignore_bboxes[result.ignore_labels == label],
-            iou_thr=iou_thr,
-            use_legacy_coordinate=True)
-        tp, fp = np.cumsum(tp[0]), np.cumsum(fp[0])
-        recall = tp / len(gts)
-        precision = tp / np.maximum(tp + fp, np.finfo(np.float32).eps)
-        aps.append(float(average_precision(recall, precision, 'area')))
+    aps = [
+        float(
+            average_precision(*class_pr([result], int(label), iou_thr),
+                              'area')) for label in np.unique(result.gt_labels)
+    ]
     return float(np.mean(aps)) if aps else float('nan')
 
 

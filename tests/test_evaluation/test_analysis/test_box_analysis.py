@@ -147,3 +147,17 @@ def test_load_predictions_pairs_by_image_and_splits_difficult(tmp_path):
     path.write_bytes(pickle.dumps({'mAP': 0.5}))
     with pytest.raises(ValueError, match=r'preds\.pkl: not a file of detec'):
         load_predictions(str(path), dataset)
+
+
+def test_mean_pr_curve_averages_interpolated_precision():
+    from lodaa_plugin.evaluation.analysis import mean_pr_curve
+    # cat: found at the top score, then a false positive, then the second
+    # cat; dog: never detected
+    image = _image(
+        gts=[(A, CAT), (B, CAT), (C, DOG)],
+        dets=[(A, CAT, .9), (D, CAT, .8), (B, CAT, .7)])
+    recall, precision = mean_pr_curve([image], 3, points=5)
+    np.testing.assert_allclose(recall, [0, .25, .5, .75, 1])
+    # cat: 1 up to recall 1/2, then 2/3; dog: 0; bird has no box
+    np.testing.assert_allclose(precision,
+                               [(1 + 0) / 2] * 3 + [(2 / 3 + 0) / 2] * 2)
