@@ -151,6 +151,7 @@ def test_load_predictions_pairs_by_image_and_splits_difficult(tmp_path):
 
 def test_mean_pr_curve_averages_interpolated_precision():
     from lodaa_plugin.evaluation.analysis import mean_pr_curve
+
     # cat: found at the top score, then a false positive, then the second
     # cat; dog: never detected
     image = _image(
