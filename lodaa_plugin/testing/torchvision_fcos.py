@@ -16,9 +16,13 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-# torchvision FCOS decodes box distances in units of its anchor size; the
-# twin's anchors are this many strides wide.
-ANCHOR_STRIDES = 8
+# torchvision FCOS decodes box distances in units of its anchor size, and
+# assigns objects to levels by it: centre sampling within 1.5 anchor sizes,
+# object sizes from 4 to 8 anchor sizes per level. Anchors one stride wide,
+# as in torchvision's own fcos_resnet50_fpn, give LODAA's regress ranges
+# (0-64-128-256-512-inf) and radius; wider ones would put every object on
+# the finest level and match locations far from its centre.
+ANCHOR_STRIDES = 1
 
 
 def random_targets(batch: int, size: int, boxes: int, num_classes: int,
