@@ -1,12 +1,13 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-from .checkpoint import CheckpointMismatchError, load_checkpoint_strict
+from .checkpoint import (CheckpointMismatchError, checkpoint_dataset_meta,
+                         load_checkpoint_strict)
 from .features import extract_features
 from .inference import (draw_prediction_file, init_detector_strict,
                         predict_images)
 from .publish import publish_checkpoint
 
 __all__ = [
-    'extract_features', 'CheckpointMismatchError', 'load_checkpoint_strict',
-    'publish_checkpoint', 'draw_prediction_file', 'init_detector_strict',
-    'predict_images'
+    'extract_features', 'CheckpointMismatchError', 'checkpoint_dataset_meta',
+    'load_checkpoint_strict', 'publish_checkpoint', 'draw_prediction_file',
+    'init_detector_strict', 'predict_images'
 ]

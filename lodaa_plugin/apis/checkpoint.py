@@ -53,3 +53,17 @@ def load_checkpoint_strict(model: torch.nn.Module,
             '. Check that the checkpoint was trained with this config (the '
             'same classes, backbone and head).') from None
     return checkpoint
+
+
+def checkpoint_dataset_meta(checkpoint: dict) -> dict:
+    """The ``dataset_meta`` a loaded checkpoint carries, keys lower-cased
+    (mmengine saves ``CLASSES`` in some versions, ``classes`` in others).
+
+    Args:
+        checkpoint (dict): What :func:`load_checkpoint_strict` returned.
+
+    Returns:
+        dict: ``classes`` and the rest; empty when the checkpoint has none.
+    """
+    meta = checkpoint.get('meta', {}).get('dataset_meta') or {}
+    return {k.lower(): v for k, v in meta.items()}

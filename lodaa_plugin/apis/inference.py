@@ -11,7 +11,7 @@ from mmdet.utils import get_test_pipeline_cfg
 from PIL import Image
 
 from ..visualization import draw_detections
-from .checkpoint import load_checkpoint_strict
+from .checkpoint import checkpoint_dataset_meta, load_checkpoint_strict
 
 
 def init_detector_strict(config: str,
@@ -37,9 +37,9 @@ def init_detector_strict(config: str,
         warnings.simplefilter('ignore')
         model = init_detector(config, None, device='cpu')
     loaded = load_checkpoint_strict(model, checkpoint, config)
-    meta = loaded.get('meta', {}).get('dataset_meta')
+    meta = checkpoint_dataset_meta(loaded)
     if meta:
-        model.dataset_meta = {k.lower(): v for k, v in meta.items()}
+        model.dataset_meta = meta
     else:
         dataset = model.cfg.get('test_dataloader', {}).get('dataset', {})
         classes = dataset.get('metainfo', {}).get('classes')

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from .deploy_config import DEPLOY_FILE, FORMAT_VERSION
+from .deploy_config import DEPLOY_FILE, FORMAT_VERSION, load_deploy_config
 from .preprocess import preprocess
 
 
@@ -173,8 +173,7 @@ def compare_outputs(network: nn.Module, export_dir: str, images: List[str],
         dict[str, float]: Backend to its largest difference.
     """
     from .predictor import DeployedDetector
-    with open(osp.join(export_dir, DEPLOY_FILE)) as f:
-        settings = json.load(f)
+    settings = load_deploy_config(export_dir)
     batch, _ = preprocess(images, settings['preprocess'])
     with torch.no_grad():
         expected = [t.numpy() for t in network(torch.from_numpy(batch))]

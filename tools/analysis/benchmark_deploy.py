@@ -22,7 +22,7 @@ import tempfile
 
 import torch
 
-from lodaa_plugin.apis import load_checkpoint_strict
+from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.export import export_detector
 from lodaa_plugin.testing import VOC07_ROOT
@@ -79,8 +79,7 @@ def main() -> None:
     classes = None
     if args.checkpoint:
         loaded = load_checkpoint_strict(model, args.checkpoint, args.config)
-        meta = loaded.get('meta', {}).get('dataset_meta') or {}
-        classes = {k.lower(): v for k, v in meta.items()}.get('classes')
+        classes = checkpoint_dataset_meta(loaded).get('classes')
     if classes is None:
         classes = [f'class{i}' for i in range(cfg.model.bbox_head.num_classes)]
     model.cfg, model.dataset_meta = cfg, dict(classes=tuple(classes))

@@ -20,7 +20,7 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from lodaa_plugin.apis import load_checkpoint_strict
+from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.export import (ExportableFCOS, compare_outputs,
                                             export_detector)
@@ -76,7 +76,6 @@ def main() -> None:
     cfg = read_config(args.config, args.cfg_options)
     model, _ = build_model_without_weights(cfg)
     loaded = load_checkpoint_strict(model, args.checkpoint, args.config)
-    meta = loaded.get('meta', {}).get('dataset_meta') or {}
     if args.check_images:
         images = [
             p for pattern in args.check_images
@@ -96,7 +95,7 @@ def main() -> None:
             dataset.get_data_info(i)['img_path']
             for i in range(min(4, len(dataset)))
         ]
-    classes = {k.lower(): v for k, v in meta.items()}.get('classes') or \
+    classes = checkpoint_dataset_meta(loaded).get('classes') or \
         _config_classes(cfg, args.config)
     settings = export_detector(
         cfg,
