@@ -1,10 +1,5 @@
-# FCOS (centerness on the box tower, centre sampling, GIoU, normalised
-# targets) with torchvision RegNetX-400MF + FPN P3-P7 on PASCAL VOC07+12,
-# evaluated on VOC07 test with the VOC07 11-point mAP@0.5.
+# Short name of configs/fcos/fcos_regnetx-400mf_fpn_8xb2-1x_voc0712.py: FCOS
+# with torchvision's RegNetX-400MF + FPN P3-P7 on VOC07+12, 12 epochs.
 #   python tools/train.py configs/fcos_voc.py
 #   bash tools/dist_train.sh configs/fcos_voc.py 8
-_base_ = [
-    '_base_/models/fcos_regnetx_400mf_fpn.py',
-    '_base_/datasets/voc0712_detection.py', '_base_/schedules/voc_1x.py',
-    '_base_/default_runtime.py'
-]
+_base_ = './fcos/fcos_regnetx-400mf_fpn_8xb2-1x_voc0712.py'

@@ -36,19 +36,19 @@ from mmengine.runner import Runner
 import lodaa_plugin
 from lodaa_plugin.apis import (draw_prediction_file, extract_features,
                                predict_images)
+from lodaa_plugin.benchmarks.timing import describe_machine
 from lodaa_plugin.compat import cpu_has_native_bf16, enable_compat
-from lodaa_plugin.testing.synthetic_voc import (DEMO_SEED, DEMO_TEST,
-                                                DEMO_TRAINVAL,
-                                                ensure_synthetic_voc)
-from lodaa_plugin.utils.benchmark import describe_machine
-from lodaa_plugin.utils.run_options import enable_amp, set_max_iters
+from lodaa_plugin.datasets.synthetic_voc import (DEMO_SEED, DEMO_TEST,
+                                                 DEMO_TRAINVAL,
+                                                 ensure_synthetic_voc)
+from lodaa_plugin.utils.config_edits import enable_amp, set_max_iters
 from lodaa_plugin.visualization import (embed_tsne, find_scalars_file,
                                         plot_losses, plot_tsne,
                                         save_detection_grid)
 
 CONFIG_DIR = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs')
-DETECTION_CONFIG = osp.join(CONFIG_DIR, 'fcos_synthetic_demo.py')
+DETECTION_CONFIG = osp.join(CONFIG_DIR, 'demo', 'fcos_synthetic_demo.py')
 # (name, config, what it is)
 CLASSIFIERS = (
     ('simple_cnn', 'simple_cnn_synthetic_demo.py',
@@ -218,7 +218,7 @@ def run_classification(args: argparse.Namespace, data_root: str) -> dict:
     results: Dict[str, dict] = {}
     trained: Dict[str, Runner] = {}
     for name, config, what in CLASSIFIERS:
-        cfg = Config.fromfile(osp.join(CONFIG_DIR, 'classification', config))
+        cfg = Config.fromfile(osp.join(CONFIG_DIR, 'demo', config))
         cfg.work_dir = osp.join(args.work_dir, 'classification', name)
         for loader in ('train_dataloader', 'val_dataloader',
                        'test_dataloader'):

@@ -21,7 +21,7 @@ from lodaa_plugin.apis import (draw_prediction_file, init_detector_strict,
                                predict_images)
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
-from lodaa_plugin.utils.cli import add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 

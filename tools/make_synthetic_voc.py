@@ -6,8 +6,8 @@
 """
 import argparse
 
-from lodaa_plugin.testing.synthetic_voc import (SYNTHETIC_CLASSES,
-                                                make_synthetic_voc)
+from lodaa_plugin.datasets.synthetic_voc import (SYNTHETIC_CLASSES,
+                                                 make_synthetic_voc)
 
 
 def parse_args() -> argparse.Namespace:

@@ -9,7 +9,7 @@ import os.path as osp
 
 from lodaa_plugin.apis import publish_checkpoint
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
 
 
 def main() -> None:

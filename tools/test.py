@@ -14,10 +14,11 @@ from mmengine.model import is_model_wrapper
 from lodaa_plugin.apis import load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
-from lodaa_plugin.utils.cli import (add_common_args, add_vis_backend_arg,
-                                    build_runner, close_distributed,
-                                    load_config)
-from lodaa_plugin.utils.run_options import enable_flip_tta
+from lodaa_plugin.utils.builders import build_runner
+from lodaa_plugin.utils.cli_args import add_common_args, add_vis_backend_arg
+from lodaa_plugin.utils.config_edits import enable_flip_tta
+from lodaa_plugin.utils.config_loading import load_config
+from lodaa_plugin.utils.dist import close_distributed
 
 
 def parse_args() -> argparse.Namespace:

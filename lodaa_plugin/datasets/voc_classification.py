@@ -7,10 +7,10 @@ from mmpretrain.datasets import VOC
 from mmpretrain.registry import DATASETS
 
 from .annotation_cache import AnnotationCache
-from .test_time import WholeTestSetMixin
 from .voc_detection import find_classes_file
 from .voc_split import load_voc_split, report_problems
 from .voc_xml import VOCAnnotationError, check_class_names, read_classes_file
+from .whole_test_set import WholeTestSetMixin
 
 
 @DATASETS.register_module()

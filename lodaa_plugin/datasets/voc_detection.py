@@ -11,10 +11,10 @@ from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from .annotation_cache import AnnotationCache
-from .test_time import WholeTestSetMixin
 from .voc_split import (VOCSplit, load_voc_split, report_problems,
                         unknown_names_text)
 from .voc_xml import VOCAnnotationError, check_class_names, read_classes_file
+from .whole_test_set import WholeTestSetMixin
 
 
 def find_classes_file(data_root: str,

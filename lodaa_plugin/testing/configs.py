@@ -14,13 +14,14 @@ def classification_config(name: str, **overrides) -> Config:
     worker processes, every loader on the VOC2007 sample.
 
     Args:
-        name (str): Config file below ``configs/classification``.
+        name (str): Config file below ``configs/``, e.g.
+            ``'simple_cnn/simple-cnn_1xb64-30e_voc07-64px.py'``.
         **overrides: More ``key=value`` settings, merged last.
 
     Returns:
         Config: The config.
     """
-    cfg = Config.fromfile(config_path(osp.join('classification', name)))
+    cfg = Config.fromfile(config_path(name))
     options = {
         'model.backbone.init_cfg': None,
         'train_dataloader.batch_size': 4,

@@ -168,8 +168,8 @@ def test_keep_ratio_configs_export_dynamic_sizes(tmp_path, mmdet_scope):
     sizes: the export takes any height and width (random weights)."""
     import torch
 
-    from lodaa_plugin.testing.torchvision_fcos import build_lodaa
-    from lodaa_plugin.utils.cli import read_config
+    from lodaa_plugin.benchmarks.torchvision_fcos import build_lodaa
+    from lodaa_plugin.utils.config_loading import read_config
     cfg = read_config(config_path('fcos_voc_224.py'))
     torch.manual_seed(0)
     checkpoint = tmp_path / 'random.pth'

@@ -64,8 +64,9 @@ def test_head_benchmark_rows(tmp_path):
 def test_dataset_benchmark_builds_twice_and_times_the_loader(tmp_path):
     log = run_tool([
         PYTHON,
-        tool_path('analysis/benchmark_dataset.py'), '--num', '30', '--workers',
-        '0', '--batches', '2'
+        tool_path('analysis/benchmark_dataset.py'), '--sample',
+        osp.join(VOC07_ROOT, 'VOC2007'), '--num', '30', '--workers', '0',
+        '--batches', '2'
     ],
                    cwd=str(tmp_path))
     assert 'generated 30 annotation files' in log

@@ -21,7 +21,7 @@ VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
 def test_finetune_config_trains_every_layer(tmp_path):
     init_default_scope('mmpretrain')
     cfg = classification_config(
-        'resnet18_finetune_voc07.py', **{
+        'resnet18/resnet18_finetune_1xb256-50e_voc07.py', **{
             'train_cfg.max_epochs': 1,
             'train_cfg.val_interval': 1
         })
@@ -35,7 +35,7 @@ def test_finetune_config_trains_every_layer(tmp_path):
 
 @pytest.mark.slow
 def test_simple_cnn_train_then_test_prints_table(tmp_path):
-    config = config_path('classification/simple_cnn_voc07.py')
+    config = config_path('simple_cnn/simple-cnn_1xb64-30e_voc07-64px.py')
     data = []
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         data += [
@@ -79,21 +79,23 @@ def test_simple_cnn_train_then_test_prints_table(tmp_path):
         f'test_dataloader.dataset.data_root={VOC07}'
     ],
              cwd=tmp_path)
-    result = np.load(out_dir / 'simple_cnn_voc07_tsne.npz')
+    result = np.load(out_dir / 'simple-cnn_1xb64-30e_voc07-64px_tsne.npz')
     assert result['embedding'].shape == (10, 2)
     assert result['features'].shape == (10, 128)
     assert result['labels'].shape == (10, 20)
     assert (result['labels'].sum(1) >= 1).all()
-    assert (out_dir / 'simple_cnn_voc07_tsne.png').stat().st_size > 10000
+    assert (out_dir /
+            'simple-cnn_1xb64-30e_voc07-64px_tsne.png').stat().st_size > 10000
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize('config', [
-    'simple_cnn_voc07.py', 'resnet18_linear_probe_voc07.py',
-    'resnet18_finetune_voc07.py'
+    'simple_cnn/simple-cnn_1xb64-30e_voc07-64px.py',
+    'resnet18/resnet18_linear-probe_1xb64-50e_voc07.py',
+    'resnet18/resnet18_finetune_1xb256-50e_voc07.py'
 ])
 def test_configs_train_on_the_embedded_dataset(tmp_path, config):
-    from lodaa_plugin.testing.synthetic_voc import make_synthetic_voc
+    from lodaa_plugin.datasets.synthetic_voc import make_synthetic_voc
     root = make_synthetic_voc(
         str(tmp_path / 'data'), 16, 8, seed=1, progress=False)
     init_default_scope('mmpretrain')

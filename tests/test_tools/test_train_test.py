@@ -65,7 +65,7 @@ def test_test_and_image_demo_refuse_a_checkpoint_of_another_model(
     from lodaa_plugin.testing import VOC07_ROOT, python_env
     work_dir, data_root = trained_fcos
     checkpoint = osp.join(work_dir, 'iter_100.pth')
-    config = osp.join(REPO_ROOT, 'configs', 'fcos_synthetic_demo.py')
+    config = osp.join(REPO_ROOT, 'configs', 'demo', 'fcos_synthetic_demo.py')
     image = osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '000005.jpg')
     commands = {
         'test.py': [

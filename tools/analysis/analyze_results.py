@@ -21,7 +21,8 @@ from PIL import Image, ImageDraw
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.evaluation.analysis import load_predictions, rank_images
-from lodaa_plugin.utils.cli import build_dataset, read_config
+from lodaa_plugin.utils.builders import build_dataset
+from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import draw_detections, save_detection_grid
 
 

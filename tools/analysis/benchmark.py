@@ -19,16 +19,16 @@ import statistics
 from functools import partial
 
 import torch
-from mmengine.config import Config
 
+from lodaa_plugin.benchmarks.timing import (describe_machine, paired_times,
+                                            profile_split, ratio_summary)
+from lodaa_plugin.benchmarks.torchvision_fcos import (TwinSteps, build_lodaa,
+                                                      build_torchvision_fcos,
+                                                      head_outputs,
+                                                      random_targets,
+                                                      share_weights)
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.testing.torchvision_fcos import (TwinSteps, build_lodaa,
-                                                   build_torchvision_fcos,
-                                                   head_outputs,
-                                                   random_targets,
-                                                   share_weights)
-from lodaa_plugin.utils.benchmark import (describe_machine, paired_times,
-                                          profile_split, ratio_summary)
+from lodaa_plugin.utils.config_loading import read_config
 
 MODELS = ('lodaa', 'torchvision')
 
@@ -79,7 +79,7 @@ def main() -> None:
     args = parse_args()
     enable_compat()
     torch.manual_seed(args.seed)
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     size = args.size or 224
     device = args.device
     gen = torch.Generator().manual_seed(args.seed)

@@ -2,10 +2,11 @@
 """Dataset build time (first and cached) on a VOC07+12-sized tree, and the
 training loader's images/s per worker count.
 
-The tree is generated: N annotation files written from real VOC XML (boxes
-jittered) and, for images, links to real VOC photos.
+The tree is generated: N annotation files copied from a real VOC year folder
+(each one made distinct) and, for images, links to its photos.
 
-    python tools/analysis/benchmark_dataset.py --num 16551 --workers 0 1 2
+    python tools/analysis/benchmark_dataset.py \
+        --sample data/VOCdevkit/VOC2007 --num 16551 --workers 0 1 2
 """
 import argparse
 import os
@@ -13,26 +14,32 @@ import os.path as osp
 import shutil
 import tempfile
 
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from lodaa_plugin.benchmarks.timing import describe_machine, timed
+from lodaa_plugin.benchmarks.voc_copies import copy_voc_sample
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.testing.voc_data import copy_voc_sample
-from lodaa_plugin.utils.benchmark import describe_machine, timed
+from lodaa_plugin.utils.config_loading import read_config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SAMPLE = osp.join(REPO_ROOT, 'tests', 'data', 'voc2007_sample', 'VOCdevkit',
-                  'VOC2007')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--sample',
+        default='data/VOCdevkit/VOC2007',
+        help='a VOC year folder (Annotations/, JPEGImages/) whose files are '
+        'copied to make the tree')
     parser.add_argument('--num', type=int, default=16551)
     parser.add_argument(
         '--config', default=osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'))
     parser.add_argument('--workers', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--batches', type=int, default=20)
     args = parser.parse_args()
+    if not osp.isdir(osp.join(args.sample, 'Annotations')):
+        parser.error(f'--sample {args.sample}: no Annotations/ folder there '
+                     '(a VOC year folder such as data/VOCdevkit/VOC2007)')
     enable_compat()
     init_default_scope('mmdet')
     print(describe_machine())
@@ -42,11 +49,11 @@ def main() -> None:
     os.environ['LODAA_CACHE_DIR'] = osp.join(tmp, 'cache')
     try:
         made = {}
-        seconds = timed(
-            lambda: made.update(root=copy_voc_sample(SAMPLE, tmp, args.num)))
+        seconds = timed(lambda: made.update(
+            root=copy_voc_sample(args.sample, tmp, args.num)))
         data_root = made['root']
         print(f'generated {args.num} annotation files in {seconds:.1f} s')
-        cfg = Config.fromfile(args.config)
+        cfg = read_config(args.config)
         ds_cfg = cfg.train_dataloader.dataset
         ds_cfg.update(
             data_root=data_root,

@@ -4,7 +4,8 @@ FCOS in eager PyTorch against LODAA's FCOS in eager fp32 and bf16 and its
 export on ONNX Runtime and OpenVINO (fp32 and OpenVINO's default precision).
 
     python tools/analysis/benchmark_deploy.py configs/fcos_voc_224.py
-    python tools/analysis/benchmark_deploy.py configs/fcos_synthetic_demo.py \
+    python tools/analysis/benchmark_deploy.py \
+        configs/demo/fcos_synthetic_demo.py \
         --checkpoint work_dirs/demo/iter_1200.pth --batch 8 --steps 20
 
 Every path decodes the same JPEG files, pre-processes them its own way, runs
@@ -17,21 +18,18 @@ bf16 / AMX / AVX-512 / AVX2 flags.
 import argparse
 import glob
 import json
-import os.path as osp
 import tempfile
 
 import torch
 
 from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
+from lodaa_plugin.benchmarks import deploy_benchmark as bench
+from lodaa_plugin.benchmarks.timing import describe_machine, timed
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.export import export_detector
-from lodaa_plugin.testing import VOC07_ROOT
-from lodaa_plugin.testing import deploy_benchmark as bench
-from lodaa_plugin.utils.benchmark import describe_machine, timed
-from lodaa_plugin.utils.cli import (build_dataset, build_model_without_weights,
-                                    read_config)
-
-SAMPLE_PHOTOS = osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')
+from lodaa_plugin.utils.builders import (build_dataset,
+                                         build_model_without_weights)
+from lodaa_plugin.utils.config_loading import read_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,8 +38,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--checkpoint', help='trained weights (else random)')
     parser.add_argument(
         '--images',
-        help="a glob of photos (default: the config's test set if present, "
-        'else the real VOC photos in tests/data)')
+        help="a glob of photos (default: the first 64 images of the "
+        "config's test set)")
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument(
         '--steps', type=int, default=10, help='timed steps per path')
@@ -60,14 +58,16 @@ def _images(args, cfg) -> list:
     else:
         try:
             dataset = build_dataset(cfg, 'test')
-            files = [
-                dataset.get_data_info(i)['img_path']
-                for i in range(min(len(dataset), 64))
-            ]
-        except Exception:
-            files = sorted(glob.glob(SAMPLE_PHOTOS))
+        except (FileNotFoundError, ValueError) as e:
+            raise SystemExit(
+                f"{args.config}: its test set cannot be read ({e}); pass "
+                "--images 'DIR/*.jpg' to time other photos") from e
+        files = [
+            dataset.get_data_info(i)['img_path']
+            for i in range(min(len(dataset), 64))
+        ]
     if not files:
-        raise SystemExit(f'no images found ({args.images or SAMPLE_PHOTOS})')
+        raise SystemExit(f'no images found ({args.images or args.config})')
     return files
 
 

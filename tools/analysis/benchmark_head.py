@@ -22,9 +22,10 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
+from lodaa_plugin.benchmarks.timing import (describe_machine, paired_times,
+                                            ratio_summary)
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.benchmark import (describe_machine, paired_times,
-                                          ratio_summary)
+from lodaa_plugin.utils.config_loading import read_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,7 +56,7 @@ def main() -> None:
     args = parse_args()
     enable_compat()
     init_default_scope('mmdet')
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     device = args.device
     ours, ref = _heads(cfg, device)
     head = cfg.model.bbox_head

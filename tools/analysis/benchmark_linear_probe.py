@@ -18,12 +18,13 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from lodaa_plugin.benchmarks.timing import describe_machine, timed
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.benchmark import describe_machine, timed
+from lodaa_plugin.utils.config_loading import read_config
 
 CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-    'classification', 'resnet18_linear_probe_voc07.py')
+    'resnet18', 'resnet18_linear-probe_1xb64-50e_voc07.py')
 
 
 def _runner(cfg: Config, loop: str, work_dir: str) -> Runner:
@@ -80,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     enable_compat()
 
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     # random weights: speed does not depend on them, and none download here
     cfg.model.backbone.init_cfg = None
     cfg.train_dataloader.update(

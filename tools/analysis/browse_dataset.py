@@ -5,7 +5,7 @@
     python tools/analysis/browse_dataset.py configs/fcos_voc.py \
         --output-dir work_dirs/browse --show-number 16
     python tools/analysis/browse_dataset.py \
-        configs/classification/resnet18_linear_probe_voc07.py --phase test
+        configs/resnet18/resnet18_linear-probe_1xb64-50e_voc07.py --phase test
 
 Writes one PNG per sample and ``browse.png`` with all of them; detection
 boxes in their class colour, labelled, classifier labels as
@@ -20,7 +20,8 @@ from mmengine.config import DictAction
 from PIL import Image, ImageDraw
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import build_dataset, read_config
+from lodaa_plugin.utils.builders import build_dataset
+from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import draw_detections, save_detection_grid
 
 

@@ -2,8 +2,9 @@
 """Train LODAA's FCOS, mmdet's stock FCOSHead and torchvision's FCOS at the
 same data, model size, budget and seeds; compare their accuracy.
 
-    python tools/analysis/compare_detectors.py configs/fcos_synthetic_demo.py \
-        --synthetic --seeds 0 1 2 --out-dir work_dirs/compare
+    python tools/analysis/compare_detectors.py \
+        configs/demo/fcos_synthetic_demo.py --synthetic --seeds 0 1 2 \
+        --out-dir work_dirs/compare
     python tools/analysis/compare_detectors.py configs/fcos_voc_224.py \
         --data data/VOCdevkit/ --iters 9000 --seeds 0 1 2 --rows all
 
@@ -26,12 +27,13 @@ import time
 
 from mmengine.config import DictAction
 
+from lodaa_plugin.benchmarks import detector_comparison as comparison
+from lodaa_plugin.benchmarks.timing import describe_machine
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.testing import detector_comparison as comparison
-from lodaa_plugin.testing.synthetic_voc import ensure_synthetic_voc
-from lodaa_plugin.utils.benchmark import describe_machine
-from lodaa_plugin.utils.cli import build_dataset, read_config
-from lodaa_plugin.utils.run_options import set_max_iters
+from lodaa_plugin.datasets.synthetic_voc import ensure_synthetic_voc
+from lodaa_plugin.utils.builders import build_dataset
+from lodaa_plugin.utils.config_edits import set_max_iters
+from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import plot_pr_curves
 
 TRAIN = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'train.py')

@@ -19,7 +19,8 @@ from mmengine.config import DictAction
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.evaluation.analysis import (box_confusion_matrix,
                                               load_predictions)
-from lodaa_plugin.utils.cli import build_dataset, read_config
+from lodaa_plugin.utils.builders import build_dataset
+from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import plot_confusion_matrix
 
 

@@ -13,7 +13,8 @@ from mmengine.analysis import get_model_complexity_info
 from mmengine.config import DictAction
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import build_model_without_weights, read_config
+from lodaa_plugin.utils.builders import build_model_without_weights
+from lodaa_plugin.utils.config_loading import read_config
 
 
 def main() -> None:

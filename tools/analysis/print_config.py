@@ -9,7 +9,7 @@ import argparse
 from mmengine.config import DictAction
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import read_config
+from lodaa_plugin.utils.config_loading import read_config
 
 
 def main() -> None:

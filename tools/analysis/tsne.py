@@ -6,8 +6,9 @@ globally pooled: 512-d for ResNet18) and detectors (the backbone's last
 stage, globally pooled).
 
     python tools/analysis/tsne.py \
-        configs/classification/resnet18_linear_probe_voc07.py \
-        work_dirs/resnet18_linear_probe_voc07/epoch_50.pth --num-images 1000
+        configs/resnet18/resnet18_linear-probe_1xb64-50e_voc07.py \
+        work_dirs/resnet18_linear-probe_1xb64-50e_voc07/epoch_50.pth \
+        --num-images 1000
 """
 import argparse
 import os
@@ -18,8 +19,9 @@ from mmengine.config import DictAction
 
 from lodaa_plugin.apis import extract_features, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli import (add_unsafe_load_arg,
-                                    build_model_without_weights, read_config)
+from lodaa_plugin.utils.builders import build_model_without_weights
+from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
+from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import embed_tsne, plot_tsne
 from lodaa_plugin.visualization.tsne import LABEL_RULES
 

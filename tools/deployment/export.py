@@ -24,8 +24,10 @@ from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.export import (ExportableFCOS, compare_outputs,
                                             export_detector)
-from lodaa_plugin.utils.cli import (add_unsafe_load_arg, build_dataset,
-                                    build_model_without_weights, read_config)
+from lodaa_plugin.utils.builders import (build_dataset,
+                                         build_model_without_weights)
+from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
+from lodaa_plugin.utils.config_loading import read_config
 
 
 def parse_args() -> argparse.Namespace:

@@ -16,7 +16,8 @@ VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
 
 def test_cached_features_equal_the_uncached_path(tmp_path):
     init_default_scope('mmpretrain')
-    cfg = classification_config('resnet18_linear_probe_voc07.py')
+    cfg = classification_config(
+        'resnet18/resnet18_linear-probe_1xb64-50e_voc07.py')
     cfg.work_dir = str(tmp_path)
     runner = Runner.from_cfg(cfg)
     torch.manual_seed(0)
@@ -39,7 +40,8 @@ def test_cached_features_equal_the_uncached_path(tmp_path):
 
 def test_cached_loop_refuses_random_pipelines(tmp_path):
     init_default_scope('mmpretrain')
-    cfg = classification_config('resnet18_linear_probe_voc07.py')
+    cfg = classification_config(
+        'resnet18/resnet18_linear-probe_1xb64-50e_voc07.py')
     cfg.train_dataloader.dataset.pipeline.insert(
         1, dict(type='RandomFlip', prob=0.5, direction='horizontal'))
     cfg.work_dir = str(tmp_path)

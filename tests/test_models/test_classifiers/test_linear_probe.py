@@ -17,7 +17,8 @@ VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
 @pytest.mark.slow
 def test_linear_probe_trains_only_the_head(tmp_path):
     init_default_scope('mmpretrain')
-    cfg = classification_config('resnet18_linear_probe_voc07.py')
+    cfg = classification_config(
+        'resnet18/resnet18_linear-probe_1xb64-50e_voc07.py')
     cfg.train_cfg.type = 'EpochBasedTrainLoop'  # the uncached path
     cfg.work_dir = str(tmp_path)
     runner = Runner.from_cfg(cfg)

@@ -1,10 +1,6 @@
 # PASCAL VOC 2007 multi-label classification: train on trainval, test on
 # test; mAP with difficult-only labels ignored, plus per-class AP and
 # precision / recall / F1 at threshold 0.5.
-_base_ = '../../_base_/runtime_common.py'
-
-default_scope = 'mmpretrain'
-
 dataset_type = 'LodaaVOCClsDataset'
 data_root = 'data/VOCdevkit/VOC2007'
 num_classes = 20
@@ -64,17 +60,3 @@ val_evaluator = [
     dict(type='VOCMultiLabelMetric', thr=0.5, average='micro'),
 ]
 test_evaluator = val_evaluator
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(
-        type='AtomicCheckpointHook',
-        interval=1,
-        max_keep_ckpts=2,
-        save_best='auto'),
-    visualization=dict(type='VisualizationHook', enable=False))
-visualizer = dict(
-    type='UniversalVisualizer', vis_backends=[dict(type='LocalVisBackend')])
-randomness = dict(seed=0, deterministic=False)
-val_cfg = dict()
-test_cfg = dict()

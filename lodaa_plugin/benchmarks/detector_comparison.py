@@ -7,7 +7,7 @@ Every row is one config derived from the user's: only the detector (or one
 head setting, for the ablation rows) changes. The data order, augmentation,
 optimizer, schedule, batch, iterations and the backbone's starting weights
 are the same, and each run records its first batch and starting backbone so
-that this can be checked (:class:`~.hooks.RunRecordHook`).
+that this can be checked (:class:`~.run_record_hook.RunRecordHook`).
 """
 import copy
 import math
@@ -125,8 +125,8 @@ def row_config(cfg: Config, row: str, backbone_init: str,
     else:
         model.bbox_head = ConfigDict(ROWS[row][1](dict(model.bbox_head)))
     imports = list(cfg.custom_imports.imports)
-    for module in ('lodaa_plugin.testing.hooks',
-                   'lodaa_plugin.testing.torchvision_detector'):
+    for module in ('lodaa_plugin.benchmarks.run_record_hook',
+                   'lodaa_plugin.benchmarks.torchvision_detector'):
         if module not in imports:
             imports.append(module)
     cfg.custom_imports.imports = imports
@@ -261,7 +261,7 @@ def markdown_table(table: List[dict]) -> str:
 
 
 def run_records(work_dirs: Sequence[str]) -> List[dict]:
-    """Read each run's :class:`~.hooks.RunRecordHook` record.
+    """Read each run's :class:`~.run_record_hook.RunRecordHook` record.
 
     Args:
         work_dirs (Sequence[str]): Run folders.

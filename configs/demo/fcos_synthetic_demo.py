@@ -2,7 +2,7 @@
 # (tools/make_synthetic_voc.py), trained on a CPU in minutes.
 # The backbone starts from RANDOM weights here (the demo runs offline), so
 # BatchNorm trains and no stage is frozen; the recipe is fcos_voc_224's.
-_base_ = './fcos_voc_224.py'
+_base_ = '../fcos/fcos_regnetx-400mf_fpn-p3p5_1xb16-9k_voc0712-224.py'
 
 data_root = 'work_dirs/demo/data/VOCdevkit/'
 image_size = (128, 128)

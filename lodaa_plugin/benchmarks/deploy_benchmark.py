@@ -111,7 +111,7 @@ def speed_table(times: Dict[str, List[float]],
         list[dict]: Per path ``path``, ``images_per_s`` (median step),
         ``ms_per_batch`` and ``ratio`` (median, q1, q3 of paired ratios).
     """
-    from ..utils.benchmark import ratio_summary
+    from .timing import ratio_summary
     rows = []
     for name, seconds in times.items():
         median = float(np.median(seconds))

@@ -8,11 +8,11 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from lodaa_plugin.benchmarks.detector_comparison import (ROWS, markdown_table,
+                                                         row_config, summarise)
 from lodaa_plugin.testing import (PYTHON, config_path, data_options, run_tool,
                                   tool_path)
-from lodaa_plugin.testing.detector_comparison import (ROWS, markdown_table,
-                                                      row_config, summarise)
-from lodaa_plugin.utils.cli import read_config
+from lodaa_plugin.utils.config_loading import read_config
 
 # what each ablation row changes in LODAA's head, and nothing else
 ABLATIONS = {
@@ -23,7 +23,7 @@ ABLATIONS = {
 
 
 def _row(row):
-    cfg = read_config(config_path('fcos_synthetic_demo.py'))
+    cfg = read_config(config_path('demo/fcos_synthetic_demo.py'))
     return row_config(cfg, row, '/start.pth', '/preds.pkl').to_dict()
 
 

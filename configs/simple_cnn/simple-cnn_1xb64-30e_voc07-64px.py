@@ -1,16 +1,11 @@
 # The course's simple CNN, trained from scratch on 64x64 VOC07 images.
 # Adam lr 1e-3, batch 64, 30 epochs, lr x0.1 at 20 and 27.
-_base_ = './_base_/voc07_multilabel.py'
+_base_ = [
+    '../_base_/models/simple_cnn_multilabel.py',
+    '../_base_/datasets/voc07_multilabel.py', '../_base_/cls_runtime.py'
+]
 
 image_size = 64
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(type='SimpleCNN', input_size=image_size),
-    head=dict(
-        type='DifficultAwareMultiLabelHead',
-        num_classes={{_base_.num_classes}},
-        in_channels=128,
-        difficult='ignore'))
 data_preprocessor = dict(
     # 0-1 pixels centred as the course did: mean/std 0.5
     mean=[127.5, 127.5, 127.5],

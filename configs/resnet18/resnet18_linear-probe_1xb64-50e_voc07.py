@@ -2,7 +2,10 @@
 # statistics), only a linear layer on its pooled 512-d feature trains. The
 # training pipeline is deterministic, so the features are computed once
 # (CachedFeatureTrainLoop) and every epoch trains the head alone.
-_base_ = './_base_/resnet18_voc07.py'
+_base_ = [
+    '../_base_/models/resnet18_multilabel.py',
+    '../_base_/datasets/voc07_multilabel.py', '../_base_/cls_runtime.py'
+]
 
 model = dict(type='LinearProbeClassifier', backbone=dict(norm_eval=True))
 

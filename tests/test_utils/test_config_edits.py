@@ -10,9 +10,10 @@ from mmengine.config import Config
 from PIL import Image
 
 from lodaa_plugin.testing import config_path, data_options
-from lodaa_plugin.utils.cli import read_config
-from lodaa_plugin.utils.run_options import (add_vis_backends, enable_ema,
-                                            enable_flip_tta, flip_tta_pipeline)
+from lodaa_plugin.utils.config_edits import (add_vis_backends, enable_ema,
+                                             enable_flip_tta,
+                                             flip_tta_pipeline)
+from lodaa_plugin.utils.config_loading import read_config
 
 
 def test_ema_hook_is_added_once():
@@ -46,7 +47,7 @@ def test_tta_wraps_the_model_and_the_test_data():
     assert cfg.test_dataloader.dataset.pipeline[-1]['type'] == 'TestTimeAug'
 
     cls_cfg = read_config(
-        config_path('classification/resnet18_linear_probe_voc07.py'))
+        config_path('resnet18/resnet18_linear-probe_1xb64-50e_voc07.py'))
     enable_flip_tta(cls_cfg)
     assert cls_cfg.model.type == 'AverageClsScoreTTA'
     packs = cls_cfg.test_dataloader.dataset.pipeline[-1]['transforms'][1]

@@ -7,16 +7,18 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from lodaa_plugin.benchmarks.torchvision_fcos import (build_lodaa,
+                                                      build_torchvision_fcos,
+                                                      head_outputs,
+                                                      share_weights)
 from lodaa_plugin.testing import REPO_ROOT
-from lodaa_plugin.testing.torchvision_fcos import (build_lodaa,
-                                                   build_torchvision_fcos,
-                                                   head_outputs, share_weights)
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 
 
 @pytest.mark.parametrize(
-    'config', ['fcos_voc_224.py', 'fcos_voc.py', 'fcos_synthetic_demo.py'])
+    'config',
+    ['fcos_voc_224.py', 'fcos_voc.py', 'demo/fcos_synthetic_demo.py'])
 def test_torchvision_twin_with_shared_weights_is_the_same_network(config):
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
     torch.manual_seed(0)

@@ -1,7 +1,5 @@
 # torchvision's ImageNet ResNet18, globally pooled 512-d feature, a linear
-# multi-label head; difficult-only labels ignored.
-_base_ = './voc07_multilabel.py'
-
+# multi-label head for VOC's 20 classes; difficult-only labels ignored.
 model = dict(
     type='ImageClassifier',
     backbone=dict(
@@ -15,6 +13,6 @@ model = dict(
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='DifficultAwareMultiLabelHead',
-        num_classes={{_base_.num_classes}},
+        num_classes=20,
         in_channels=512,
         difficult='ignore'))

@@ -2,7 +2,7 @@
 # classes; tools/make_synthetic_voc.py), from scratch. The whole image is
 # resized to 64x64: random crops would cut shapes out of the image while its
 # labels still name them.
-_base_ = './simple_cnn_voc07.py'
+_base_ = '../simple_cnn/simple-cnn_1xb64-30e_voc07-64px.py'
 
 data_root = 'work_dirs/demo/data/VOCdevkit/VOC2007'
 num_classes = 5

@@ -1,0 +1,98 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""The rooms keep their rules: what each package folder may import
+(``docs/advanced_guides/layout.md`` states them)."""
+import ast
+import glob
+import os.path as osp
+from typing import Iterator, Tuple
+
+import pytest
+
+from lodaa_plugin.testing import REPO_ROOT
+
+PACKAGE = osp.join(REPO_ROOT, 'lodaa_plugin')
+# room -> rooms of lodaa_plugin it must never import
+FORBIDDEN = {
+    'compat': {'*'},
+    'utils': {'*'},
+    'models': {'engine', 'apis', 'deployment', 'benchmarks', 'testing'},
+    'datasets': {'engine', 'apis', 'deployment', 'benchmarks', 'testing'},
+    'evaluation': {'engine', 'apis', 'deployment', 'benchmarks', 'testing'},
+    'visualization': {
+        'models', 'datasets', 'engine', 'apis', 'deployment', 'benchmarks',
+        'testing'
+    },
+    'engine': {'apis', 'deployment', 'benchmarks', 'testing'},
+    'apis': {'deployment', 'benchmarks', 'testing'},
+    'deployment': {'benchmarks', 'testing'},
+    'benchmarks': {'testing'},
+}
+
+
+def _imports(path: str) -> Iterator[Tuple[int, str]]:
+    """Yield (line, absolute module) for each import of a file."""
+    rel = osp.relpath(path, REPO_ROOT)
+    package = osp.dirname(rel).split(osp.sep)
+    if osp.basename(rel) == '__init__.py':
+        package = osp.dirname(rel).split(osp.sep)
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                module = '.'.join(base +
+                                  ([node.module] if node.module else []))
+            else:
+                module = node.module or ''
+            yield node.lineno, module
+            for alias in node.names:
+                yield node.lineno, f'{module}.{alias.name}'
+
+
+def _room(module: str) -> str:
+    parts = module.split('.')
+    return parts[1] if parts[0] == 'lodaa_plugin' and len(parts) > 1 else ''
+
+
+def _files(*patterns: str):
+    for pattern in patterns:
+        yield from glob.glob(osp.join(REPO_ROOT, pattern), recursive=True)
+
+
+def test_nothing_outside_tests_imports_the_test_fixtures():
+    offenders = [
+        f'{osp.relpath(path, REPO_ROOT)}:{line} imports {module}' for path in
+        _files('lodaa_plugin/**/*.py', 'tools/**/*.py', 'configs/**/*.py')
+        if '/lodaa_plugin/testing/' not in path
+        for line, module in _imports(path)
+        if module.startswith('lodaa_plugin.testing')
+    ]
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize('room', sorted(FORBIDDEN))
+def test_lower_rooms_never_import_higher_ones(room):
+    offenders = []
+    for path in _files(f'lodaa_plugin/{room}/**/*.py'):
+        for line, module in _imports(path):
+            target = _room(module)
+            if not target or target == room or target == 'version':
+                continue
+            if '*' in FORBIDDEN[room] or target in FORBIDDEN[room]:
+                offenders.append(
+                    f'{osp.relpath(path, REPO_ROOT)}:{line} imports {module}')
+    assert not offenders, offenders
+
+
+def test_import_lodaa_plugin_leaves_benchmarks_and_testing_out():
+    import subprocess
+    import sys
+    code = ('import sys, lodaa_plugin; '
+            'print(sorted(m for m in sys.modules if m.startswith('
+            '("lodaa_plugin.testing", "lodaa_plugin.benchmarks"))))')
+    out = subprocess.check_output([sys.executable, '-c', code],
+                                  cwd=REPO_ROOT,
+                                  text=True)
+    assert out.strip() == '[]'
