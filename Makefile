@@ -1,4 +1,4 @@
-# LODAA: make env | make lint | make test | make test-fast | make demo
+# LODAA: make env | make lint | make test | make test-fast | make demo | make docs
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.lodaa-env-ok
@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 DEMO ?= all
 LINT_PATHS := lodaa_plugin tools tests configs
 
-.PHONY: env lint format test test-fast demo clean-env
+.PHONY: env lint format test test-fast demo docs clean-env
 
 env: $(ENV_STAMP)
 
@@ -39,3 +39,8 @@ demo: env
 
 clean-env:
 	rm -rf $(VENV) build
+
+# the documentation site in docs/_build/html; warnings (a broken link, a
+# path that does not exist, a docstring Sphinx cannot read) are errors
+docs: env
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html

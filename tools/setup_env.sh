@@ -112,8 +112,8 @@ else
     fi
 fi
 
-say "OpenMMLab stack and LODAA (editable): mmengine, mmdet, mmpretrain, pycocotools, scikit-learn, matplotlib, pytest, flake8, isort, yapf, tensorboard, wandb, onnx, onnxruntime, openvino"
-$PIP install -q --no-build-isolation -e ".[tests,lint,vis,deploy]"
+say "OpenMMLab stack and LODAA (editable): mmengine, mmdet, mmpretrain, pycocotools, scikit-learn, matplotlib, pytest, flake8, isort, yapf, tensorboard, wandb, onnx, onnxruntime, openvino, sphinx"
+$PIP install -q --no-build-isolation -e ".[tests,lint,vis,deploy,docs]"
 
 # transformers breaks mmpretrain's multimodal import; LODAA keeps it out.
 if $PY -c "import transformers" 2>/dev/null; then

@@ -3,7 +3,7 @@
 
 Importing this package changes nothing. The fixes are switched on by
 :func:`enable_compat` (LODAA's tools call it) or by importing
-:mod:`lodaa_plugin.compat.enable` (LODAA's configs list it in
+``lodaa_plugin.compat.enable`` (LODAA's configs list it in
 ``custom_imports``). Each fix is a named, idempotent function in its own
 module:
 

@@ -24,7 +24,8 @@ class LodaaVOCClsDataset(WholeTestSetMixin, VOC):
     ``gt_label`` holds the classes with at least one non-difficult object;
     ``gt_label_difficult`` the classes present *only* as difficult objects,
     which the loss (:class:`DifficultAwareMultiLabelHead`) and the metric
-    (:class:`~lodaa_plugin.evaluation.LodaaPerClassAP`) ignore by default.
+    (:class:`~lodaa_plugin.evaluation.metrics.LodaaPerClassAP`) ignore by
+    default.
 
     Args:
         data_root (str): The year folder, e.g. ``'data/VOCdevkit/VOC2007'``.

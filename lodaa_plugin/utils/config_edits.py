@@ -40,7 +40,7 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> Config:
         cfg (Config): The config, changed in place.
         dtype (str, optional): ``'float16'`` (dynamic loss scaling) or
             ``'bfloat16'``. Defaults to None: float16 with a GPU, bfloat16
-            on the CPU (:mod:`lodaa_plugin.compat.amp`).
+            on the CPU (:func:`lodaa_plugin.compat.patch_amp_on_cpu`).
 
     Returns:
         Config: ``cfg``.

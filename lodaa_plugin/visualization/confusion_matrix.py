@@ -13,8 +13,9 @@ def plot_confusion_matrix(matrix: np.ndarray,
                           classes: Sequence[str],
                           out_file: str,
                           title: str = 'Confusion matrix') -> str:
-    """Draw a matrix from :func:`~lodaa_plugin.evaluation.analysis.
-    box_confusion_matrix`: colour is the share of the row, text the count.
+    """Draw a matrix from
+    :func:`~lodaa_plugin.evaluation.analysis.box_confusion_matrix`: colour is
+    the share of the row, text the count.
 
     Args:
         matrix (np.ndarray): ``(C + 1, C + 1)`` counts, true class by row,
