@@ -17,8 +17,9 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ..utils import pad_boxes
+from .fcos_postprocess import (SCORE_FUSIONS, FCOSTestRules,
+                               batched_detections, plain_nms_iou)
 
-SCORE_FUSIONS = ('sqrt', 'product')
 # head settings the assigner must share (norm_on_bbox also scales the
 # predictions in forward_single)
 _ASSIGNER_KEYS = ('num_classes', 'strides', 'regress_ranges',
@@ -255,6 +256,67 @@ class FCOSRegCenternessHead(FCOSHead):
         background = labels == self.num_classes
         return (~(inside & background)).float().reshape(-1)
 
+    def predict_by_feat(self,
+                        cls_scores: List[Tensor],
+                        bbox_preds: List[Tensor],
+                        score_factors: Optional[List[Tensor]] = None,
+                        batch_img_metas: Optional[List[dict]] = None,
+                        cfg: Optional[ConfigDict] = None,
+                        rescale: bool = False,
+                        with_nms: bool = True) -> InstanceList:
+        """Detections of a batch from the head's outputs.
+
+        With a plain NMS (:func:`plain_nms_iou`) this is
+        :func:`batched_detections`, the computation the end-to-end export
+        traces; otherwise (soft-NMS, ``offset``, no NMS, ...) mmdet's
+        per-image path with :meth:`_predict_by_feat_single`. Both give the
+        same detections for a plain NMS (tested).
+
+        Args:
+            cls_scores (list[Tensor]): Per level (N, C, H, W) logits.
+            bbox_preds (list[Tensor]): Per level (N, 4, H, W) distances.
+            score_factors (list[Tensor], optional): Per level (N, 1, H, W)
+                centerness logits.
+            batch_img_metas (list[dict], optional): Meta information of
+                each image (``img_shape``, ``scale_factor``).
+            cfg (ConfigDict, optional): Test config; the head's if None.
+            rescale (bool): Map boxes back to the original image. Defaults
+                to False.
+            with_nms (bool): Apply NMS. Defaults to True.
+
+        Returns:
+            list[InstanceData]: Per image ``bboxes``, ``scores`` and
+            ``labels``, best first.
+        """
+        cfg = self.test_cfg if cfg is None else cfg
+        if not with_nms or score_factors is None or plain_nms_iou(
+                cfg.get('nms', {})) is None:
+            return super().predict_by_feat(cls_scores, bbox_preds,
+                                           score_factors, batch_img_metas, cfg,
+                                           rescale, with_nms)
+        rules = FCOSTestRules.from_head(self, cfg)
+        device = cls_scores[0].device
+        img_shapes = torch.tensor(
+            [m['img_shape'][:2] for m in batch_img_metas],
+            dtype=torch.float32,
+            device=device)
+        scale_factors = torch.tensor([
+            m['scale_factor'] if rescale else (1.0, 1.0)
+            for m in batch_img_metas
+        ],
+                                     dtype=torch.float32,
+                                     device=device)
+        num_dets, boxes, scores, labels = batched_detections(
+            [c.sigmoid()
+             for c in cls_scores], [c.sigmoid() for c in score_factors],
+            bbox_preds, img_shapes, scale_factors, rules)
+        return [
+            InstanceData(
+                bboxes=boxes[i, :n],
+                scores=scores[i, :n],
+                labels=labels[i, :n]) for i, n in enumerate(num_dets.tolist())
+        ]
+
     def _predict_by_feat_single(self,
                                 cls_score_list: List[Tensor],
                                 bbox_pred_list: List[Tensor],
@@ -367,7 +429,7 @@ class FCOSRegCenternessHead(FCOSHead):
                 results = results[valid]
         if with_nms and results.bboxes.numel() > 0:
             boxes = get_box_tensor(results.bboxes)
-            iou = _plain_nms_iou(cfg.nms) if boxes.device.type == 'cpu' \
+            iou = plain_nms_iou(cfg.nms) if boxes.device.type == 'cpu' \
                 else None
             if iou is None:
                 det_bboxes, keep = batched_nms(boxes, results.scores,
@@ -380,23 +442,3 @@ class FCOSRegCenternessHead(FCOSHead):
             results.scores = det_bboxes[:, -1]  # soft-NMS rescores
             results = results[:cfg.max_per_img]
         return results
-
-
-def _plain_nms_iou(nms_cfg: dict) -> Optional[float]:
-    """Return the IoU threshold of a plain class-aware NMS config.
-
-    Args:
-        nms_cfg (dict): mmcv's NMS config, e.g. ``dict(type='nms',
-            iou_threshold=0.6)``.
-
-    Returns:
-        float or None: The threshold; None for anything torchvision's NMS
-        does not do alike (soft-NMS, ``offset``, class-agnostic,
-        ``max_num``, ...).
-    """
-    cfg = dict(nms_cfg)
-    cfg.pop('split_thr', None)  # only a speed setting of mmcv's
-    if cfg.pop('type', 'nms') != 'nms' or cfg.pop('class_agnostic', False) \
-            or cfg.pop('offset', 0) != 0 or set(cfg) != {'iou_threshold'}:
-        return None
-    return float(cfg['iou_threshold'])
