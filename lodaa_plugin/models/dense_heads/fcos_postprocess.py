@@ -236,7 +236,7 @@ def batched_detections(
         ``num_dets`` are zeros with label -1.
     """
     num_images, num_classes = cls_probs[0].shape[:2]
-    scores, locations, labels, ctr, dist, points = [], [], [], [], [], []
+    scores, labels, ctr, dist, points = [], [], [], [], []
     for cls, centerness, box, stride in zip(cls_probs, ctr_probs, distances,
                                             rules.strides):
         height, width = cls.shape[2], cls.shape[3]
