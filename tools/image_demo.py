@@ -21,7 +21,7 @@ from lodaa_plugin.apis import (draw_prediction_file, init_detector_strict,
                                predict_images)
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
-from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import add_deploy_args, add_unsafe_load_arg
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -47,17 +47,7 @@ def main() -> None:
     parser.add_argument('config')
     parser.add_argument(
         'checkpoint', help='checkpoint, or with --backend the export folder')
-    parser.add_argument(
-        '--backend',
-        choices=['pytorch', 'onnxruntime', 'openvino'],
-        default='pytorch',
-        help='run the checkpoint in PyTorch, or an exported model')
-    parser.add_argument(
-        '--precision',
-        choices=['fp32', 'default'],
-        default='fp32',
-        help="OpenVINO's inference precision: fp32, or its default (bf16 on "
-        'CPUs with native bf16)')
+    add_deploy_args(parser)
     parser.add_argument('--out-dir', default='outputs')
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--device', default='cpu')
@@ -77,7 +67,7 @@ def main() -> None:
     else:
         from lodaa_plugin.deployment import DeployedDetector
         predict = DeployedDetector(args.checkpoint, args.backend,
-                                   args.precision)
+                                   args.precision, args.graph)
         classes = predict.classes
     os.makedirs(args.out_dir, exist_ok=True)
     records = []

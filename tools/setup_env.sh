@@ -112,7 +112,7 @@ else
     fi
 fi
 
-say "OpenMMLab stack and LODAA (editable): mmengine, mmdet, mmpretrain, pycocotools, scikit-learn, matplotlib, pytest, flake8, isort, yapf, tensorboard, wandb, onnx, onnxruntime, openvino, sphinx"
+say "OpenMMLab stack and LODAA (editable): mmengine, mmdet, mmpretrain, pycocotools, scikit-learn, matplotlib, pytest, flake8, isort, yapf, tensorboard, wandb, onnx, onnxruntime, openvino, nncf, sphinx"
 $PIP install -q --no-build-isolation -e ".[tests,lint,vis,deploy,docs]"
 
 # transformers breaks mmpretrain's multimodal import; LODAA keeps it out.

@@ -15,7 +15,8 @@ from lodaa_plugin.apis import load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
-from lodaa_plugin.utils.cli_args import add_common_args, add_vis_backend_arg
+from lodaa_plugin.utils.cli_args import (add_common_args, add_deploy_args,
+                                         add_vis_backend_arg)
 from lodaa_plugin.utils.config_edits import enable_flip_tta
 from lodaa_plugin.utils.config_loading import load_config
 from lodaa_plugin.utils.dist import close_distributed
@@ -29,18 +30,7 @@ def parse_args() -> argparse.Namespace:
         'checkpoint',
         help='checkpoint file, or with --backend the export '
         'folder of tools/deployment/export.py')
-    parser.add_argument(
-        '--backend',
-        choices=['pytorch', 'onnxruntime', 'openvino'],
-        default='pytorch',
-        help='evaluate the checkpoint in PyTorch, or an exported model with '
-        'its own pre- and post-processing')
-    parser.add_argument(
-        '--precision',
-        choices=['fp32', 'default'],
-        default='fp32',
-        help="with --backend openvino: fp32, or OpenVINO's default (bf16 on "
-        'CPUs with native bf16)')
+    add_deploy_args(parser)
     parser.add_argument(
         '--out', help='dump predictions to a .pkl file for offline analysis')
     parser.add_argument(
@@ -86,6 +76,7 @@ def main() -> None:
             export_dir=args.checkpoint,
             backend=args.backend,
             precision=args.precision,
+            graph=args.graph,
             data_preprocessor=cfg.model.data_preprocessor)
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(

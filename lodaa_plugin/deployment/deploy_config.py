@@ -5,7 +5,9 @@ import os.path as osp
 from typing import Any, Dict
 
 DEPLOY_FILE = 'deploy.json'
-FORMAT_VERSION = 1
+# 2 added the end-to-end graph (``end2end``) and INT8 (``int8``); 1 is read
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # keys a deploy.json must have, and what each holds
 REQUIRED = {
     'format_version': 'version of this file layout',
@@ -52,13 +54,16 @@ def load_deploy_config(export_dir: str) -> Dict[str, Any]:
         raise DeployConfigError(
             f'{path}: missing {", ".join(missing)} '
             f'({"; ".join(f"{k}: {REQUIRED[k]}" for k in missing)})')
-    if cfg['format_version'] != FORMAT_VERSION:
+    if cfg['format_version'] not in READABLE_VERSIONS:
         raise DeployConfigError(
             f'{path}: format_version {cfg["format_version"]}, this LODAA '
-            f'reads {FORMAT_VERSION}; export again')
-    for backend, name in cfg['models'].items():
-        if not osp.isfile(osp.join(export_dir, name)):
-            raise DeployConfigError(
-                f'{path}: the {backend} network {name} is missing from '
-                f'{export_dir}')
+            f'reads {", ".join(map(str, READABLE_VERSIONS))}; export again')
+    cfg.setdefault('end2end', {})
+    for kind, files in (('network', cfg['models']), ('end-to-end graph',
+                                                     cfg['end2end'])):
+        for backend, name in files.items():
+            if not osp.isfile(osp.join(export_dir, name)):
+                raise DeployConfigError(
+                    f'{path}: the {backend} {kind} {name} is missing from '
+                    f'{export_dir}')
     return cfg

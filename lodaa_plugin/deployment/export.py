@@ -1,7 +1,14 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Export a trained LODAA FCOS: the network to ONNX (and OpenVINO's IR), the
-rest of what the runtime needs to ``deploy.json``, and a check of the
-exported outputs against PyTorch on real images."""
+"""Export a trained LODAA FCOS: the end-to-end graph (pixels to detections,
+:mod:`.end_to_end`) and the network alone to ONNX (and OpenVINO's IR), what
+the runtime needs to ``deploy.json``, and a check of the exported outputs
+against PyTorch on real images.
+
+Every rule comes from the built model: the head's test-time rules
+(:class:`~lodaa_plugin.models.dense_heads.fcos_postprocess.FCOSTestRules`)
+and the data preprocessor's normalisation and padding; the config supplies
+only the test resize.
+"""
 import hashlib
 import json
 import os
@@ -13,8 +20,10 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from ..models.dense_heads.fcos_postprocess import FCOSTestRules
 from .deploy_config import DEPLOY_FILE, FORMAT_VERSION, load_deploy_config
-from .preprocess import preprocess
+from .end_to_end import EndToEndFCOS, export_end_to_end_onnx
+from .preprocess import normalise, preprocess
 
 
 class ExportableFCOS(nn.Module):
@@ -56,15 +65,69 @@ def _test_resize(cfg: Config) -> Dict:
         keep_ratio=bool(resizes[0].get('keep_ratio', False)))
 
 
-def deploy_settings(cfg: Config, classes: Sequence[str], models: Dict,
-                    input_shape: Optional[Tuple[int, int]],
-                    checkpoint: Optional[str]) -> Dict:
-    """Collect ``deploy.json``'s content from a config.
+def export_rules(model: nn.Module) -> FCOSTestRules:
+    """The head's test-time rules, or an error that says why the export
+    cannot reproduce them.
+
+    Args:
+        model (nn.Module): The built detector.
+
+    Returns:
+        FCOSTestRules: The rules.
+
+    Raises:
+        ValueError: For a test_cfg no exported graph or numpy code does
+            exactly (soft-NMS, ``offset=1``, class-agnostic, ...).
+    """
+    try:
+        return FCOSTestRules.from_head(model.bbox_head)
+    except ValueError as error:
+        raise ValueError(
+            f'cannot export: {error}. Use a plain NMS in the config\'s '
+            "test_cfg (nms=dict(type='nms', iou_threshold=...)) to export, "
+            'or evaluate this config in PyTorch') from None
+
+
+def preprocess_settings(cfg: Config, model: nn.Module) -> Dict:
+    """The test resize (from the config) and the normalisation and padding
+    (from the built data preprocessor).
 
     Args:
         cfg (Config): The detector's config.
+        model (nn.Module): The built detector.
+
+    Returns:
+        dict: ``deploy.json``'s ``preprocess``.
+    """
+    pre = model.data_preprocessor
+    if not getattr(pre, '_enable_normalize', True):
+        mean, std = [0.0] * 3, [1.0] * 3
+    else:
+        mean = [float(v) for v in pre.mean.flatten()]
+        std = [float(v) for v in pre.std.flatten()]
+    if float(getattr(pre, 'pad_value', 0)) != 0:
+        raise ValueError(f'the data preprocessor pads with {pre.pad_value}; '
+                         'the export pads with 0 after normalising')
+    return dict(
+        resize=_test_resize(cfg),
+        mean=mean,
+        std=std,
+        bgr_to_rgb=bool(getattr(pre, '_channel_conversion', False)),
+        pad_size_divisor=int(getattr(pre, 'pad_size_divisor', 1)))
+
+
+def deploy_settings(cfg: Config, model: nn.Module, classes: Sequence[str],
+                    models: Dict, end2end: Dict,
+                    input_shape: Optional[Tuple[int, int]],
+                    checkpoint: Optional[str]) -> Dict:
+    """Collect ``deploy.json``'s content from the built model.
+
+    Args:
+        cfg (Config): The detector's config (its test resize).
+        model (nn.Module): The built detector.
         classes (Sequence[str]): Class names in label order.
-        models (dict): Backend name to file name.
+        models (dict): Backend name to the network-only file.
+        end2end (dict): Backend name to the end-to-end file.
         input_shape (tuple, optional): (H, W) of a fixed-size export.
         checkpoint (str, optional): The weights' file (its SHA-256 is
             recorded); None for random weights.
@@ -72,13 +135,6 @@ def deploy_settings(cfg: Config, classes: Sequence[str], models: Dict,
     Returns:
         dict: The settings.
     """
-    model = cfg.model
-    pre = model.data_preprocessor
-    head, test_cfg = model.bbox_head, model.test_cfg
-    nms = dict(test_cfg.nms)
-    if nms.pop('type', 'nms') != 'nms' or nms.get('class_agnostic'):
-        raise ValueError(f'the runtime does class-aware NMS only, the config '
-                         f'asks for {test_cfg.nms}')
     digest = 'random weights'
     if checkpoint is not None:
         with open(checkpoint, 'rb') as f:
@@ -86,21 +142,10 @@ def deploy_settings(cfg: Config, classes: Sequence[str], models: Dict,
     return dict(
         format_version=FORMAT_VERSION,
         classes=list(classes),
-        preprocess=dict(
-            resize=_test_resize(cfg),
-            mean=list(pre.mean),
-            std=list(pre.std),
-            bgr_to_rgb=bool(pre.get('bgr_to_rgb', False)),
-            pad_size_divisor=int(pre.get('pad_size_divisor', 1))),
-        strides=[int(s) for s in head.strides],
-        test_cfg=dict(
-            score_thr=float(test_cfg.get('score_thr', 0)),
-            nms_pre=int(test_cfg.get('nms_pre', -1)),
-            min_bbox_size=float(test_cfg.get('min_bbox_size', -1)),
-            nms_iou=float(nms['iou_threshold']),
-            max_per_img=int(test_cfg.get('max_per_img', 100))),
-        score_fusion=head.get('score_fusion', 'product'),
+        preprocess=preprocess_settings(cfg, model),
+        **export_rules(model).to_deploy_dict(),
         models=models,
+        end2end=end2end,
         input='dynamic' if input_shape is None else list(input_shape),
         checkpoint_sha256=digest)
 
@@ -174,16 +219,62 @@ def compare_outputs(network: nn.Module, export_dir: str, images: List[str],
     """
     from .predictor import DeployedDetector
     settings = load_deploy_config(export_dir)
-    batch, _ = preprocess(images, settings['preprocess'])
+    pixels, metas = preprocess(images, settings['preprocess'])
+    batch = normalise(pixels, metas, settings['preprocess'])
     with torch.no_grad():
         expected = [t.numpy() for t in network(torch.from_numpy(batch))]
     worst = {}
     for backend in backends:
-        detector = DeployedDetector(export_dir, backend, precision='fp32')
+        detector = DeployedDetector(
+            export_dir, backend, precision='fp32', graph='network')
         got = detector.run_network(batch)
         worst[backend] = max(
             float(np.abs(g - e).max()) for g, e in zip(got, expected))
     return worst
+
+
+def compare_end_to_end(graph: nn.Module, export_dir: str, images: List[str],
+                       backends: Sequence[str]) -> Dict[str, Dict]:
+    """Run the end-to-end graph in PyTorch and on each backend on the same
+    images; compare their detections.
+
+    Args:
+        graph (nn.Module): :class:`~.end_to_end.EndToEndFCOS`.
+        export_dir (str): The export folder (``deploy.json`` written).
+        images (list[str]): Image files.
+        backends (Sequence[str]): ``'onnxruntime'`` and/or ``'openvino'``.
+
+    Returns:
+        dict: Per backend ``same_labels`` (every image's detections have
+        the same count and labels), ``box_diff`` (px) and ``score_diff``.
+    """
+    from .predictor import DeployedDetector
+    report = {}
+    for backend in backends:
+        detector = DeployedDetector(
+            export_dir, backend, precision='fp32', graph='end2end')
+        inputs, metas = detector.prepare(images)
+        with torch.no_grad():
+            expected = graph(*[torch.from_numpy(inputs[n]) for n in inputs])
+        expected = detector.postprocess([t.numpy() for t in expected], metas)
+        got = detector.postprocess(detector.session(inputs), metas)
+        same = all(
+            len(e['labels']) == len(g['labels']) and (
+                e['labels'] == g['labels']).all()
+            for e, g in zip(expected, got))
+        pairs = [(e, g) for e, g in zip(expected, got)
+                 if same and len(e['labels'])]
+        report[backend] = dict(
+            same_labels=same,
+            box_diff=max([
+                float(np.abs(e['bboxes'] - g['bboxes']).max())
+                for e, g in pairs
+            ] or [0.0]),
+            score_diff=max([
+                float(np.abs(e['scores'] - g['scores']).max())
+                for e, g in pairs
+            ] or [0.0]))
+    return report
 
 
 def export_detector(cfg: Config,
@@ -193,7 +284,9 @@ def export_detector(cfg: Config,
                     out_dir: str,
                     backends: Sequence[str] = ('onnx', ),
                     dynamic_size: Optional[bool] = None) -> Dict:
-    """Export a loaded detector to ``out_dir``.
+    """Export a loaded detector to ``out_dir``: the end-to-end graph
+    (``end2end.onnx`` / ``.xml``) and the network alone (``model.onnx`` /
+    ``.xml``).
 
     Args:
         cfg (Config): Its config.
@@ -201,39 +294,53 @@ def export_detector(cfg: Config,
         classes (Sequence[str]): Class names in label order.
         checkpoint (str, optional): The checkpoint file (recorded by hash);
             None for random weights.
-        out_dir (str): Where ``model.onnx``, ``model.xml`` and
-            ``deploy.json`` go.
+        out_dir (str): Where the models and ``deploy.json`` go.
         backends (Sequence[str]): ``'onnx'`` and/or ``'openvino'`` (which
-            converts the ONNX file).
-        dynamic_size (bool, optional): Height and width dynamic; by default
-            only when the test pipeline keeps the aspect ratio.
+            converts the ONNX files).
+        dynamic_size (bool, optional): Height and width of the network-only
+            model dynamic; by default only when the test pipeline keeps the
+            aspect ratio. The end-to-end graph is always dynamic.
 
     Returns:
         dict: ``deploy.json``'s content.
+
+    Raises:
+        ValueError: When the model's test-time rules cannot be exported
+            (:func:`export_rules`), before anything is written.
     """
+    rules = export_rules(model)
+    pre = preprocess_settings(cfg, model)
     os.makedirs(out_dir, exist_ok=True)
-    resize = _test_resize(cfg)
+    resize = pre['resize']
     if dynamic_size is None:
         dynamic_size = resize['keep_ratio']
-    divisor = int(cfg.model.data_preprocessor.get('pad_size_divisor', 1))
+    divisor = pre['pad_size_divisor']
     if resize['keep_ratio']:
         side = -(-min(resize['scale']) // divisor) * divisor
         shape = (side, side)
     else:
         w, h = resize['scale']
         shape = (-(-h // divisor) * divisor, -(-w // divisor) * divisor)
-    network = ExportableFCOS(model.eval()).eval()
-    example = torch.zeros(1, 3, *shape)
-    levels = len(cfg.model.bbox_head.strides)
+    model = model.eval()
+    network = ExportableFCOS(model).eval()
+    levels = len(rules.strides)
     models = dict(onnx='model.onnx')
-    export_onnx(network, example, osp.join(out_dir, models['onnx']), levels,
-                dynamic_size)
+    end2end = dict(onnx='end2end.onnx')
+    export_onnx(network, torch.zeros(1, 3, *shape),
+                osp.join(out_dir, models['onnx']), levels, dynamic_size)
+    graph = EndToEndFCOS(model, rules, pre['mean'], pre['std'],
+                         pre['bgr_to_rgb']).eval()
+    example = (torch.zeros(1, 3, *shape, dtype=torch.uint8),
+               torch.tensor([shape], dtype=torch.float32), torch.ones(1, 2))
+    export_end_to_end_onnx(graph, example, osp.join(out_dir, end2end['onnx']))
     if 'openvino' in backends:
         models['openvino'] = 'model.xml'
-        export_openvino(
-            osp.join(out_dir, models['onnx']),
-            osp.join(out_dir, models['openvino']))
-    settings = deploy_settings(cfg, classes, models,
+        end2end['openvino'] = 'end2end.xml'
+        for files in (models, end2end):
+            export_openvino(
+                osp.join(out_dir, files['onnx']),
+                osp.join(out_dir, files['openvino']))
+    settings = deploy_settings(cfg, model, classes, models, end2end,
                                None if dynamic_size else shape, checkpoint)
     with open(osp.join(out_dir, DEPLOY_FILE), 'w') as f:
         json.dump(settings, f, indent=1)

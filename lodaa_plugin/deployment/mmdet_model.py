@@ -24,7 +24,10 @@ class DeployedDetectorModel(BaseDetector):
     Args:
         export_dir (str): The folder ``tools/deployment/export.py`` wrote.
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
-        precision (str): ``'fp32'`` or OpenVINO's ``'default'``.
+        precision (str): ``'fp32'``, or OpenVINO's ``'default'`` or
+            ``'int8'``.
+        graph (str, optional): ``'end2end'`` or ``'network'``; the
+            end-to-end graph when the export has one.
         data_preprocessor (dict, optional): The config's, unused by the
             prediction.
     """
@@ -33,9 +36,10 @@ class DeployedDetectorModel(BaseDetector):
                  export_dir: str,
                  backend: str = 'onnxruntime',
                  precision: str = 'fp32',
+                 graph: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor)
-        self.deployed = DeployedDetector(export_dir, backend, precision)
+        self.deployed = DeployedDetector(export_dir, backend, precision, graph)
 
     def predict(self,
                 batch_inputs: torch.Tensor,

@@ -1,16 +1,44 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Detections from an exported LODAA FCOS: pre-processing, the network on
-ONNX Runtime or OpenVINO, post-processing; no torch, mmcv or mmdet."""
-from typing import Dict, List, Optional, Sequence, Union
+"""Detections from an exported LODAA FCOS on ONNX Runtime or OpenVINO; no
+torch, mmcv or mmdet.
+
+The end-to-end graph does normalisation, the network and the head's
+test-time rules itself: the runtime only decodes, resizes and pads. The
+network-only model needs the numpy normalisation and post-processing
+(:mod:`.postprocess`) around it.
+"""
+import os.path as osp
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 
 from .deploy_config import DeployConfigError, load_deploy_config
 from .postprocess import detections, level_points
-from .preprocess import preprocess
-from .runtime import open_session
+from .preprocess import normalise, preprocess
+from .runtime import PRECISIONS, open_session
 
 BACKENDS = ('onnxruntime', 'openvino')
+GRAPHS = ('end2end', 'network')
+Image = Union[str, np.ndarray]
+
+
+def _model_file(cfg: Dict, export_dir: str, backend: str, graph: str,
+                precision: str) -> str:
+    """The file that runs ``graph`` on ``backend`` at ``precision``."""
+    files = cfg['end2end'] if graph == 'end2end' else cfg['models']
+    if precision == 'int8':
+        if backend != 'openvino' or graph != 'end2end':
+            raise ValueError('INT8 runs the end-to-end graph on OpenVINO '
+                             f'only, not the {graph} graph on {backend}')
+        if 'openvino_int8' not in files:
+            raise DeployConfigError(
+                f'{export_dir}: no INT8 model; export with --int8')
+        return osp.join(export_dir, files['openvino_int8'])
+    if backend == 'openvino':
+        # OpenVINO reads its own IR when exported, else the ONNX file
+        return osp.join(export_dir, files.get('openvino', files['onnx']))
+    return osp.join(export_dir, files['onnx'])
 
 
 class DeployedDetector:
@@ -20,9 +48,18 @@ class DeployedDetector:
         export_dir (str): The folder ``tools/deployment/export.py`` wrote.
         backend (str): ``'onnxruntime'`` or ``'openvino'``. Defaults to
             ``'onnxruntime'``.
-        precision (str): ``'fp32'``, or ``'default'`` for OpenVINO's own
-            choice (bf16 on CPUs with native bf16). Defaults to ``'fp32'``.
+        precision (str): ``'fp32'``, ``'default'`` for OpenVINO's own
+            choice (bf16 on CPUs with native bf16) or ``'int8'`` (OpenVINO,
+            an export made with ``--int8``). Defaults to ``'fp32'``.
+        graph (str, optional): ``'end2end'`` (pixels to detections in one
+            graph) or ``'network'`` (the network, with numpy
+            post-processing). Defaults to the end-to-end graph when the
+            export has one.
         threads (int, optional): Backend threads; its default when None.
+        decode_threads (int): Threads decoding image files. Defaults to 2.
+        hint (str): OpenVINO's performance hint, ``'LATENCY'`` or
+            ``'THROUGHPUT'`` (for :meth:`predict_many`). Defaults to
+            ``'LATENCY'``.
 
     Raises:
         DeployConfigError: When the folder is not a usable export.
@@ -32,15 +69,33 @@ class DeployedDetector:
                  export_dir: str,
                  backend: str = 'onnxruntime',
                  precision: str = 'fp32',
-                 threads: Optional[int] = None) -> None:
+                 graph: Optional[str] = None,
+                 threads: Optional[int] = None,
+                 decode_threads: int = 2,
+                 hint: str = 'LATENCY') -> None:
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got '
                              f'{backend!r}')
+        if precision not in PRECISIONS:
+            raise ValueError(f'precision must be one of {PRECISIONS}, got '
+                             f'{precision!r}')
         self.cfg = load_deploy_config(export_dir)
+        if graph is None:
+            graph = 'end2end' if self.cfg['end2end'] else 'network'
+        if graph not in GRAPHS:
+            raise ValueError(f'graph must be one of {GRAPHS}, got {graph!r}')
+        if graph == 'end2end' and not self.cfg['end2end']:
+            raise DeployConfigError(
+                f'{export_dir}: no end-to-end graph (an export of an older '
+                'LODAA); export again, or use graph="network"')
         self.classes = list(self.cfg['classes'])
-        self.session = open_session(export_dir, self.cfg['models'], backend,
-                                    precision, threads)
+        self.graph = graph
         self.backend = backend
+        self.decode_threads = decode_threads
+        self.hint = hint
+        self.session = open_session(
+            _model_file(self.cfg, export_dir, backend, graph, precision),
+            backend, precision, threads, hint)
         self._points = {}
 
     def _points_for(self, sizes: Sequence[tuple]) -> List[np.ndarray]:
@@ -49,8 +104,28 @@ class DeployedDetector:
             self._points[key] = level_points(sizes, self.cfg['strides'])
         return self._points[key]
 
+    def prepare(self, images: Sequence[Image]) -> tuple:
+        """Decode, resize and pad images into the graph's inputs.
+
+        Args:
+            images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+
+        Returns:
+            tuple: The inputs (a dict by input name) and per-image metas.
+        """
+        pixels, metas = preprocess(
+            list(images), self.cfg['preprocess'], self.decode_threads)
+        if self.graph == 'network':
+            batch = normalise(pixels, metas, self.cfg['preprocess'])
+            return {self.session.input_names[0]: batch}, metas
+        return dict(
+            images=pixels,
+            img_shapes=np.asarray([m['img_shape'] for m in metas], np.float32),
+            scale_factors=np.asarray([m['scale_factor'] for m in metas],
+                                     np.float32)), metas
+
     def run_network(self, batch: np.ndarray) -> List[np.ndarray]:
-        """Run only the network on a pre-processed batch.
+        """Run only the network-only model on a normalised batch.
 
         Args:
             batch (np.ndarray): (N, 3, H, W) float32.
@@ -59,7 +134,9 @@ class DeployedDetector:
             list[np.ndarray]: Per level class probabilities, then per level
             centerness, then per level distances, each NCHW.
         """
-        outputs = self.session(batch)
+        if self.graph != 'network':
+            raise ValueError('run_network needs graph="network"')
+        outputs = self.session({self.session.input_names[0]: batch})
         levels = len(self.cfg['strides'])
         if len(outputs) != 3 * levels:
             raise DeployConfigError(
@@ -69,16 +146,30 @@ class DeployedDetector:
 
     def postprocess(self, outputs: List[np.ndarray],
                     metas: List[Dict]) -> List[Dict[str, np.ndarray]]:
-        """Detections per image from :meth:`run_network`'s outputs.
+        """Detections per image from the graph's outputs.
 
         Args:
-            outputs (list[np.ndarray]): The network's outputs.
+            outputs (list[np.ndarray]): The end-to-end graph's outputs, or
+                the network-only model's (post-processed in numpy).
             metas (list[dict]): From the pre-processing.
 
         Returns:
             list[dict]: Per image ``bboxes``, ``scores``, ``labels``.
         """
+        if self.graph == 'end2end':
+            num, boxes, scores, labels = outputs
+            return [
+                dict(
+                    bboxes=boxes[i, :n].astype(np.float32),
+                    scores=scores[i, :n].astype(np.float32),
+                    labels=labels[i, :n].astype(np.int64))
+                for i, n in enumerate(np.asarray(num).reshape(-1).tolist())
+            ]
         levels = len(self.cfg['strides'])
+        if len(outputs) != 3 * levels:
+            raise DeployConfigError(
+                f'the network has {len(outputs)} outputs, deploy.json '
+                f'{levels} levels (3 outputs each)')
         cls_maps, ctr_maps, box_maps = (outputs[:levels],
                                         outputs[levels:2 * levels],
                                         outputs[2 * levels:])
@@ -99,11 +190,8 @@ class DeployedDetector:
                     lengths, meta, self.cfg))
         return results
 
-    def __call__(
-        self,
-        images: Sequence[Union[str,
-                               np.ndarray]]) -> List[Dict[str, np.ndarray]]:
-        """Detect objects in images.
+    def __call__(self, images: Sequence[Image]) -> List[Dict[str, np.ndarray]]:
+        """Detect objects in images, as one batch.
 
         Args:
             images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
@@ -112,5 +200,39 @@ class DeployedDetector:
             list[dict]: Per image ``bboxes`` (N, 4) x1, y1, x2, y2 in the
             image's pixels, ``scores`` and ``labels``, best first.
         """
-        batch, metas = preprocess(list(images), self.cfg['preprocess'])
-        return self.postprocess(self.run_network(batch), metas)
+        inputs, metas = self.prepare(images)
+        return self.postprocess(self.session(inputs), metas)
+
+    def predict_many(
+            self,
+            images: Sequence[Image],
+            batch_size: int = 8) -> Iterator[List[Dict[str, np.ndarray]]]:
+        """Detect objects in many images, batch by batch: the next batch is
+        decoded while the current one runs (and, on OpenVINO with the
+        ``'THROUGHPUT'`` hint, batches run on its asynchronous queue).
+
+        Args:
+            images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+            batch_size (int): Images per batch. Defaults to 8.
+
+        Yields:
+            list[dict]: The detections of each batch, in order.
+        """
+        chunks = [
+            images[i:i + batch_size] for i in range(0, len(images), batch_size)
+        ]
+        if not chunks:
+            return
+        with ThreadPoolExecutor(1) as pool:
+            if self.hint == 'THROUGHPUT' and hasattr(self.session, 'run_many'):
+                prepared = list(pool.map(self.prepare, chunks))
+                outputs = self.session.run_many(p[0] for p in prepared)
+                for (_, metas), output in zip(prepared, outputs):
+                    yield self.postprocess(output, metas)
+                return
+            pending = pool.submit(self.prepare, chunks[0])
+            for index in range(len(chunks)):
+                inputs, metas = pending.result()
+                if index + 1 < len(chunks):
+                    pending = pool.submit(self.prepare, chunks[index + 1])
+                yield self.postprocess(self.session(inputs), metas)

@@ -1,8 +1,10 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """The test pipeline's pre-processing in numpy and OpenCV: decode, resize,
-normalise, pad; the same pixels as mmcv's ``imread``, mmdet's ``Resize`` and
+pad (the end-to-end graph's input), normalise (the network-only model's);
+the same pixels as mmcv's ``imread``, mmdet's ``Resize`` and
 ``DetDataPreprocessor``."""
-from typing import Dict, List, Tuple, Union
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -53,29 +55,50 @@ def resize(image: np.ndarray, scale: Tuple[int, int],
     return resized, (size[0] / w, size[1] / h)
 
 
-def preprocess(images: List[Union[str, np.ndarray]],
-               cfg: Dict) -> Tuple[np.ndarray, List[Dict]]:
-    """Turn images into one normalised, padded NCHW float32 batch.
+def read_images(images: Sequence[Union[str, np.ndarray]],
+                threads: int = 1) -> List[np.ndarray]:
+    """Decode image files (arrays pass through), in parallel threads
+    (OpenCV's decoder releases the GIL).
 
     Args:
-        images (list[str | np.ndarray]): Files or BGR uint8 arrays.
-        cfg (dict): ``deploy.json``'s ``preprocess``.
+        images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+        threads (int): Decoding threads. Defaults to 1.
 
     Returns:
-        tuple: The batch and, per image, ``ori_shape``, ``img_shape``
-        ((h, w)) and ``scale_factor`` ((w, h)).
+        list[np.ndarray]: BGR uint8 images.
     """
-    mean = np.asarray(cfg['mean'], np.float32)
-    std = np.asarray(cfg['std'], np.float32)
+
+    def one(image):
+        return read_image(image) if isinstance(image, str) else image
+
+    if threads <= 1 or len(images) < 2:
+        return [one(image) for image in images]
+    with ThreadPoolExecutor(min(threads, len(images))) as pool:
+        return list(pool.map(one, images))
+
+
+def preprocess(images: Sequence[Union[str, np.ndarray]],
+               cfg: Dict,
+               threads: int = 1) -> Tuple[np.ndarray, List[Dict]]:
+    """Decode, resize and pad images into one uint8 BGR NCHW batch, as the
+    end-to-end graph takes it (:func:`normalise` makes the network-only
+    model's input).
+
+    Args:
+        images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+        cfg (dict): ``deploy.json``'s ``preprocess``.
+        threads (int): Decoding threads. Defaults to 1.
+
+    Returns:
+        tuple: The batch, padded with zeros at the bottom and right to a
+        multiple of ``pad_size_divisor``, and per image ``ori_shape``,
+        ``img_shape`` ((h, w)) and ``scale_factor`` ((w, h)).
+    """
     resized, metas = [], []
-    for image in images:
-        if isinstance(image, str):
-            image = read_image(image)
+    for image in read_images(images, threads):
         out, factor = resize(image, cfg['resize']['scale'],
                              cfg['resize']['keep_ratio'])
-        if cfg['bgr_to_rgb']:
-            out = out[..., ::-1]
-        resized.append((out.astype(np.float32) - mean) / std)
+        resized.append(out)
         metas.append(
             dict(
                 ori_shape=image.shape[:2],
@@ -86,7 +109,31 @@ def preprocess(images: List[Union[str, np.ndarray]],
     width = max(r.shape[1] for r in resized)
     height = -(-height // divisor) * divisor
     width = -(-width // divisor) * divisor
-    batch = np.zeros((len(resized), 3, height, width), np.float32)
+    batch = np.zeros((len(resized), 3, height, width), np.uint8)
     for i, r in enumerate(resized):
         batch[i, :, :r.shape[0], :r.shape[1]] = r.transpose(2, 0, 1)
     return batch, metas
+
+
+def normalise(batch: np.ndarray, metas: List[Dict], cfg: Dict) -> np.ndarray:
+    """The data preprocessor's step: channel order, mean and std, zeros in
+    the padding (mmdet pads after normalising).
+
+    Args:
+        batch (np.ndarray): (N, 3, H, W) uint8 BGR from :func:`preprocess`.
+        metas (list[dict]): Its per-image ``img_shape``.
+        cfg (dict): ``deploy.json``'s ``preprocess``.
+
+    Returns:
+        np.ndarray: (N, 3, H, W) float32, the network-only model's input.
+    """
+    if cfg['bgr_to_rgb']:
+        batch = batch[:, ::-1]
+    mean = np.asarray(cfg['mean'], np.float32).reshape(1, 3, 1, 1)
+    std = np.asarray(cfg['std'], np.float32).reshape(1, 3, 1, 1)
+    out = (batch.astype(np.float32) - mean) / std
+    for i, meta in enumerate(metas):
+        h, w = meta['img_shape']
+        out[i, :, h:, :] = 0
+        out[i, :, :, w:] = 0
+    return out

@@ -1,9 +1,11 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""The backends that run an exported network: ONNX Runtime and OpenVINO."""
+"""The backends that run an exported graph: ONNX Runtime and OpenVINO."""
 import os
-from typing import List, Optional
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
+
+PRECISIONS = ('fp32', 'default', 'int8')
 
 
 class OnnxRuntimeSession:
@@ -22,91 +24,127 @@ class OnnxRuntimeSession:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(
             path, options, providers=['CPUExecutionProvider'])
-        self.input_name = self.session.get_inputs()[0].name
+        self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.precision = 'fp32'
 
-    def __call__(self, batch: np.ndarray) -> List[np.ndarray]:
-        """Run the network.
+    def __call__(self, inputs: Dict[str, np.ndarray]) -> List[np.ndarray]:
+        """Run the graph.
 
         Args:
-            batch (np.ndarray): (N, 3, H, W) float32.
+            inputs (dict[str, np.ndarray]): By input name.
 
         Returns:
             list[np.ndarray]: The outputs, in the exported order.
         """
-        return self.session.run(self.output_names, {self.input_name: batch})
+        return self.session.run(self.output_names, inputs)
 
 
 class OpenVinoSession:
     """OpenVINO on the CPU.
 
     Args:
-        path (str): The ``.xml`` file (its ``.bin`` beside it).
-        precision (str): ``'fp32'`` (``INFERENCE_PRECISION_HINT=f32``) or
-            ``'default'`` (OpenVINO's choice: bf16 on CPUs that run it
-            natively). Defaults to ``'fp32'``.
+        path (str): The ``.xml`` (its ``.bin`` beside it) or ``.onnx`` file.
+        precision (str): ``'fp32'`` (``INFERENCE_PRECISION_HINT=f32``), or
+            ``'default'`` / ``'int8'`` (OpenVINO's choice: bf16 on CPUs
+            that run it natively; an INT8 model's quantized layers run in
+            INT8). Defaults to ``'fp32'``.
         threads (int, optional): Inference threads; OpenVINO's default when
             None.
+        hint (str): OpenVINO's ``PERFORMANCE_HINT``: ``'LATENCY'`` (one
+            request uses every core) or ``'THROUGHPUT'`` (parallel
+            streams, for :meth:`run_many`). Defaults to ``'LATENCY'``.
     """
 
     def __init__(self,
                  path: str,
                  precision: str = 'fp32',
-                 threads: Optional[int] = None) -> None:
+                 threads: Optional[int] = None,
+                 hint: str = 'LATENCY') -> None:
         import openvino as ov
+        if precision not in PRECISIONS:
+            raise ValueError(f'OpenVINO precision must be one of {PRECISIONS}'
+                             f', got {precision!r}')
         core = ov.Core()
-        config = {}
+        config = {'PERFORMANCE_HINT': hint}
         if precision == 'fp32':
             config['INFERENCE_PRECISION_HINT'] = 'f32'
-        elif precision != 'default':
-            raise ValueError(
-                f"OpenVINO precision must be 'fp32' or 'default', got "
-                f'{precision!r}')
         if threads:
             config['INFERENCE_NUM_THREADS'] = threads
         self.compiled = core.compile_model(
             core.read_model(path), 'CPU', config)
         self.request = self.compiled.create_infer_request()
+        self.input_names = [i.get_any_name() for i in self.compiled.inputs]
         self.precision = str(
             self.compiled.get_property('INFERENCE_PRECISION_HINT'))
 
-    def __call__(self, batch: np.ndarray) -> List[np.ndarray]:
-        """Run the network.
+    def _outputs(self, request) -> List[np.ndarray]:
+        return [
+            np.array(request.get_tensor(output).data)
+            for output in self.compiled.outputs
+        ]
+
+    def __call__(self, inputs: Dict[str, np.ndarray]) -> List[np.ndarray]:
+        """Run the graph.
 
         Args:
-            batch (np.ndarray): (N, 3, H, W) float32.
+            inputs (dict[str, np.ndarray]): By input name.
 
         Returns:
             list[np.ndarray]: The outputs, in the exported order.
         """
-        results = self.request.infer({0: batch})
-        return [
-            np.asarray(results[output]) for output in self.compiled.outputs
-        ]
+        self.request.infer(inputs)
+        return self._outputs(self.request)
+
+    def run_many(self, batches: Iterable[Dict[str, np.ndarray]]) -> List:
+        """Run batches on OpenVINO's asynchronous request queue (as many
+        requests in flight as the compiled model's streams), taking each
+        batch as soon as it is ready.
+
+        Args:
+            batches (Iterable[dict]): Inputs of each batch.
+
+        Returns:
+            list[list[np.ndarray]]: The outputs of each batch, in order.
+        """
+        from openvino import AsyncInferQueue
+        queue = AsyncInferQueue(self.compiled)
+        results = {}
+
+        def done(request, index):
+            results[index] = self._outputs(request)
+
+        queue.set_callback(done)
+        count = 0
+        for count, inputs in enumerate(batches, 1):
+            queue.start_async(inputs, count - 1)
+        queue.wait_all()
+        return [results[i] for i in range(count)]
 
 
-def open_session(export_dir: str, models: dict, backend: str, precision: str,
-                 threads: Optional[int]):
-    """Open the network of ``backend`` from an export folder.
+def open_session(path: str,
+                 backend: str,
+                 precision: str,
+                 threads: Optional[int],
+                 hint: str = 'LATENCY'):
+    """Open one exported graph on a backend.
 
     Args:
-        export_dir (str): The folder.
-        models (dict): ``deploy.json``'s ``models``.
+        path (str): The graph's file.
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
         precision (str): See :class:`OpenVinoSession`; ONNX Runtime runs
             fp32 only.
         threads (int, optional): Threads.
+        hint (str): OpenVINO's performance hint.
 
     Returns:
-        The session, callable on a batch.
+        The session, callable on a dict of inputs.
     """
     if backend == 'onnxruntime':
         if precision != 'fp32':
-            raise ValueError('ONNX Runtime runs the exported fp32 network; '
+            raise ValueError('ONNX Runtime runs the exported fp32 graphs; '
                              f'precision {precision!r} is OpenVINO only')
-        return OnnxRuntimeSession(
-            os.path.join(export_dir, models['onnx']), threads)
-    # OpenVINO reads its own IR when exported, else the ONNX file
-    name = models.get('openvino', models.get('onnx'))
-    return OpenVinoSession(os.path.join(export_dir, name), precision, threads)
+        return OnnxRuntimeSession(path, threads)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path}: no such model file')
+    return OpenVinoSession(path, precision, threads, hint)

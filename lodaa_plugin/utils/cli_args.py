@@ -69,3 +69,30 @@ def add_vis_backend_arg(parser: argparse.ArgumentParser) -> None:
         default=[],
         help='also log to TensorBoard and/or Weights & Biases (offline '
         'unless WANDB_MODE=online; needs the [vis] extra)')
+
+
+def add_deploy_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--backend``, ``--precision`` and ``--graph``: run a checkpoint
+    in PyTorch, or an export of ``tools/deployment/export.py``.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+    """
+    parser.add_argument(
+        '--backend',
+        choices=['pytorch', 'onnxruntime', 'openvino'],
+        default='pytorch',
+        help='run the checkpoint in PyTorch, or an export folder (given '
+        'instead of the checkpoint) with its own pre- and post-processing')
+    parser.add_argument(
+        '--precision',
+        choices=['fp32', 'default', 'int8'],
+        default='fp32',
+        help="with --backend openvino: fp32, OpenVINO's default (bf16 on "
+        'CPUs with native bf16), or int8 (an export made with --int8)')
+    parser.add_argument(
+        '--graph',
+        choices=['end2end', 'network'],
+        default=None,
+        help='with --backend: the end-to-end graph (default when the export '
+        'has one) or the network alone with numpy post-processing')

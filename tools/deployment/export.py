@@ -3,27 +3,38 @@
 
     python tools/deployment/export.py configs/fcos_voc_224.py CKPT \
         --backend openvino --out work_dirs/fcos_voc_224_deploy
-    python tools/image_demo.py 'photos/*.jpg' work_dirs/fcos_voc_224_deploy \
-        --backend openvino --out-dir out
+    python tools/deployment/export.py configs/fcos_voc_224.py CKPT \
+        --backend openvino --int8 --out work_dirs/fcos_voc_224_deploy
     python tools/test.py configs/fcos_voc_224.py \
-        work_dirs/fcos_voc_224_deploy --backend onnxruntime
+        work_dirs/fcos_voc_224_deploy --backend openvino --precision int8
 
-Writes ``model.onnx`` (dynamic batch; dynamic height and width when the test
-pipeline keeps the aspect ratio, or with ``--dynamic-size``), ``model.xml`` /
-``.bin`` with ``--backend openvino``, and ``deploy.json`` (classes,
-normalisation, resize, strides, test_cfg). Then runs PyTorch and every
-exported network on real images and prints the largest output difference.
+Writes the end-to-end graph ``end2end.onnx`` (pixels to detections: batch,
+height and width dynamic), the network alone ``model.onnx`` (dynamic batch;
+dynamic height and width when the test pipeline keeps the aspect ratio, or
+with ``--dynamic-size``), their OpenVINO IR with ``--backend openvino``, and
+``deploy.json``. Every rule comes from the built model; a test_cfg no
+export reproduces exactly (soft-NMS, ``offset=1``, ...) is refused, named.
+Then runs PyTorch and every export on real images and prints the largest
+differences. ``--int8`` quantizes the OpenVINO end-to-end graph with NNCF,
+calibrated on training images, and scores fp32 and INT8 on the test set: an
+INT8 model that loses more than ``--int8-tolerance`` VOC07 mAP is deleted,
+and the tool exits with status 2.
 """
 import argparse
 import glob
+import json
+import os
 import os.path as osp
+import random
+import sys
 
 from mmengine.config import DictAction
 
 from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.deployment.export import (ExportableFCOS, compare_outputs,
-                                            export_detector)
+from lodaa_plugin.deployment.export import (ExportableFCOS, compare_end_to_end,
+                                            compare_outputs, export_detector)
+from lodaa_plugin.utils import atomic_write_bytes
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
 from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
@@ -50,9 +61,34 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         help='images to compare PyTorch and the export on (default: the '
         "first 4 of the config's test set)")
+    parser.add_argument(
+        '--int8',
+        action='store_true',
+        help='also write an INT8 OpenVINO end-to-end graph (NNCF), checked '
+        'against fp32 on the test set')
+    parser.add_argument(
+        '--calib-images',
+        type=int,
+        default=300,
+        help='training images that calibrate INT8 (default 300)')
+    parser.add_argument(
+        '--eval-images',
+        type=int,
+        default=500,
+        help='test images on which fp32 and INT8 are scored (0: all; '
+        'default 500)')
+    parser.add_argument(
+        '--int8-tolerance',
+        type=float,
+        default=0.01,
+        help='largest VOC07 mAP loss of INT8 against fp32 (default 0.01)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     add_unsafe_load_arg(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.int8 and args.backend != 'openvino':
+        parser.error('--int8 quantizes the OpenVINO graph: add --backend '
+                     'openvino')
+    return args
 
 
 def _config_classes(cfg, config: str) -> list:
@@ -99,27 +135,99 @@ def main() -> None:
         ]
     classes = checkpoint_dataset_meta(loaded).get('classes') or \
         _config_classes(cfg, args.config)
-    settings = export_detector(
-        cfg,
-        model,
-        classes,
-        args.checkpoint,
-        args.out,
-        backends=['onnx', args.backend],
-        dynamic_size=True if args.dynamic_size else None)
+    try:
+        settings = export_detector(
+            cfg,
+            model,
+            classes,
+            args.checkpoint,
+            args.out,
+            backends=['onnx', args.backend],
+            dynamic_size=True if args.dynamic_size else None)
+    except ValueError as error:
+        raise SystemExit(f'{args.config}: {error}') from None
     shape = settings['input']
-    files = ', '.join(settings['models'].values())
     size = 'dynamic' if shape == 'dynamic' else shape
-    print(f'exported to {args.out}: {files} and deploy.json; input {size}, '
-          'dynamic batch')
+    print(f'exported to {args.out}: end-to-end graph '
+          f'{", ".join(settings["end2end"].values())} (any batch and size), '
+          f'network {", ".join(settings["models"].values())} (input {size}, '
+          'dynamic batch), deploy.json')
     runtimes = ['onnxruntime'
                 ] + (['openvino'] if args.backend == 'openvino' else [])
-    worst = compare_outputs(
-        ExportableFCOS(model.eval()), args.out, images, runtimes)
+    network = ExportableFCOS(model.eval())
+    worst = compare_outputs(network, args.out, images, runtimes)
     for runtime, diff in worst.items():
-        print(f'{runtime} fp32 vs PyTorch on {len(images)} images '
+        print(f'network, {runtime} fp32 vs PyTorch on {len(images)} images '
               f'({osp.basename(images[0])}, ...): largest output difference '
               f'{diff:.2e}')
+    from lodaa_plugin.deployment.end_to_end import EndToEndFCOS
+    from lodaa_plugin.deployment.export import export_rules
+    pre = settings['preprocess']
+    graph = EndToEndFCOS(model, export_rules(model), pre['mean'], pre['std'],
+                         pre['bgr_to_rgb']).eval()
+    for runtime, check in compare_end_to_end(graph, args.out, images,
+                                             runtimes).items():
+        print(f'end-to-end, {runtime} fp32 vs PyTorch: '
+              f'{"same" if check["same_labels"] else "DIFFERENT"} detections'
+              f', boxes within {check["box_diff"]:.1e} px, scores within '
+              f'{check["score_diff"]:.1e}')
+        if not check['same_labels']:
+            sys.exit(f'{runtime} gives other detections than PyTorch')
+    if args.int8:
+        _int8(args, cfg)
+
+
+def _int8(args, cfg) -> None:
+    """Quantize, score fp32 and INT8 on the test set, keep or refuse."""
+    from lodaa_plugin.deployment import DeployedDetector
+    from lodaa_plugin.deployment.deploy_config import (DEPLOY_FILE,
+                                                       load_deploy_config)
+    from lodaa_plugin.deployment.evaluate import export_map
+    from lodaa_plugin.deployment.quantize import INT8_FILE, quantize_end_to_end
+    try:
+        train = build_dataset(cfg, 'train')
+        test = build_dataset(cfg, 'test')
+    except Exception as error:
+        raise SystemExit(
+            f'--int8 calibrates on the training set and scores '
+            f'on the test set of {args.config}: {error}') from None
+    picks = random.Random(0).sample(
+        range(len(train)), min(args.calib_images, len(train)))
+    calibration = [train.get_data_info(i)['img_path'] for i in picks]
+    before = open(osp.join(args.out, DEPLOY_FILE)).read()
+    quantize_end_to_end(args.out, calibration)
+    count = len(test) if args.eval_images <= 0 else min(
+        args.eval_images, len(test))
+    scores = {}
+    for precision in ('fp32', 'int8'):
+        detector = DeployedDetector(args.out, 'openvino', precision)
+        scores[precision] = export_map(
+            detector, test, range(count), desc=f'OpenVINO {precision}')
+    drop = scores['fp32']['mAP_11points'] - scores['int8']['mAP_11points']
+    print(f'{count} test images, VOC07 11-point mAP@0.5 (area mAP@0.5): '
+          f'OpenVINO fp32 {scores["fp32"]["mAP_11points"]:.4f} '
+          f'({scores["fp32"]["mAP_area"]:.4f}), INT8 '
+          f'{scores["int8"]["mAP_11points"]:.4f} '
+          f'({scores["int8"]["mAP_area"]:.4f}); INT8 loses {drop:+.4f}')
+    if drop > args.int8_tolerance:
+        for name in (INT8_FILE, INT8_FILE[:-4] + '.bin'):
+            if osp.exists(osp.join(args.out, name)):
+                os.remove(osp.join(args.out, name))
+        atomic_write_bytes(before.encode(), osp.join(args.out, DEPLOY_FILE))
+        print(f'INT8 refused: it loses {drop:.4f} VOC07 mAP, more than '
+              f'--int8-tolerance {args.int8_tolerance}; the fp32 export is '
+              'kept. Try more --calib-images, or a larger tolerance.')
+        sys.exit(2)
+    settings = load_deploy_config(args.out)
+    settings['int8'].update(
+        eval_images=count,
+        fp32=scores['fp32'],
+        int8=scores['int8'],
+        metric='VOC07 11-point and area mAP@0.5')
+    atomic_write_bytes(
+        json.dumps(settings, indent=1).encode(),
+        osp.join(args.out, DEPLOY_FILE))
+    print(f'INT8 kept: {osp.join(args.out, INT8_FILE)} (--precision int8)')
 
 
 if __name__ == '__main__':

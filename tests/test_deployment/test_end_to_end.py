@@ -1,0 +1,205 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""The end-to-end export: one graph from pixels to detections that equals
+the network-only export with LODAA's post-processing, runs in a plain
+ONNX Runtime client, refuses what it cannot reproduce, and quantizes to
+INT8 with its accuracy reported."""
+import glob
+import json
+import os.path as osp
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from lodaa_plugin.testing import (PYTHON, VOC07_ROOT, config_path,
+                                  data_options, python_env, run_tool,
+                                  tool_path)
+
+PHOTOS = sorted(
+    glob.glob(osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')))[:8]
+
+
+@pytest.fixture(scope='module')
+def exported(trained_fcos, tmp_path_factory):
+    """tools/deployment/export.py on the trained model: folder, output."""
+    work_dir, _ = trained_fcos
+    out = tmp_path_factory.mktemp('export_e2e') / 'fcos'
+    output = run_tool([
+        PYTHON,
+        tool_path('deployment/export.py'),
+        config_path('fcos_voc_224.py'),
+        osp.join(work_dir, 'iter_100.pth'), '--backend', 'openvino', '--out',
+        str(out), '--check-images', *PHOTOS[:4], '--cfg-options',
+        'model.backbone.init_cfg=None'
+    ],
+                      cwd=str(out.parent))
+    return str(out), output
+
+
+def _same(a, b, box_tol=1e-3, score_tol=1e-4):
+    assert np.array_equal(a['labels'], b['labels'])
+    np.testing.assert_allclose(a['bboxes'], b['bboxes'], atol=box_tol, rtol=0)
+    np.testing.assert_allclose(
+        a['scores'], b['scores'], atol=score_tol, rtol=0)
+
+
+@pytest.mark.slow
+def test_export_writes_both_graphs_and_checks_them(exported):
+    folder, output = exported
+    settings = json.loads(open(osp.join(folder, 'deploy.json')).read())
+    assert settings['end2end'] == dict(
+        onnx='end2end.onnx', openvino='end2end.xml')
+    # the rules are the built head's: its default sqrt fusion, its test_cfg
+    assert settings['score_fusion'] == 'sqrt'
+    assert settings['test_cfg']['nms_iou'] == 0.6
+    checks = re.findall(
+        r'end-to-end, (\w+) fp32 vs PyTorch: same detections, boxes within '
+        r'([\d.e+-]+) px', output)
+    assert {name for name, _ in checks} == {'onnxruntime', 'openvino'}
+    assert all(float(d) < 1e-3 for _, d in checks), output[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
+def test_end_to_end_equals_network_and_numpy_postprocessing(exported, backend):
+    from lodaa_plugin.deployment import DeployedDetector
+    folder, _ = exported
+    network = DeployedDetector(folder, backend, 'fp32', graph='network')
+    graph = DeployedDetector(folder, backend, 'fp32', graph='end2end')
+    expected, got = network(PHOTOS), graph(PHOTOS)
+    assert sum(len(e['labels']) for e in expected) > 0
+    for e, g in zip(expected, got):
+        _same(e, g)
+    # batch by batch, the next batch decoded while one runs
+    many = [r for batch in graph.predict_many(PHOTOS, 3) for r in batch]
+    for e, g in zip(expected, many):
+        _same(e, g)
+
+
+@pytest.mark.slow
+def test_plain_onnxruntime_client_gets_the_runtimes_detections(exported):
+    from lodaa_plugin.deployment import DeployedDetector
+    folder, _ = exported
+    blocked = ['torch', 'mmcv', 'mmdet', 'mmengine', 'lodaa_plugin']
+    script = ('import sys, runpy\n'
+              f'for name in {blocked!r}:\n'
+              '    sys.modules[name] = None\n'
+              f'sys.argv = ["onnx_client.py", {folder!r}, *{PHOTOS[:4]!r}]\n'
+              f'runpy.run_path({tool_path("deployment/onnx_client.py")!r}, '
+              'run_name="__main__")\n')
+    result = subprocess.run([PYTHON, '-c', script],
+                            env=python_env(),
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    client = [json.loads(line) for line in result.stdout.splitlines()]
+    runtime = DeployedDetector(folder, 'onnxruntime')(PHOTOS[:4])
+    assert len(client) == 4
+    for c, r in zip(client, runtime):
+        assert c['labels'] == [runtime_classes(folder)[i] for i in r['labels']]
+        np.testing.assert_allclose(c['boxes'], r['bboxes'], atol=0.01, rtol=0)
+        np.testing.assert_allclose(c['scores'], r['scores'], atol=1e-4, rtol=0)
+
+
+def runtime_classes(folder):
+    return json.loads(open(osp.join(folder, 'deploy.json')).read())['classes']
+
+
+@pytest.mark.slow
+def test_int8_export_reports_both_maps_and_acts_on_them(
+        trained_fcos, tmp_path):
+    work_dir, data_root = trained_fcos
+    out = tmp_path / 'int8'
+    result = subprocess.run([
+        PYTHON,
+        tool_path('deployment/export.py'),
+        config_path('fcos_voc_224.py'),
+        osp.join(work_dir, 'iter_100.pth'), '--backend', 'openvino', '--int8',
+        '--calib-images', '4', '--eval-images', '0', '--out',
+        str(out), '--check-images', PHOTOS[0], '--cfg-options',
+        'model.backbone.init_cfg=None', *data_options(data_root, 'four.txt')
+    ],
+                            cwd=str(tmp_path),
+                            env=python_env(),
+                            capture_output=True,
+                            text=True,
+                            timeout=900)
+    output = result.stdout + result.stderr
+    found = re.search(
+        r'(\d+) test images, VOC07 11-point mAP@0\.5 \(area mAP@0\.5\): '
+        r'OpenVINO fp32 ([\d.]+) \(([\d.]+)\), INT8 ([\d.]+) \(([\d.]+)\); '
+        r'INT8 loses ([+-][\d.]+)', output)
+    assert found, output[-3000:]
+    fp32, int8 = float(found.group(2)), float(found.group(4))
+    assert fp32 > 0.3  # the trained model finds its training photos
+    settings = json.loads((out / 'deploy.json').read_text())
+    if fp32 - int8 > 0.01:
+        assert result.returncode == 2 and 'INT8 refused' in output
+        assert not (out / 'end2end_int8.xml').exists()
+        assert 'openvino_int8' not in settings['end2end']
+    else:
+        assert result.returncode == 0, output[-3000:]
+        assert settings['end2end']['openvino_int8'] == 'end2end_int8.xml'
+        assert settings['int8']['int8']['mAP_11points'] == pytest.approx(
+            int8, abs=1e-4)
+        from lodaa_plugin.deployment import DeployedDetector
+        detector = DeployedDetector(str(out), 'openvino', 'int8')
+        assert len(detector(PHOTOS[:2])) == 2
+
+
+def test_a_config_the_graph_cannot_honour_is_refused(tmp_path, mmdet_scope):
+    import torch
+
+    from lodaa_plugin.benchmarks.torchvision_fcos import build_lodaa
+    from lodaa_plugin.deployment.export import export_detector
+    from lodaa_plugin.utils.config_loading import read_config
+    for nms in (dict(type='soft_nms', iou_threshold=0.5),
+                dict(type='nms', iou_threshold=0.5, offset=1)):
+        cfg = read_config(
+            config_path('fcos_voc_224.py'), {
+                'model.test_cfg.nms': nms,
+                'model.backbone.init_cfg': None
+            })
+        torch.manual_seed(0)
+        model = build_lodaa(cfg)
+        out = tmp_path / nms['type']
+        with pytest.raises(ValueError, match='cannot export.*not a plain'):
+            export_detector(cfg, model, ['c'] * 20, None, str(out))
+        assert not out.exists()  # refused before writing anything
+
+
+@pytest.mark.parametrize('config,keep_ratio', [('fcos_voc_224.py', False),
+                                               ('fcos_voc.py', True)])
+def test_runtime_preprocessing_equals_mmdet_test_pipeline(
+        config, keep_ratio, mmdet_scope):
+    """Decoding, resizing, padding and normalisation of the runtime give
+    the pixels of mmdet's test pipeline plus its data preprocessor."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.dataset import Compose, pseudo_collate
+
+    from lodaa_plugin.deployment.export import preprocess_settings
+    from lodaa_plugin.deployment.preprocess import normalise, preprocess
+    from lodaa_plugin.utils.config_loading import read_config
+    cfg = read_config(config_path(config))
+    pipeline = Compose([
+        t for t in cfg.test_dataloader.dataset.pipeline
+        if t['type'] != 'LoadAnnotations'
+    ])
+    holder = torch.nn.Module()
+    holder.data_preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    settings = preprocess_settings(cfg, holder)
+    assert settings['resize']['keep_ratio'] == keep_ratio
+    photos = PHOTOS[:3]
+    data = pseudo_collate([pipeline(dict(img_path=p)) for p in photos])
+    expected = holder.data_preprocessor(data, False)['inputs'].numpy()
+    pixels, metas = preprocess(photos, settings)
+    got = normalise(pixels, metas, settings)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
+    for meta, sample in zip(metas, data['data_samples']):
+        assert tuple(meta['img_shape']) == tuple(sample.img_shape)
+        np.testing.assert_allclose(
+            meta['scale_factor'], sample.scale_factor, rtol=1e-6)
