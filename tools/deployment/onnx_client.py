@@ -2,7 +2,7 @@
 """Detect objects with LODAA's end-to-end export and nothing else: ONNX
 Runtime, numpy and OpenCV (no torch, mmcv, mmdet or lodaa_plugin).
 
-    python tools/deployment/onnx_client.py work_dirs/fcos_voc_224_deploy photo.jpg
+    python tools/deployment/onnx_client.py EXPORT_DIR photo.jpg [more.jpg ...]
 """
 import json
 import sys
