@@ -16,7 +16,9 @@ from ..deployment import DeployedDetector
 from .torchvision_fcos import build_torchvision_fcos, share_weights
 
 PATHS = ('torchvision eager fp32', 'LODAA eager fp32', 'LODAA eager bf16',
-         'ONNX Runtime fp32', 'OpenVINO fp32', 'OpenVINO default')
+         'ONNX Runtime fp32, network + numpy', 'ONNX Runtime fp32, end-to-end',
+         'OpenVINO default, network + numpy', 'OpenVINO fp32, end-to-end',
+         'OpenVINO default, end-to-end', 'OpenVINO INT8, end-to-end')
 
 
 def torchvision_twin(cfg: Config, lodaa: nn.Module, size: int) -> nn.Module:
@@ -77,16 +79,71 @@ def path_runners(cfg: Config, lodaa: nn.Module, export_dir: str,
         with torch.autocast('cpu', dtype=torch.bfloat16):
             return predict_images(lodaa, files, batch_size=len(files))
 
+    def deployed(backend, precision, graph):
+        return DeployedDetector(export_dir, backend, precision, graph)
+
     runners = {
-        'torchvision eager fp32': torchvision_eager,
-        'LODAA eager fp32': lodaa_eager,
-        'LODAA eager bf16': lodaa_bf16,
-        'ONNX Runtime fp32': DeployedDetector(export_dir, 'onnxruntime'),
-        'OpenVINO fp32': DeployedDetector(export_dir, 'openvino', 'fp32'),
-        'OpenVINO default': DeployedDetector(export_dir, 'openvino',
-                                             'default'),
+        'torchvision eager fp32':
+        torchvision_eager,
+        'LODAA eager fp32':
+        lodaa_eager,
+        'LODAA eager bf16':
+        lodaa_bf16,
+        'ONNX Runtime fp32, network + numpy':
+        deployed('onnxruntime', 'fp32', 'network'),
+        'ONNX Runtime fp32, end-to-end':
+        deployed('onnxruntime', 'fp32', 'end2end'),
+        'OpenVINO default, network + numpy':
+        deployed('openvino', 'default', 'network'),
+        'OpenVINO fp32, end-to-end':
+        deployed('openvino', 'fp32', 'end2end'),
+        'OpenVINO default, end-to-end':
+        deployed('openvino', 'default', 'end2end'),
     }
+    if 'openvino_int8' in DeployedDetector(export_dir).cfg['end2end']:
+        runners['OpenVINO INT8, end-to-end'] = deployed(
+            'openvino', 'int8', 'end2end')
     return runners
+
+
+def time_split(detector: DeployedDetector, files: List[str], steps: int,
+               timed: Callable) -> Dict[str, float]:
+    """Where one batch's time goes on a deployed path: decoding, resizing
+    and padding, the graph (for the network-only model: normalisation and
+    network, then the numpy post-processing apart).
+
+    Args:
+        detector (DeployedDetector): The path.
+        files (list[str]): One batch of image files.
+        steps (int): Repeats; the median is kept.
+        timed (Callable): Times a call (``lodaa_plugin.benchmarks.timing``).
+
+    Returns:
+        dict[str, float]: Milliseconds per image of each part.
+    """
+    import statistics
+
+    from ..deployment.preprocess import normalise, preprocess, read_images
+    cfg = detector.cfg['preprocess']
+    parts = {}
+
+    def median_ms(fn):
+        return statistics.median(timed(fn) for _ in range(steps)) * 1000 / \
+            len(files)
+
+    images = read_images(files, detector.decode_threads)
+    parts['decode'] = median_ms(
+        lambda: read_images(files, detector.decode_threads))
+    parts['resize + pad'] = median_ms(lambda: preprocess(images, cfg))
+    inputs, metas = detector.prepare(images)
+    if detector.graph == 'network':
+        pixels, _ = preprocess(images, cfg)
+        parts['normalise'] = median_ms(lambda: normalise(pixels, metas, cfg))
+    outputs = detector.session(inputs)
+    parts['graph'] = median_ms(lambda: detector.session(inputs))
+    parts['numpy post-processing'] = median_ms(
+        lambda: detector.postprocess(outputs, metas))
+    return parts
 
 
 def detections_per_image(result: object) -> int:
@@ -148,4 +205,28 @@ def markdown(rows: Sequence[Dict],
         lines.append(f'| {row["path"]} | {row["images_per_s"]:.1f} | '
                      f'{row["ms_per_batch"]:.1f} | {r["median"]:.2f}x '
                      f'({r["q1"]:.2f}–{r["q3"]:.2f}) |')
+    return '\n'.join(lines)
+
+
+def split_markdown(splits: Dict[str, Dict[str, float]], batch: int) -> str:
+    """A table of :func:`time_split` for every deployed path.
+
+    Args:
+        splits (dict): Path to its parts.
+        batch (int): Images per batch.
+
+    Returns:
+        str: Markdown.
+    """
+    parts = []
+    for split in splits.values():
+        parts += [p for p in split if p not in parts]
+    lines = [
+        f'| where the time goes, batch {batch}, ms per image | ' +
+        ' | '.join(parts) + ' |', '| --- ' * (len(parts) + 1) + '|'
+    ]
+    for name, split in splits.items():
+        lines.append(f'| {name} | ' +
+                     ' | '.join(f'{split[p]:.2f}' if p in split else '–'
+                                for p in parts) + ' |')
     return '\n'.join(lines)

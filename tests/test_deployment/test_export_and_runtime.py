@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from lodaa_plugin.benchmarks.deploy_benchmark import PATHS
 from lodaa_plugin.testing import (PYTHON, VOC07_ROOT, config_path,
                                   data_options, python_env, run_tool,
                                   tool_path)
@@ -146,20 +147,25 @@ def test_benchmark_deploy_prints_every_path(tmp_path):
         PYTHON,
         tool_path('analysis/benchmark_deploy.py'),
         config_path('fcos_voc_224.py'), '--images',
-        osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg'), '--batch', '2',
-        '--steps', '1', '--warmup', '0', '--out',
+        osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages',
+                 '*.jpg'), '--batch', '2', '--steps', '1', '--warmup', '0',
+        '--int8', '--calib-images', '2', '--split', '--out',
         str(tmp_path / 'speed.json')
     ],
                       cwd=str(tmp_path))
     assert 'RANDOM weights' in output
     saved = json.loads((tmp_path / 'speed.json').read_text())
     paths = [row['path'] for row in saved['tables']['batch_2']]
-    assert paths == [
-        'torchvision eager fp32', 'LODAA eager fp32', 'LODAA eager bf16',
-        'ONNX Runtime fp32', 'OpenVINO fp32', 'OpenVINO default'
-    ]
+    assert paths == list(PATHS)
     assert all(row['images_per_s'] > 0 for row in saved['tables']['batch_2'])
-    assert re.search(r'\| OpenVINO default \| [\d.]+ \|', output)
+    assert re.search(r'\| OpenVINO INT8, end-to-end \| [\d.]+ \|', output)
+    # where the time goes, for every deployed path
+    split = saved['tables']['split_batch_2']
+    assert set(split) == set(PATHS[3:])
+    assert all(part['graph'] > 0 and part['decode'] > 0
+               for part in split.values())
+    assert 'numpy post-processing' in split[
+        'OpenVINO default, network + numpy']
 
 
 @pytest.mark.slow

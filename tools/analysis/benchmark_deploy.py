@@ -48,6 +48,16 @@ def parse_args() -> argparse.Namespace:
         '--latency',
         action='store_true',
         help='also measure batch 1 (one image per step)')
+    parser.add_argument(
+        '--int8',
+        action='store_true',
+        help='also time the INT8 graph (NNCF, calibrated on --calib-images '
+        "training images of the config, else on the timed photos)")
+    parser.add_argument('--calib-images', type=int, default=100)
+    parser.add_argument(
+        '--split',
+        action='store_true',
+        help='also print where the time of each deployed path goes')
     parser.add_argument('--out', help='write the tables as JSON here')
     return parser.parse_args()
 
@@ -69,6 +79,21 @@ def _images(args, cfg) -> list:
     if not files:
         raise SystemExit(f'no images found ({args.images or args.config})')
     return files
+
+
+def _quantize(args, cfg, export_dir: str, files: list) -> None:
+    from lodaa_plugin.deployment.quantize import quantize_end_to_end
+    try:
+        train = build_dataset(cfg, 'train')
+        calibration = [
+            train.get_data_info(i)['img_path']
+            for i in range(min(args.calib_images, len(train)))
+        ]
+        source = 'training images'
+    except Exception:
+        calibration, source = files[:args.calib_images], 'timed photos'
+    print(f'INT8: calibrating on {len(calibration)} {source}')
+    quantize_end_to_end(export_dir, calibration)
 
 
 def main() -> None:
@@ -99,9 +124,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as export_dir:
         export_detector(cfg, model, classes, args.checkpoint, export_dir,
                         ('onnx', 'openvino'))
+        if args.int8:
+            _quantize(args, cfg, export_dir, files)
         runners = bench.path_runners(cfg, model, export_dir, size)
         print('OpenVINO default precision here: ' +
-              runners['OpenVINO default'].session.precision)
+              runners['OpenVINO default, end-to-end'].session.precision)
         names = list(runners)
         for batch in [args.batch] + ([1] if args.latency else []):
             times = {name: [] for name in names}
@@ -127,6 +154,15 @@ def main() -> None:
             print(bench.markdown(rows, batch))
             print('detections per image: ' +
                   ', '.join(f'{k} {v:.1f}' for k, v in counts.items()))
+            if args.split:
+                splits = {
+                    name: bench.time_split(run, files[:batch], args.steps,
+                                           timed)
+                    for name, run in runners.items()
+                    if hasattr(run, 'session')
+                }
+                tables[f'split_batch_{batch}'] = splits
+                print(bench.split_markdown(splits, batch))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(
