@@ -1,8 +1,9 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """The whole detector as one graph, from resized and padded pixels to the
 final detections: normalisation, the network, and the head's test-time
-rules (:func:`~lodaa_plugin.models.dense_heads.fcos_postprocess.
-batched_detections`) as ONNX / OpenVINO operators.
+rules
+(:func:`~lodaa_plugin.models.dense_heads.fcos_postprocess.batched_detections`)
+as ONNX / OpenVINO operators.
 
 Inputs and outputs (the ``end2end`` graph's stable interface):
 

@@ -39,17 +39,12 @@ def plain_nms_iou(nms_cfg: dict) -> Optional[float]:
 
 
 class FCOSTestRules(NamedTuple):
-    """The test-time settings of a LODAA FCOS head.
-
-    Attributes:
-        strides (tuple[int]): The head's levels, finest first.
-        score_fusion (str): ``'sqrt'`` or ``'product'``.
-        score_thr (float): Class probabilities at or below are dropped.
-        nms_pre (int): Candidates kept per level (-1: all).
-        min_bbox_size (float): Boxes not wider and higher are dropped
-            (-1: none).
-        iou_threshold (float): Class-aware NMS threshold.
-        max_per_img (int): Detections kept per image.
+    """The test-time settings of a LODAA FCOS head: ``strides`` (its
+    levels, finest first), ``score_fusion`` (``'sqrt'`` or ``'product'``),
+    ``score_thr`` (class probabilities at or below are dropped), ``nms_pre``
+    (candidates kept per level, -1 for all), ``min_bbox_size`` (boxes not
+    wider and higher are dropped, -1 for none), ``iou_threshold`` (of the
+    class-aware NMS) and ``max_per_img``.
     """
     strides: Tuple[int, ...]
     score_fusion: str
