@@ -13,28 +13,10 @@ import numpy as np
 import pytest
 
 from lodaa_plugin.testing import (PYTHON, VOC07_ROOT, config_path,
-                                  data_options, python_env, run_tool,
-                                  tool_path)
+                                  data_options, python_env, tool_path)
 
 PHOTOS = sorted(
     glob.glob(osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')))[:8]
-
-
-@pytest.fixture(scope='module')
-def exported(trained_fcos, tmp_path_factory):
-    """tools/deployment/export.py on the trained model: folder, output."""
-    work_dir, _ = trained_fcos
-    out = tmp_path_factory.mktemp('export_e2e') / 'fcos'
-    output = run_tool([
-        PYTHON,
-        tool_path('deployment/export.py'),
-        config_path('fcos_voc_224.py'),
-        osp.join(work_dir, 'iter_100.pth'), '--backend', 'openvino', '--out',
-        str(out), '--check-images', *PHOTOS[:4], '--cfg-options',
-        'model.backbone.init_cfg=None'
-    ],
-                      cwd=str(out.parent))
-    return str(out), output
 
 
 def _same(a, b, box_tol=1e-3, score_tol=1e-4):

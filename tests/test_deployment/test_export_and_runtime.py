@@ -19,23 +19,6 @@ PHOTOS = sorted(
     glob.glob(osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')))[:8]
 
 
-@pytest.fixture(scope='module')
-def exported(trained_fcos, tmp_path_factory):
-    """tools/deployment/export.py on the trained model: folder, output."""
-    work_dir, _ = trained_fcos
-    out = tmp_path_factory.mktemp('export') / 'fcos'
-    output = run_tool([
-        PYTHON,
-        tool_path('deployment/export.py'),
-        config_path('fcos_voc_224.py'),
-        osp.join(work_dir, 'iter_100.pth'), '--backend', 'openvino', '--out',
-        str(out), '--check-images', *PHOTOS[:4], '--cfg-options',
-        'model.backbone.init_cfg=None'
-    ],
-                      cwd=str(out.parent))
-    return str(out), output
-
-
 @pytest.mark.slow
 def test_export_checks_itself_against_pytorch(exported):
     folder, output = exported
