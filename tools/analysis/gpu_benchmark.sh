@@ -21,6 +21,8 @@ AMPS=${AMPS:-"none bf16 fp16"}
 PY=${PYTHON:-python}
 mkdir -p "$OUT"
 start=$(date +%s)
+# lodaa_plugin from this checkout, installed or not
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 if [ "$DEVICE" = cuda ] && ! $PY - <<'PYEOF' 2>/dev/null
 import torch
@@ -40,7 +42,6 @@ then
         TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0} \
         $PY -m pip install -q --no-build-isolation --no-deps . ) \
         > "$OUT/mmcv-build.log" 2>&1
-    $PY -m pip install -q --no-build-isolation --no-deps -e .
     echo "[gpu] mmcv built in $(( $(date +%s) - start )) s"
 fi
 
