@@ -3,7 +3,8 @@
 
 The runtime side (:class:`DeployedDetector`, its pre- and post-processing)
 needs numpy, OpenCV and the backend only: no torch, mmcv or mmdet. The export
-side (:mod:`.export`) needs the full training environment.
+side (:mod:`.export`, :mod:`.end_to_end`, :mod:`.quantize`,
+:mod:`.evaluate`) needs the full training environment.
 """
 from .deploy_config import DEPLOY_FILE, DeployConfigError, load_deploy_config
 from .predictor import BACKENDS, DeployedDetector

@@ -138,11 +138,10 @@ class _ClassAwareNMS(torch.autograd.Function):
             label = labels[image, index]
             # at most max_per_class per class, the best of each: a kept
             # box's rank among the kept boxes of its class
-            one_hot = torch.nn.functional.one_hot(label,
-                                                  class_scores.shape[1])
+            one_hot = torch.nn.functional.one_hot(label, class_scores.shape[1])
             rank = (one_hot.cumsum(0) * one_hot).sum(1) - 1
-            index, label = index[rank < max_per_class], label[
-                rank < max_per_class]
+            index, label = index[rank < max_per_class], label[rank <
+                                                              max_per_class]
             rows.append(
                 torch.stack([torch.full_like(index, image), label, index],
                             dim=1))
