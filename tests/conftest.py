@@ -1,14 +1,17 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Fixtures shared by LODAA's tests; helpers live in lodaa_plugin.testing."""
+import glob
 import os
+import os.path as osp
 import tempfile
 
 import pytest
 
 import lodaa_plugin  # noqa: F401  (registers LODAA's modules)
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.testing import (FOUR_IDS, PYTHON, config_path, data_options,
-                                  make_voc_subset, run_tool, tool_path)
+from lodaa_plugin.testing import (FOUR_IDS, PYTHON, VOC07_ROOT, config_path,
+                                  data_options, make_voc_subset, run_tool,
+                                  tool_path)
 
 # the tests exercise LODAA as its tools and configs run it: fixes on
 enable_compat()
@@ -53,3 +56,29 @@ def mmdet_scope() -> None:
     """Build from mmdet's registries, whatever scope a test before set."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
+
+
+# real VOC photos the deployment tests check the export on
+PHOTOS = sorted(
+    glob.glob(osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')))[:8]
+
+
+@pytest.fixture(scope='session')
+def exported(trained_fcos, tmp_path_factory):
+    """tools/deployment/export.py (OpenVINO too) on the trained model.
+
+    Returns:
+        tuple[str, str]: The export folder and the tool's output.
+    """
+    work_dir, _ = trained_fcos
+    out = tmp_path_factory.mktemp('export') / 'fcos'
+    output = run_tool([
+        PYTHON,
+        tool_path('deployment/export.py'),
+        config_path('fcos_voc_224.py'),
+        osp.join(work_dir, 'iter_100.pth'), '--backend', 'openvino', '--out',
+        str(out), '--check-images', *PHOTOS[:4], '--cfg-options',
+        'model.backbone.init_cfg=None'
+    ],
+                      cwd=str(out.parent))
+    return str(out), output

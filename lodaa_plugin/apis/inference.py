@@ -1,6 +1,6 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Run a detector on images and get plain arrays back."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Union
 
 import mmcv
 import numpy as np
@@ -52,14 +52,16 @@ def init_detector_strict(config: str,
 
 
 def predict_images(model: torch.nn.Module,
-                   img_paths: Sequence[str],
+                   images: Sequence[Union[str, np.ndarray]],
                    batch_size: int = 8) -> List[Dict[str, np.ndarray]]:
-    """Detect objects in image files with ``model`` (``model.cfg`` set).
+    """Detect objects in images with ``model`` (``model.cfg`` set).
 
     Args:
         model (torch.nn.Module): A detector from ``init_detector`` or a
             runner, with ``cfg`` and ``dataset_meta``.
-        img_paths (Sequence[str]): Image files.
+        images (Sequence[str | np.ndarray]): Image files, or BGR uint8
+            arrays (video frames), which go through the same test pipeline
+            with mmdet's ``LoadImageFromNDArray`` as its first step.
         batch_size (int): Images per forward pass. Defaults to 8.
 
     Returns:
@@ -69,13 +71,18 @@ def predict_images(model: torch.nn.Module,
     model.eval()
     # mmdet's inference_detector rebuilds the pipeline on every call and
     # runs one image per forward pass; here a chunk is one batch
-    pipeline = Compose(get_test_pipeline_cfg(model.cfg))
+    steps = get_test_pipeline_cfg(model.cfg)
+    from_file = Compose(steps)
+    from_array = Compose([dict(type='mmdet.LoadImageFromNDArray')] +
+                         list(steps)[1:])
     out = []
-    for start in range(0, len(img_paths), batch_size):
-        chunk = list(img_paths[start:start + batch_size])
+    for start in range(0, len(images), batch_size):
+        chunk = list(images[start:start + batch_size])
         packed = [
-            pipeline(dict(img_path=path, img_id=start + i))
-            for i, path in enumerate(chunk)
+            from_array(dict(img=image, img_id=start +
+                            i)) if isinstance(image, np.ndarray) else
+            from_file(dict(img_path=image, img_id=start + i))
+            for i, image in enumerate(chunk)
         ]
         batch = dict(
             inputs=[p['inputs'] for p in packed],

@@ -1,0 +1,180 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""Detect objects in a video file or a camera's stream and write the
+annotated video.
+
+    python tools/video_demo.py clip.mp4 configs/fcos_voc_224.py CKPT \\
+        --out out.mp4
+    python tools/video_demo.py clip.mp4 configs/fcos_voc_224.py \\
+        work_dirs/fcos_224_deploy --backend openvino --precision int8 \\
+        --out out.mp4
+    python tools/video_demo.py 0 configs/fcos_voc_224.py CKPT --show
+
+Frames are read and written with OpenCV, detected in batches of
+``--batch-size`` (PyTorch, or an export on ONNX Runtime / OpenVINO), drawn
+with their class and score, and written at the source's frame rate. The
+video is written to ``OUT.partial`` and renamed when complete; Ctrl-C stops
+reading and keeps the frames done so far (closed properly) under ``OUT``.
+"""
+import argparse
+import os
+import os.path as osp
+import time
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils import enable_registry_hints
+from lodaa_plugin.utils.cli_args import add_deploy_args, add_unsafe_load_arg
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Detect objects in a video or a camera stream')
+    parser.add_argument(
+        'video', help='a video file, or a camera index such as 0')
+    parser.add_argument('config')
+    parser.add_argument(
+        'checkpoint', help='checkpoint, or with --backend the export folder')
+    add_deploy_args(parser)
+    parser.add_argument(
+        '--out', help='the annotated video to write (.mp4, .avi)')
+    parser.add_argument(
+        '--show', action='store_true', help='also show it in a window')
+    parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument(
+        '--max-frames', type=int, help='stop after this many frames')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--camera-fps',
+        type=float,
+        default=25.0,
+        help='frame rate written for a camera (files keep their own)')
+    add_unsafe_load_arg(parser)
+    args = parser.parse_args()
+    if not args.out and not args.show:
+        parser.error('nothing to do: give --out FILE and/or --show')
+    return args
+
+
+def open_source(source: str) -> cv2.VideoCapture:
+    """Open a video file or a camera index.
+
+    Args:
+        source (str): A file, or digits for a camera.
+
+    Returns:
+        cv2.VideoCapture: The opened stream.
+
+    Raises:
+        FileNotFoundError: A file that does not exist.
+        ValueError: A stream OpenCV cannot open or decode.
+    """
+    if source.isdigit():
+        capture = cv2.VideoCapture(int(source))
+        what = f'camera {source}'
+    else:
+        if not osp.isfile(source):
+            raise FileNotFoundError(f'{source}: no such video file')
+        capture = cv2.VideoCapture(source)
+        what = source
+    if not capture.isOpened():
+        raise ValueError(f'{what}: OpenCV cannot open it as a video')
+    return capture
+
+
+def build_predictor(args: argparse.Namespace):
+    """A callable from BGR frames to detections, and the class names."""
+    if args.backend == 'pytorch':
+        from lodaa_plugin.apis import init_detector_strict, predict_images
+        model = init_detector_strict(args.config, args.checkpoint, args.device)
+        return (lambda frames: predict_images(model, frames, len(frames)),
+                model.dataset_meta['classes'])
+    from lodaa_plugin.deployment import DeployedDetector
+    detector = DeployedDetector(args.checkpoint, args.backend, args.precision,
+                                args.graph)
+    return detector, detector.classes
+
+
+def draw(frame: np.ndarray, result: dict, classes, score_thr: float):
+    """The frame (BGR) with its detections drawn."""
+    from lodaa_plugin.visualization import draw_detections
+    drawn = draw_detections(frame[..., ::-1], classes, result['bboxes'],
+                            result['labels'], result['scores'], score_thr)
+    return np.ascontiguousarray(np.asarray(drawn)[..., ::-1])
+
+
+def main() -> None:
+    args = parse_args()
+    enable_compat()
+    enable_registry_hints()
+    try:
+        capture = open_source(args.video)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(str(error)) from None
+    predict, classes = build_predictor(args)
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    if args.video.isdigit() or not fps or fps != fps:
+        fps = args.camera_fps
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    if args.max_frames:
+        total = min(total or args.max_frames, args.max_frames)
+    writer, partial = None, None
+    done, started, seconds = 0, time.perf_counter(), 0.0
+    bar = tqdm(total=total, desc='frames', unit='frame')
+    try:
+        while True:
+            frames = []
+            while len(frames) < args.batch_size and (not args.max_frames
+                                                     or done + len(frames)
+                                                     < args.max_frames):
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                frames.append(frame)
+            if not frames:
+                break
+            tick = time.perf_counter()
+            results = predict(frames)
+            seconds += time.perf_counter() - tick
+            for frame, result in zip(frames, results):
+                out = draw(frame, result, classes, args.score_thr)
+                if args.out and writer is None:
+                    partial = args.out + '.partial' + osp.splitext(args.out)[1]
+                    fourcc = 'XVID' if args.out.endswith('.avi') else 'mp4v'
+                    writer = cv2.VideoWriter(partial,
+                                             cv2.VideoWriter_fourcc(*fourcc),
+                                             fps, (out.shape[1], out.shape[0]))
+                    if not writer.isOpened():
+                        raise ValueError(f'{args.out}: OpenCV cannot write '
+                                         'this video (try .mp4 or .avi)')
+                if writer is not None:
+                    writer.write(out)
+                if args.show:
+                    cv2.imshow('LODAA', out)
+                    cv2.waitKey(1)
+            done += len(frames)
+            bar.update(len(frames))
+    except KeyboardInterrupt:
+        print(f'\nstopped by Ctrl-C after {done} frames')
+    finally:
+        bar.close()
+        capture.release()
+        if writer is not None:
+            writer.release()
+            os.replace(partial, args.out)
+        if args.show:
+            cv2.destroyAllWindows()
+    if not done:
+        raise SystemExit(f'{args.video}: no frame could be read')
+    wall = time.perf_counter() - started
+    print(f'{done} frames, {done / wall:.1f} frames/s end to end '
+          f'({done / seconds:.1f} frames/s detection alone, '
+          f'{args.backend}, batch {args.batch_size})' +
+          (f'; written to {args.out}' if args.out else ''))
+
+
+if __name__ == '__main__':
+    main()
