@@ -5,6 +5,8 @@
         --test 200 --seed 0
 """
 import argparse
+import os
+import os.path as osp
 
 from lodaa_plugin.datasets.synthetic_voc import (SYNTHETIC_CLASSES,
                                                  make_synthetic_voc)
@@ -22,16 +24,40 @@ def parse_args() -> argparse.Namespace:
         '--size', type=int, nargs=2, default=(128, 128), metavar=('W', 'H'))
     parser.add_argument('--classes', nargs='+', default=SYNTHETIC_CLASSES)
     parser.add_argument('--max-objects', type=int, default=4)
+    parser.add_argument(
+        '--coco',
+        action='store_true',
+        help='also write OUT_DIR/annotations/instances_{trainval,test}.json')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='write into an OUT_DIR that already holds a VOC2007 folder')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    root = make_synthetic_voc(args.out_dir,
-                              args.trainval, args.test, args.seed,
-                              tuple(args.size), args.classes, args.max_objects)
+    year = osp.join(args.out_dir, 'VOCdevkit', 'VOC2007')
+    if osp.isdir(year) and os.listdir(year) and not args.overwrite:
+        raise SystemExit(
+            f'{year} exists and is not empty: its images, annotations and '
+            'split lists would be overwritten. Choose another OUT_DIR, or '
+            'add --overwrite')
+    root = make_synthetic_voc(
+        args.out_dir,
+        args.trainval,
+        args.test,
+        args.seed,
+        tuple(args.size),
+        args.classes,
+        args.max_objects,
+        coco=args.coco)
     print(f'data_root={root}/ (VOC2007/ImageSets/Main/trainval.txt, '
           'test.txt, VOC2007/classes.txt)')
+    if args.coco:
+        print(f'COCO JSON: {osp.join(args.out_dir, "annotations")}/'
+              'instances_{trainval,test}.json, file names relative to '
+              f'{args.out_dir}')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,7 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 from .annotation_cache import AnnotationCache
+from .coco_detection import (CocoAnnotationError, LodaaCocoDataset,
+                             read_coco_categories)
 from .transforms import *  # noqa: F401,F403
 from .voc_classification import LodaaVOCClsDataset
 from .voc_detection import LodaaVOCDataset
@@ -8,7 +10,8 @@ from .voc_xml import (VOCAnnotation, VOCAnnotationError, VOCObject,
                       parse_voc_xml, read_classes_file)
 
 __all__ = [
-    'AnnotationCache', 'LodaaVOCClsDataset', 'LodaaVOCDataset', 'VOCSplit',
-    'load_voc_split', 'report_problems', 'VOCAnnotation', 'VOCAnnotationError',
-    'VOCObject', 'parse_voc_xml', 'read_classes_file'
+    'AnnotationCache', 'CocoAnnotationError', 'LodaaCocoDataset',
+    'read_coco_categories', 'LodaaVOCClsDataset', 'LodaaVOCDataset',
+    'VOCSplit', 'load_voc_split', 'report_problems', 'VOCAnnotation',
+    'VOCAnnotationError', 'VOCObject', 'parse_voc_xml', 'read_classes_file'
 ]

@@ -193,7 +193,8 @@ def make_synthetic_voc(out_dir: str,
                        image_size: Tuple[int, int] = (128, 128),
                        classes: Sequence[str] = SYNTHETIC_CLASSES,
                        max_objects: int = 4,
-                       progress: bool = True) -> str:
+                       progress: bool = True,
+                       coco: bool = False) -> str:
     """Write a synthetic VOC-layout dataset; the same seed gives the same
     files.
 
@@ -208,6 +209,9 @@ def make_synthetic_voc(out_dir: str,
             :data:`SYNTHETIC_CLASSES`. Defaults to ``SYNTHETIC_CLASSES``.
         max_objects (int): Most objects in one image. Defaults to 4.
         progress (bool): Show a progress bar. Defaults to True.
+        coco (bool): Also write the splits as COCO JSON,
+            ``out_dir/annotations/instances_{trainval,test}.json``, whose
+            file names are relative to ``out_dir``. Defaults to False.
 
     Returns:
         str: The ``VOCdevkit`` folder, to use as ``data_root``.
@@ -237,6 +241,14 @@ def make_synthetic_voc(out_dir: str,
         f.write('\n'.join(ids[num_trainval:]) + '\n')
     with open(osp.join(root, 'classes.txt'), 'w') as f:
         f.write('\n'.join(classes) + '\n')
+    if coco:
+        from .voc_to_coco import voc_to_coco
+        os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
+        for split in ('trainval', 'test'):
+            voc_to_coco(
+                root, split, classes,
+                osp.join(out_dir, 'annotations', f'instances_{split}.json'),
+                osp.join('VOCdevkit', 'VOC2007', 'JPEGImages'))
     return osp.join(out_dir, 'VOCdevkit')
 
 

@@ -1,0 +1,224 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""COCO-JSON data: classes from the file, the same boxes as the VOC files it
+was converted from, clear errors and counted drops, both metrics agreeing,
+and a config that trains and scores on it."""
+import json
+import os.path as osp
+import re
+
+import numpy as np
+import pytest
+from mmengine.structures import InstanceData
+
+from lodaa_plugin.datasets.synthetic_voc import make_synthetic_voc
+from lodaa_plugin.testing import (PYTHON, config_path, logged_warnings,
+                                  run_tool, tool_path)
+
+
+@pytest.fixture(scope='module')
+def synthetic(tmp_path_factory) -> str:
+    """16 + 8 synthetic images in VOC layout and as COCO JSON."""
+    root = tmp_path_factory.mktemp('coco')
+    make_synthetic_voc(str(root), 16, 8, seed=3, progress=False, coco=True)
+    return str(root)
+
+
+def _dataset(root, ann='annotations/instances_test.json', **kwargs):
+    from mmdet.registry import DATASETS
+    return DATASETS.build(
+        dict(
+            type='LodaaCocoDataset',
+            data_root=root,
+            ann_file=ann,
+            data_prefix=dict(img=''),
+            test_mode=True,
+            pipeline=[],
+            **kwargs))
+
+
+def _edit(root, tmp_path, edit, name='edited.json'):
+    data = json.load(
+        open(osp.join(root, 'annotations', 'instances_test.json')))
+    edit(data)
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_classes_and_boxes_come_from_the_file(synthetic, mmdet_scope):
+    from mmdet.registry import DATASETS
+    coco = _dataset(synthetic)
+    assert coco.metainfo['classes'] == ('ellipse', 'rectangle', 'triangle',
+                                        'cross', 'ring')
+    voc = DATASETS.build(
+        dict(
+            type='LodaaVOCDataset',
+            data_root=osp.join(synthetic, 'VOCdevkit'),
+            ann_file='VOC2007/ImageSets/Main/test.txt',
+            test_mode=True,
+            pipeline=[]))
+    assert len(coco) == len(voc) == 8
+    for i in range(8):
+        a, b = coco.get_data_info(i), voc.get_data_info(i)
+        assert osp.samefile(a['img_path'], b['img_path'])
+        key = [(x['bbox_label'], x['ignore_flag'], *np.round(x['bbox'], 3))
+               for x in a['instances']]
+        assert sorted(key) == sorted(
+            (x['bbox_label'], x['ignore_flag'], *np.round(x['bbox'], 3))
+            for x in b['instances'])
+
+
+@pytest.mark.parametrize('edit,message', [
+    (lambda d: d.update(images=[]), 'no images'),
+    (lambda d: d.pop('categories'), 'missing categories'),
+    (lambda d: d['annotations'][0].update(category_id=99),
+     'category id 99 is not in "categories"'),
+    (lambda d: d['images'][1].update(file_name='gone.jpg'),
+     'gone.jpg does not exist'),
+    (lambda d: d['annotations'][0].update(image_id=12345),
+     'image id 12345 is not in "images"'),
+    (lambda d: d['images'].append(dict(d['images'][0])), 'appears 2 times'),
+])
+def test_bad_files_are_refused_with_the_problem(synthetic, tmp_path, edit,
+                                                message, mmdet_scope):
+    from lodaa_plugin.datasets import CocoAnnotationError
+    path = _edit(synthetic, tmp_path, edit)
+    with pytest.raises(CocoAnnotationError) as error:
+        _dataset(synthetic, ann=path)
+    assert path in str(error.value) and message in str(error.value)
+
+
+def test_not_json_and_skip_invalid(synthetic, tmp_path, mmdet_scope):
+    from lodaa_plugin.datasets import CocoAnnotationError
+    broken = tmp_path / 'broken.json'
+    broken.write_text('{"images": [')
+    with pytest.raises(CocoAnnotationError, match='not JSON'):
+        _dataset(synthetic, ann=str(broken))
+    path = _edit(synthetic, tmp_path,
+                 lambda d: d['images'][1].update(file_name='gone.jpg'))
+    with logged_warnings() as warnings:
+        dataset = _dataset(synthetic, ann=path, skip_invalid=True)
+    assert len(dataset) == 7
+    assert any('skipped 1 image(s)' in w for w in warnings)
+
+
+def test_boxes_outside_are_clipped_and_drops_counted(synthetic, tmp_path,
+                                                     mmdet_scope):
+
+    def edit(data):
+        first = data['annotations'][0]
+        width = next(i['width'] for i in data['images']
+                     if i['id'] == first['image_id'])
+        first['bbox'] = [width - 10, 5, 50, 20]  # 40 px outside
+        data['annotations'][1]['bbox'] = [500, 500, 10, 10]  # all outside
+
+    path = _edit(synthetic, tmp_path, edit)
+    with logged_warnings() as warnings:
+        dataset = _dataset(
+            synthetic,
+            ann=path,
+            metainfo=dict(
+                classes=('ellipse', 'rectangle', 'triangle', 'cross')))
+    text = '\n'.join(warnings)
+    assert re.search(r'1 object\(s\) clipped: box partly outside', text)
+    assert re.search(r'1 object\(s\) dropped: box empty', text)
+    assert re.search(r'\d+ object\(s\) dropped: category not in the classes',
+                     text)
+    boxes = np.concatenate([
+        np.asarray([x['bbox'] for x in dataset.get_data_info(i)['instances']
+                    ]).reshape(-1, 4) for i in range(len(dataset))
+    ])
+    assert (boxes[:, 2] <= 128).all()
+
+
+def test_voc_metric_coco_numbers_equal_mmdet_coco_metric(
+        synthetic, mmdet_scope):
+    """The same detections scored by LODAA's VOC metric (its COCO-style
+    numbers) and by mmdet's CocoMetric."""
+    from mmdet.evaluation import CocoMetric
+
+    from lodaa_plugin.evaluation.metrics import LodaaVOCMetric
+    dataset = _dataset(synthetic)
+    rng = np.random.RandomState(0)
+    samples = []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        gt = np.asarray([x['bbox'] for x in info['instances']],
+                        np.float32).reshape(-1, 4)
+        # jittered true boxes, some labels wrong, plus false positives
+        boxes = np.concatenate([
+            gt + rng.normal(0, 3, gt.shape),
+            rng.uniform(0, 100, (5, 4)).cumsum(1)
+        ])
+        labels = np.asarray([x['bbox_label'] for x in info['instances']] +
+                            list(rng.randint(0, 5, 5)))
+        labels[rng.rand(len(labels)) < 0.2] = rng.randint(0, 5)
+        ignore = np.asarray([x['ignore_flag'] for x in info['instances']],
+                            bool)
+        lab = np.asarray([x['bbox_label'] for x in info['instances']])
+        samples.append(
+            dict(
+                img_id=info['img_id'],
+                ori_shape=(info['height'], info['width']),
+                width=info['width'],
+                height=info['height'],
+                instances=info['instances'],
+                pred_instances=dict(
+                    bboxes=_tensor(boxes),
+                    scores=_tensor(rng.rand(len(boxes))),
+                    labels=_tensor(labels, int)),
+                gt_instances=InstanceData(
+                    bboxes=_tensor(gt[~ignore]),
+                    labels=_tensor(lab[~ignore], int)),
+                ignored_instances=InstanceData(
+                    bboxes=_tensor(gt[ignore]),
+                    labels=_tensor(lab[ignore], int))))
+    voc = LodaaVOCMetric(eval_mode='11points')
+    coco = CocoMetric(ann_file=None, metric='bbox', proposal_nums=(1, 10, 100))
+    for metric in (voc, coco):
+        metric.dataset_meta = dataset.metainfo
+        metric.process({}, samples)
+    got = voc.compute_metrics(voc.results)
+    expected = coco.compute_metrics(coco.results)
+    for mine, theirs in (('coco_AP', 'bbox_mAP'), ('coco_AP50', 'bbox_mAP_50'),
+                         ('coco_AP75', 'bbox_mAP_75'),
+                         ('coco_AP_s', 'bbox_mAP_s'), ('coco_AP_m',
+                                                       'bbox_mAP_m')):
+        assert got[mine] == pytest.approx(expected[theirs], abs=1e-3), mine
+    assert 0.1 < got['coco_AP50'] < 0.99
+
+
+def _tensor(array, kind=float):
+    import torch
+    return torch.as_tensor(
+        np.asarray(array),
+        dtype=torch.float32 if kind is float else torch.long)
+
+
+@pytest.mark.slow
+def test_coco_config_trains_and_scores_with_both_metrics(tmp_path):
+    root = tmp_path / 'data'
+    make_synthetic_voc(str(root), 24, 8, seed=5, progress=False, coco=True)
+    data = []
+    for loader, split in (('train_dataloader', 'trainval'), ('val_dataloader',
+                                                             'test')):
+        data += [
+            f'{loader}.dataset.data_root={root}/',
+            f'{loader}.dataset.ann_file=annotations/instances_{split}.json',
+            f'{loader}.dataset.data_prefix.img=', f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False'
+        ]
+    log = run_tool([
+        PYTHON,
+        tool_path('train.py'),
+        config_path(
+            'fcos/fcos_regnetx-400mf_fpn-p3p5_1xb16-9k_coco-format-224.py'),
+        '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options', *data,
+        'model.backbone.init_cfg=None', 'model.bbox_head.num_classes=5',
+        'train_cfg.max_iters=10', 'train_cfg.val_interval=10',
+        'train_dataloader.batch_size=4'
+    ],
+                   cwd=str(tmp_path))
+    assert re.search(r'coco/bbox_mAP: [\d.]+', log), log[-3000:]
+    assert re.search(r'pascal_voc/mAP: [\d.]+', log), log[-3000:]
