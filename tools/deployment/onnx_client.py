@@ -4,8 +4,8 @@ Runtime, numpy and OpenCV (no torch, mmcv, mmdet or lodaa_plugin).
 
     python tools/deployment/onnx_client.py EXPORT_DIR photo.jpg [more.jpg ...]
 """
+import argparse
 import json
-import sys
 
 import cv2
 import numpy as np
@@ -13,7 +13,11 @@ import onnxruntime as ort
 
 
 def main() -> None:
-    export_dir, paths = sys.argv[1], sys.argv[2:]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('export_dir', help='the folder export.py wrote')
+    parser.add_argument('images', nargs='+', help='image files')
+    args = parser.parse_args()
+    export_dir, paths = args.export_dir, args.images
     cfg = json.load(open(f'{export_dir}/deploy.json'))
     resize, divisor = cfg['preprocess']['resize'], cfg['preprocess'][
         'pad_size_divisor']
