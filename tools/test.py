@@ -79,6 +79,8 @@ def main() -> None:
             graph=args.graph,
             data_preprocessor=cfg.model.data_preprocessor)
     runner = build_runner(cfg)
+    if args.backend != 'pytorch':
+        _check_export_classes(runner, args)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     if args.tta:
@@ -95,6 +97,19 @@ def main() -> None:
         runner.test_evaluator.metrics.append(Dump(out_file_path=args.out))
     runner.test()
     close_distributed()
+
+
+def _check_export_classes(runner, args) -> None:
+    """Refuse to score an export whose classes are not the test set's."""
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    exported = list(model.deployed.classes)
+    dataset = list(runner.test_dataloader.dataset.metainfo['classes'])
+    if exported != dataset:
+        raise SystemExit(
+            f'{args.checkpoint}: exported for classes {exported}, but the '
+            f'test set of {args.config} has {dataset}; the metric would '
+            'score the wrong labels')
 
 
 def _enable_pretrain_visualization(cfg, args):

@@ -58,6 +58,10 @@ def load_deploy_config(export_dir: str) -> Dict[str, Any]:
         raise DeployConfigError(
             f'{path}: format_version {cfg["format_version"]}, this LODAA '
             f'reads {", ".join(map(str, READABLE_VERSIONS))}; export again')
+    problems = _structure_problems(cfg)
+    if problems:
+        raise DeployConfigError(f'{path}: ' + '; '.join(problems) +
+                                ' (export again, or fix the file)')
     cfg.setdefault('end2end', {})
     for kind, files in (('network', cfg['models']), ('end-to-end graph',
                                                      cfg['end2end'])):
@@ -67,3 +71,56 @@ def load_deploy_config(export_dir: str) -> Dict[str, Any]:
                     f'{path}: the {backend} {kind} {name} is missing from '
                     f'{export_dir}')
     return cfg
+
+
+def _number(value, positive: bool = False) -> bool:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return ok and (value > 0 if positive else True)
+
+
+def _structure_problems(cfg: Dict[str, Any]) -> list:
+    """Every nested value the runtime reads, checked for kind and range."""
+    problems = []
+    classes = cfg['classes']
+    if not (isinstance(classes, list) and classes
+            and all(isinstance(c, str) and c for c in classes)):
+        problems.append('classes must be a non-empty list of names')
+    elif len(set(classes)) != len(classes):
+        problems.append('classes has duplicate names')
+    pre = cfg['preprocess']
+    resize = pre.get('resize') if isinstance(pre, dict) else None
+    if not isinstance(resize, dict) or not (
+            isinstance(resize.get('scale'), list) and len(resize['scale']) == 2
+            and all(_number(v, True) for v in resize['scale'])
+            and isinstance(resize.get('keep_ratio'), bool)):
+        problems.append('preprocess.resize must be {"scale": [w, h], '
+                        '"keep_ratio": true|false}')
+    if isinstance(pre, dict):
+        for key, positive in (('mean', False), ('std', True)):
+            values = pre.get(key)
+            if not (isinstance(values, list) and len(values) == 3
+                    and all(_number(v, positive) for v in values)):
+                problems.append(f'preprocess.{key} must be 3 numbers' +
+                                (' above 0' if positive else ''))
+        if not isinstance(pre.get('bgr_to_rgb'), bool):
+            problems.append('preprocess.bgr_to_rgb must be true or false')
+        if not (isinstance(pre.get('pad_size_divisor'), int)
+                and pre['pad_size_divisor'] >= 1):
+            problems.append('preprocess.pad_size_divisor must be an integer '
+                            '>= 1')
+    else:
+        problems.append('preprocess must be an object')
+    strides = cfg['strides']
+    if not (isinstance(strides, list) and strides
+            and all(isinstance(s, int) and s > 0 for s in strides)):
+        problems.append('strides must be a non-empty list of positive '
+                        'integers')
+    test_cfg = cfg['test_cfg']
+    keys = ('score_thr', 'nms_pre', 'min_bbox_size', 'nms_iou', 'max_per_img')
+    if not isinstance(test_cfg, dict) or not all(
+            _number(test_cfg.get(k)) for k in keys):
+        problems.append(f'test_cfg must hold numbers {", ".join(keys)}')
+    if cfg['score_fusion'] not in ('sqrt', 'product'):
+        problems.append(f'score_fusion {cfg["score_fusion"]!r} is not '
+                        "'sqrt' or 'product'")
+    return problems

@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from ..image_bytes import DEFAULT_MAX_PIXELS
 from ..models.dense_heads.fcos_postprocess import FCOSTestRules
 from .deploy_config import DEPLOY_FILE, FORMAT_VERSION, load_deploy_config
 from .end_to_end import EndToEndFCOS, export_end_to_end_onnx
@@ -108,8 +109,10 @@ def preprocess_settings(cfg: Config, model: nn.Module) -> Dict:
     if float(getattr(pre, 'pad_value', 0)) != 0:
         raise ValueError(f'the data preprocessor pads with {pre.pad_value}; '
                          'the export pads with 0 after normalising')
+    loader = cfg.test_dataloader.dataset.pipeline[0]
     return dict(
         resize=_test_resize(cfg),
+        max_pixels=int(loader.get('max_pixels', DEFAULT_MAX_PIXELS)),
         mean=mean,
         std=std,
         bgr_to_rgb=bool(getattr(pre, '_channel_conversion', False)),

@@ -89,6 +89,7 @@ class DeployedDetector:
                 f'{export_dir}: no end-to-end graph (an export of an older '
                 'LODAA); export again, or use graph="network"')
         self.classes = list(self.cfg['classes'])
+        self.export_dir = export_dir
         self.graph = graph
         self.backend = backend
         self.decode_threads = decode_threads
@@ -158,6 +159,12 @@ class DeployedDetector:
         """
         if self.graph == 'end2end':
             num, boxes, scores, labels = outputs
+            if labels.size and int(labels.max()) >= len(self.classes):
+                raise DeployConfigError(
+                    f'{self.export_dir}: the graph predicts class '
+                    f'{int(labels.max())}, deploy.json lists '
+                    f'{len(self.classes)} classes: the folder mixes two '
+                    'exports; export again')
             return [
                 dict(
                     bboxes=boxes[i, :n].astype(np.float32),
@@ -173,6 +180,12 @@ class DeployedDetector:
         cls_maps, ctr_maps, box_maps = (outputs[:levels],
                                         outputs[levels:2 * levels],
                                         outputs[2 * levels:])
+        if cls_maps[0].shape[1] != len(self.classes):
+            raise DeployConfigError(
+                f'{self.export_dir}: the network scores '
+                f'{cls_maps[0].shape[1]} classes, deploy.json lists '
+                f'{len(self.classes)}: the folder mixes two exports; export '
+                'again')
         sizes = [m.shape[2:] for m in cls_maps]
         points = np.concatenate(self._points_for(sizes))
         lengths = [h * w for h, w in sizes]

@@ -9,24 +9,38 @@ from typing import Dict, List, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from ..image_bytes import (DEFAULT_MAX_PIXELS, ImageLoadError,
+                           check_image_bytes, check_pixel_limit)
 
-def read_image(path: str) -> np.ndarray:
+
+def read_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode an image file to BGR uint8 as mmcv does (EXIF orientation
-    applied).
+    applied; grayscale, 16-bit and CMYK converted), with the test pipeline's
+    refusals (:class:`~lodaa_plugin.datasets.LodaaLoadImageFromFile`).
 
     Args:
         path (str): The file.
+        max_pixels (int): Largest width x height decoded, read from the
+            header first. Defaults to the pipeline's default.
 
     Returns:
         np.ndarray: (H, W, 3) BGR.
 
     Raises:
-        ValueError: When the file is empty or cannot be decoded.
+        ImageLoadError: Naming the file: unreadable, empty, truncated, over
+            ``max_pixels`` or not decodable.
     """
-    data = np.fromfile(path, dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise ValueError(f'{path}: empty or not a decodable image')
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as error:
+        raise ImageLoadError(f'{path}: cannot be read ({error})') from None
+    check_image_bytes(data, path)
+    check_pixel_limit(data, path, max_pixels)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None or not image.size:
+        raise ImageLoadError(
+            f'{path}: not a decodable image (format not recognised)')
     return image
 
 
@@ -56,20 +70,24 @@ def resize(image: np.ndarray, scale: Tuple[int, int],
 
 
 def read_images(images: Sequence[Union[str, np.ndarray]],
-                threads: int = 1) -> List[np.ndarray]:
+                threads: int = 1,
+                max_pixels: int = DEFAULT_MAX_PIXELS) -> List[np.ndarray]:
     """Decode image files (arrays pass through), in parallel threads
     (OpenCV's decoder releases the GIL).
 
     Args:
         images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
         threads (int): Decoding threads. Defaults to 1.
+        max_pixels (int): See :func:`read_image`.
 
     Returns:
         list[np.ndarray]: BGR uint8 images.
     """
 
     def one(image):
-        return read_image(image) if isinstance(image, str) else image
+        if isinstance(image, str):
+            return read_image(image, max_pixels)
+        return image
 
     if threads <= 1 or len(images) < 2:
         return [one(image) for image in images]
@@ -95,7 +113,8 @@ def preprocess(images: Sequence[Union[str, np.ndarray]],
         ``img_shape`` ((h, w)) and ``scale_factor`` ((w, h)).
     """
     resized, metas = [], []
-    for image in read_images(images, threads):
+    limit = cfg.get('max_pixels', DEFAULT_MAX_PIXELS)
+    for image in read_images(images, threads, limit):
         out, factor = resize(image, cfg['resize']['scale'],
                              cfg['resize']['keep_ratio'])
         resized.append(out)

@@ -95,3 +95,65 @@ def test_nms_stopped_early_keeps_the_first_of_a_full_nms():
     assert len(full) > 20
     np.testing.assert_array_equal(
         batched_nms(boxes, scores, labels, 0.5, max_keep=20), full[:20])
+
+
+@pytest.mark.parametrize('edit,message', [
+    (lambda s: s['preprocess'].pop('resize'), 'preprocess.resize must be'),
+    (lambda s: s['preprocess'].update(std=[1, 0, 1]),
+     'preprocess.std must be 3 numbers above 0'),
+    (lambda s: s.update(strides=[]), 'strides must be a non-empty list'),
+    (lambda s: s.update(classes=['a', 'a']), 'classes has duplicate names'),
+    (lambda s: s['test_cfg'].pop('nms_iou'), 'test_cfg must hold numbers'),
+    (lambda s: s.update(score_fusion='mean'), "score_fusion 'mean'"),
+])
+def test_nested_settings_are_checked_and_named(tmp_path, edit, message):
+    settings = json.loads(json.dumps(GOOD))
+    edit(settings)
+    with pytest.raises(DeployConfigError) as error:
+        load_deploy_config(_write(tmp_path / 'edited', settings))
+    assert 'deploy.json' in str(error.value)
+    assert message in str(error.value)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header declares ``width`` x ``height`` (tiny data)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack(
+            '>I', zlib.crc32(kind + data))
+
+    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) +
+            chunk(b'IDAT', zlib.compress(b'\x00' * 16)) + chunk(b'IEND', b''))
+
+
+def test_runtime_refuses_what_the_pipeline_refuses(tmp_path):
+    """The same files the training pipeline's loader refuses, with the same
+    reasons, before anything is decoded."""
+    from mmcv.transforms import Compose
+
+    from lodaa_plugin.deployment.preprocess import read_image
+    from lodaa_plugin.image_bytes import ImageLoadError
+    bomb = tmp_path / 'bomb.png'
+    bomb.write_bytes(_png_header(20000, 20000))
+    empty = tmp_path / 'empty.jpg'
+    empty.write_bytes(b'')
+    truncated = tmp_path / 'truncated.jpg'
+    photo = open(_sample_photo(), 'rb').read()
+    truncated.write_bytes(photo[:len(photo) // 2])
+    loader = Compose([dict(type='LodaaLoadImageFromFile')])
+    for path, reason in ((bomb, 'more than max_pixels'), (empty, 'empty file'),
+                         (truncated, 'truncated JPEG')):
+        with pytest.raises(ImageLoadError, match=reason) as pipeline:
+            loader(dict(img_path=str(path)))
+        with pytest.raises(ImageLoadError, match=reason) as runtime:
+            read_image(str(path))
+        assert str(path) in str(runtime.value)
+        assert str(runtime.value) == str(pipeline.value)
+
+
+def _sample_photo() -> str:
+    from lodaa_plugin.testing import VOC07_ROOT
+    return f'{VOC07_ROOT}/VOC2007/JPEGImages/000005.jpg'

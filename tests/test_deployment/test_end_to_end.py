@@ -185,3 +185,39 @@ def test_runtime_preprocessing_equals_mmdet_test_pipeline(
         assert tuple(meta['img_shape']) == tuple(sample.img_shape)
         np.testing.assert_allclose(
             meta['scale_factor'], sample.scale_factor, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_an_export_folder_that_disagrees_with_its_graph_is_named(
+        exported, trained_fcos, tmp_path):
+    import shutil
+
+    from lodaa_plugin.deployment import DeployConfigError, DeployedDetector
+    folder = tmp_path / 'mixed'
+    shutil.copytree(exported[0], folder)
+    settings = json.loads((folder / 'deploy.json').read_text())
+    settings['classes'] = ['only']
+    (folder / 'deploy.json').write_text(json.dumps(settings))
+    for graph in ('end2end', 'network'):
+        with pytest.raises(DeployConfigError, match='mixes two exports'):
+            DeployedDetector(str(folder), graph=graph)(PHOTOS)
+    # another class order than the test set's: test.py refuses to score it
+    settings['classes'] = json.loads(
+        open(osp.join(exported[0], 'deploy.json')).read())['classes'][::-1]
+    (folder / 'deploy.json').write_text(json.dumps(settings))
+    _, data_root = trained_fcos
+    result = subprocess.run([
+        PYTHON,
+        tool_path('test.py'),
+        config_path('fcos_voc_224.py'),
+        str(folder), '--backend', 'onnxruntime', '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
+        *data_options(data_root, 'four.txt')
+    ],
+                            env=python_env(),
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
+    assert result.returncode != 0
+    assert 'exported for classes' in result.stderr
+    assert 'would score the wrong labels' in result.stderr

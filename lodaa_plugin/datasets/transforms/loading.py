@@ -7,10 +7,8 @@ instead, as with annotation tools that ignore EXIF (the VOC devkit's MATLAB
 ``imread`` among them), the stored orientation is used and a warning names
 the file: the boxes were drawn on those pixels.
 """
-import io
 import logging
-import warnings
-from typing import Optional, Tuple
+from typing import Optional
 
 import mmcv
 import numpy as np
@@ -18,65 +16,9 @@ from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
 from mmengine.logging import print_log
 from mmengine.registry import TRANSFORMS
-from PIL import Image
 
-JPEG_START, JPEG_END = b'\xff\xd8', b'\xff\xd9'
-JPEG_START_OF_SCAN = b'\xff\xda'
-PNG_START, PNG_END = b'\x89PNG\r\n\x1a\n', b'IEND'
-# PIL's warning threshold (about 9,459 x 9,459 pixels)
-DEFAULT_MAX_PIXELS = 89_478_485
-
-
-class ImageLoadError(ValueError):
-    """An image file that cannot be used; the message names it."""
-
-
-def check_image_bytes(data: bytes, path: str) -> None:
-    """Reject empty and truncated JPEG / PNG data by their markers.
-
-    Decoders accept a truncated JPEG silently (the missing rows come out
-    grey), so the end-of-image marker after the last scan is checked; bytes
-    after it (phones append some) are fine. The format is read from the
-    content, not the file name.
-
-    Args:
-        data (bytes): The file's content.
-        path (str): The file, for the message.
-    """
-    if not data:
-        raise ImageLoadError(f'{path}: empty file (0 bytes)')
-    if data.startswith(JPEG_START):
-        # entropy-coded data never holds 0xFFD9 (bytes are stuffed)
-        last_scan = data.rfind(JPEG_START_OF_SCAN)
-        if last_scan < 0 or data.find(JPEG_END, last_scan) < 0:
-            raise ImageLoadError(
-                f'{path}: truncated JPEG (no end-of-image marker after the '
-                'image data)')
-    if data.startswith(PNG_START) and data.rfind(PNG_END) < data.rfind(
-            b'IDAT'):
-        raise ImageLoadError(f'{path}: truncated PNG (no IEND chunk)')
-
-
-def header_size(data: bytes) -> Optional[Tuple[int, int]]:
-    """Read (width, height) from an image header without decoding pixels.
-
-    Args:
-        data (bytes): The file's content.
-
-    Returns:
-        tuple[int, int] or None: The size, or None if PIL does not know the
-        format (the decoder then decides).
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                return img.size
-        except Exception:  # not PIL's business: cv2 may still decode it
-            return None
-        finally:
-            Image.MAX_IMAGE_PIXELS = limit
+from ...image_bytes import (DEFAULT_MAX_PIXELS, ImageLoadError,
+                            check_image_bytes, check_pixel_limit)
 
 
 @TRANSFORMS.register_module()
@@ -118,12 +60,7 @@ class LodaaLoadImageFromFile(LoadImageFromFile):
             except OSError as err:
                 raise ImageLoadError(f'{path}: cannot be read ({err})')
             check_image_bytes(data, path)
-            size = header_size(data)
-            if size is not None and size[0] * size[1] > self.max_pixels:
-                raise ImageLoadError(
-                    f'{path}: {size[0]} x {size[1]} pixels, more than '
-                    f'max_pixels={self.max_pixels:,} (set max_pixels of '
-                    'LodaaLoadImageFromFile to allow it)')
+            check_pixel_limit(data, path, self.max_pixels)
             img = self._decode(data, path, self.color_type)
             img = self._match_annotation(img, data, results)
         except ImageLoadError as err:
