@@ -4,6 +4,7 @@ nothing reads are refused, and configs that moved are found where they went.
 """
 import argparse
 import difflib
+import importlib
 import os
 import os.path as osp
 from typing import Optional
@@ -79,9 +80,12 @@ RUNNER_KEYS = frozenset(
 def check_option_keys(cfg: Config, options: dict) -> None:
     """Refuse ``--cfg-options`` keys that nothing would read.
 
-    A misspelt key (``load_form=``) would be added silently, and a config
-    variable (``max_iters=``) was already used when the file was read, so
-    changing it changes nothing.
+    A misspelt key (``load_form=``, ``model.test_cfg.nms_pree=``) would be
+    added silently, and a config variable (``max_iters=``) was already used
+    when the file was read, so changing it changes nothing. A new key inside
+    a component (a dict with ``type``) must be an argument its class takes;
+    a new key inside a plain settings dict is refused when it is close to
+    one the dict has (likely a typo).
 
     Args:
         cfg (Config): The config as read from its file.
@@ -95,6 +99,9 @@ def check_option_keys(cfg: Config, options: dict) -> None:
     for key in options:
         top = key.split('.')[0]
         if top in RUNNER_KEYS:
+            nested = _nested_problem(cfg, key)
+            if nested:
+                problems.append(nested)
             continue
         if top in cfg:
             users = _keys_holding(cfg, cfg[top]) if '.' not in key else []
@@ -127,3 +134,75 @@ def _keys_holding(cfg: Config, value: object, prefix: str = '') -> list:
         elif type(item) is type(value) and item == value:
             found.append(name)
     return found
+
+
+# registries a ``type`` may come from, in the order they are tried
+_REGISTRIES = ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'HOOKS', 'LOOPS',
+               'TASK_UTILS', 'OPTIM_WRAPPERS', 'OPTIMIZERS',
+               'PARAM_SCHEDULERS', 'DATA_SAMPLERS', 'VISUALIZERS',
+               'VISBACKENDS')
+
+
+def _nested_problem(cfg: Config, key: str) -> Optional[str]:
+    """Why a dotted key adds a setting nothing reads, or None."""
+    parts = key.split('.')
+    node = cfg.to_dict()
+    for part in parts[:-1]:
+        if isinstance(
+                node,
+            (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None  # a new subtree: nothing to compare with
+    last, parent = parts[-1], '.'.join(parts[:-1])
+    if not isinstance(node, dict) or last in node:
+        return None
+    if 'type' in node:
+        accepted = _accepted_arguments(node['type'],
+                                       cfg.get('default_scope', 'mmdet'))
+        if accepted is None or last in accepted:
+            return None
+        close = difflib.get_close_matches(last, sorted(accepted), n=3)
+        return (f'{key!r}: {node["type"]} takes no argument {last!r}' +
+                (f' (did you mean {", ".join(close)}?)' if close else ''))
+    close = difflib.get_close_matches(last, sorted(node), n=3, cutoff=0.8)
+    if close:
+        return (f'{key!r}: {parent} has no setting {last!r} (did you mean '
+                f'{", ".join(close)}?)')
+    return None
+
+
+def _accepted_arguments(type_name, scope: str) -> Optional[set]:
+    """The keyword arguments a registered class takes (its ``__init__``
+    and, through ``**kwargs``, its parents'); None when unknown or open."""
+    import inspect
+    if not isinstance(type_name, str):
+        cls = type_name
+    else:
+        cls = None
+        try:
+            registry = importlib.import_module(f'{scope}.registry')
+        except ImportError:
+            return None
+        for name in _REGISTRIES:
+            found = getattr(registry, name, None)
+            cls = found.get(type_name) if found is not None else None
+            if cls is not None:
+                break
+    if not inspect.isclass(cls):
+        return None
+    accepted = set()
+    for klass in cls.__mro__:
+        if '__init__' not in vars(klass):
+            continue
+        params = inspect.signature(vars(klass)['__init__']).parameters
+        accepted |= {
+            n
+            for n, p in params.items()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        } - {'self'}
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            return accepted
+    return None

@@ -33,3 +33,32 @@ def test_settings_the_runner_reads_pass():
             'model.bbox_head.num_classes': 3,
             'randomness.seed': 0
         })
+
+
+@pytest.mark.parametrize('key,message', [
+    ('model.test_cfg.nms_pree', 'did you mean nms_pre'),
+    ('model.bbox_head.score_fusions', 'FCOSRegCenternessHead takes no '
+     "argument 'score_fusions' (did you mean score_fusion"),
+    ('train_dataloader.dataset.skip_invalids', 'takes no argument'),
+])
+def test_a_misspelt_nested_key_is_refused(key, message):
+    import lodaa_plugin  # noqa: F401  (registers the types)
+    cfg = Config.fromfile(config_path('fcos_voc_224.py'))
+    with pytest.raises(ValueError) as err:
+        check_option_keys(cfg, {key: 1})
+    assert message in str(err.value)
+
+
+def test_new_nested_keys_that_are_read_pass():
+    import lodaa_plugin  # noqa: F401  (registers the types)
+    cfg = Config.fromfile(config_path('fcos_voc_224.py'))
+    check_option_keys(
+        cfg, {
+            'model.bbox_head.center_sample_radius': 2.0,
+            'train_dataloader.dataset.skip_invalid': True,
+            'test_dataloader.dataset.pipeline.1.keep_ratio': True,
+            'model.test_cfg.nms.iou_threshold': 0.5,
+            'optim_wrapper.optimizer.nesterov': True,
+            'model.backbone.init_cfg': None,
+            'env_cfg.dist_cfg.timeout': 60,
+        })
