@@ -148,9 +148,8 @@ def _nested_problem(cfg: Config, key: str) -> Optional[str]:
     parts = key.split('.')
     node = cfg.to_dict()
     for part in parts[:-1]:
-        if isinstance(
-                node,
-            (list, tuple)) and part.isdigit() and int(part) < len(node):
+        is_list = isinstance(node, (list, tuple))
+        if is_list and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         elif isinstance(node, dict) and part in node:
             node = node[part]
