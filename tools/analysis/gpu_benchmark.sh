@@ -67,4 +67,8 @@ for size_batch in $SIZES; do
         --size "$size" --batch "$batch" 2>&1 | grep -v Warning \
         | tee "$OUT/head_${size}_b${batch}.log" || echo "[gpu] head benchmark failed"
 done
+echo "[gpu] batched post-processing on $DEVICE against mmdet's and the CPU's"
+$PY tools/analysis/check_postprocess_device.py --device "$DEVICE" 2>&1 \
+    | grep -v Warning | tee "$OUT/postprocess_check.log" \
+    || echo "[gpu] post-processing check failed"
 echo "[gpu] done in $(( $(date +%s) - start )) s; results in $OUT"
