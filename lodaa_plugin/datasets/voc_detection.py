@@ -138,7 +138,23 @@ class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
             raise VOCAnnotationError(
                 f'no usable image in {", ".join(self.ann_files)} under '
                 f'{self.data_root}')
-        return [
+        min_size = (self.filter_cfg or {}).get('bbox_min_size')
+        if min_size is not None and self.test_mode:
+            raise ValueError(
+                f'filter_cfg.bbox_min_size={min_size} on a test set: it would '
+                'mark small true boxes ignored and change the metric (mmdet '
+                'refuses it too); set it for training only')
+        small = 0
+
+        def ignored(obj) -> int:
+            nonlocal small
+            x1, y1, x2, y2 = obj.bbox
+            too_small = min_size is not None and (x2 - x1 < min_size
+                                                  or y2 - y1 < min_size)
+            small += int(too_small and not obj.difficult)
+            return int(obj.difficult or too_small)
+
+        data_list = [
             dict(
                 img_id=img_id,
                 img_path=img_path,
@@ -149,9 +165,17 @@ class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
                     dict(
                         bbox=list(obj.bbox),
                         bbox_label=self.cat2label[obj.name],
-                        ignore_flag=int(obj.difficult)) for obj in ann.objects
+                        ignore_flag=ignored(obj)) for obj in ann.objects
                 ]) for img_id, img_path, ann in merged.images
         ]
+        if small:
+            print_log(
+                f'{small} box(es) narrower or lower than '
+                f'filter_cfg.bbox_min_size={min_size} marked ignored, as '
+                f'mmdet does ({self.data_root})',
+                logger='current',
+                level=logging.WARNING)
+        return data_list
 
     def filter_data(self) -> List[dict]:
         """Filter as mmdet does, then log the per-class table once.

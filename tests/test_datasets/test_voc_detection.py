@@ -258,3 +258,45 @@ def test_a_broken_test_image_stops_testing_by_name(tmp_path, dataset):
         ds[1]
     assert f'{broken}: unusable, and a test set is used whole' in str(
         err.value)
+
+
+def test_bbox_min_size_marks_small_boxes_ignored_as_mmdet_does():
+    """Every stock mmdet VOC config sets filter_cfg.bbox_min_size; the same
+    boxes end up ignored as with mmdet's own VOCDataset."""
+    from mmdet.datasets import VOCDataset
+    filter_cfg = dict(filter_empty_gt=False, min_size=0, bbox_min_size=64)
+    with logged_warnings() as warnings:
+        ours = _dataset(
+            VOC07_ROOT,
+            'VOC2007/ImageSets/Main/trainval.txt',
+            test_mode=False,
+            filter_cfg=filter_cfg)
+    theirs = VOCDataset(
+        data_root=VOC07_ROOT + '/',
+        ann_file='VOC2007/ImageSets/Main/trainval.txt',
+        data_prefix=dict(sub_data_root='VOC2007/'),
+        filter_cfg=filter_cfg,
+        pipeline=[])
+    flags = {
+        i: [x['ignore_flag'] for x in ours.get_data_info(i)['instances']]
+        for i in range(len(ours))
+    }
+    expected = {
+        i: [x['ignore_flag'] for x in theirs.get_data_info(i)['instances']]
+        for i in range(len(theirs))
+    }
+    assert flags == expected
+    plain = _dataset(
+        VOC07_ROOT, 'VOC2007/ImageSets/Main/trainval.txt', test_mode=False)
+    changed = sum(a != b for i in range(len(plain))
+                  for a, b in zip(flags[i], (
+                      x['ignore_flag']
+                      for x in plain.get_data_info(i)['instances'])))
+    assert changed > 0
+    assert any(f'{changed} box(es) narrower or lower than' in w
+               for w in warnings)
+    with pytest.raises(ValueError, match='on a test set'):
+        _dataset(
+            VOC07_ROOT,
+            'VOC2007/ImageSets/Main/test.txt',
+            filter_cfg=filter_cfg)
