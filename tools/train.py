@@ -10,6 +10,7 @@
 import argparse
 
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.engine.hooks import listen_for_preemption
 from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import add_common_args, add_vis_backend_arg
@@ -53,6 +54,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    # SIGTERM / SIGUSR1 while the run is still being set up: noted, and the
+    # PreemptionHook exits with 75 before training (see its docs)
+    listen_for_preemption()
     enable_compat()
     enable_registry_hints()
     cfg = load_config(args)

@@ -16,6 +16,30 @@ from ...utils import ATOMIC_BACKEND, atomic_write_bytes
 
 # EX_TEMPFAIL: "try again later", what a requeued job should do
 PREEMPTED_EXIT_CODE = 75
+DEFAULT_SIGNALS = ('SIGTERM', 'SIGUSR1')
+# a signal that arrived before the hook existed (listen_for_preemption)
+_EARLY = {'received': None}
+
+
+def _note_early(signum: int, frame) -> None:
+    _EARLY['received'] = signum
+
+
+def listen_for_preemption(signals: Sequence[str] = DEFAULT_SIGNALS) -> None:
+    """Note the preemption signals from now on, for the
+    :class:`PreemptionHook` built later (a launcher calls this first: a
+    signal while the config, model or data are still being built would
+    otherwise end the process with the signal's default action).
+
+    Args:
+        signals (Sequence[str]): Signal names. Defaults to SIGTERM and
+            SIGUSR1.
+    """
+    for name in signals:
+        try:
+            signal.signal(getattr(signal, name), _note_early)
+        except ValueError:  # not the main thread
+            return
 
 
 @HOOKS.register_module()
@@ -41,13 +65,15 @@ class PreemptionHook(Hook):
     priority = 'VERY_LOW'
 
     def __init__(self,
-                 signals: Sequence[str] = ('SIGTERM', 'SIGUSR1'),
+                 signals: Sequence[str] = DEFAULT_SIGNALS,
                  exit_code: int = PREEMPTED_EXIT_CODE) -> None:
         self.signals = [getattr(signal, name) for name in signals]
         self.exit_code = exit_code
-        self.received: Optional[int] = None
+        self.received: Optional[int] = _EARLY['received']
+        # from the runner's construction on, before data and model loading
+        self._listen()
 
-    def before_train(self, runner) -> None:
+    def _listen(self) -> None:
         """Listen for the signals (in the main thread only, as Python
         allows)."""
         for signum in self.signals:
@@ -55,6 +81,26 @@ class PreemptionHook(Hook):
                 signal.signal(signum, self._note)
             except ValueError:  # not the main thread
                 return
+
+    def before_train(self, runner) -> None:
+        """Stop at once, with nothing to save, when a signal came before
+        training started; else keep listening.
+
+        Args:
+            runner (Runner): The runner.
+        """
+        self._listen()
+        if self.received is None:
+            return
+        if is_main_process():
+            print_log(
+                f'{signal.Signals(self.received).name} received before '
+                f'training started: nothing to save; exiting with '
+                f'{self.exit_code}. Continue with tools/train.py CONFIG '
+                '--resume.',
+                logger='current',
+                level=logging.WARNING)
+        sys.exit(self.exit_code)
 
     def _note(self, signum: int, frame) -> None:
         self.received = signum

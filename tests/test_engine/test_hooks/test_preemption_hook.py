@@ -52,3 +52,36 @@ def test_signal_saves_exits_75_and_resume_matches(tmp_path, signum):
         final_weights(straight.stdout),
         rtol=0,
         atol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_signal_while_the_run_is_set_up_exits_75(tmp_path, four_image_voc):
+    """SIGUSR1 before the first iteration (the config, model and data still
+    being built) is noted by tools/train.py and ends the run with 75, not
+    with the signal's default action."""
+    from lodaa_plugin.testing import (PYTHON, config_path, data_options,
+                                      tool_path)
+    proc = subprocess.Popen([
+        PYTHON,
+        tool_path('train.py'),
+        config_path('fcos_voc_224.py'), '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
+        *data_options(four_image_voc, 'four.txt'),
+        'model.backbone.init_cfg=None', 'train_cfg.max_iters=5'
+    ],
+                            cwd=str(tmp_path),
+                            env=python_env(),
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            text=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        # printed right after train.py starts listening, before the build
+        if 'LODAA compatibility fixes enabled' in line:
+            proc.send_signal(signal.SIGUSR1)
+            break
+    out = ''.join(seen) + proc.communicate(timeout=300)[0]
+    assert proc.returncode == PREEMPTED_EXIT_CODE, out[-3000:]
+    assert 'SIGUSR1 received before training started' in out
+    assert not list((tmp_path / 'work').glob('*.pth'))
