@@ -153,30 +153,11 @@ def evaluate_predictions(predictions: str, dataset) -> dict:
         dict: The metric's values (``mAP`` is VOC07 11-point), and
         ``pr_recall`` / ``pr_precision`` lists.
     """
-    from mmengine.logging import MMLogger
-
-    from ..evaluation.analysis import load_predictions, mean_pr_curve
-    from ..evaluation.metrics import LodaaVOCMetric
-    if not MMLogger.check_instance_created('lodaa_compare'):
-        # the metric logs its per-class table to the newest logger
-        MMLogger.get_instance('lodaa_compare', log_level='WARNING')
+    from ..evaluation.analysis import (load_predictions, mean_pr_curve,
+                                       voc_metric_values)
     classes = list(dataset.metainfo['classes'])
     results = load_predictions(predictions, dataset)
-    metric = LodaaVOCMetric(eval_mode='11points')
-    metric.dataset_meta = dataset.metainfo
-    pairs = []
-    for r in results:
-        ann = dict(
-            labels=r.gt_labels,
-            bboxes=r.gt_bboxes,
-            bboxes_ignore=r.ignore_bboxes,
-            labels_ignore=r.ignore_labels)
-        dets = [
-            np.hstack([r.bboxes[r.labels == c], r.scores[r.labels == c, None]])
-            for c in range(len(classes))
-        ]
-        pairs.append((ann, dets))
-    values = dict(metric.compute_metrics(pairs))
+    values = voc_metric_values(results, dataset.metainfo)
     recall, precision = mean_pr_curve(results, len(classes))
     values.update(
         pr_recall=recall.round(4).tolist(),

@@ -22,6 +22,7 @@ from mmengine.config import Config
 
 from ..image_bytes import DEFAULT_MAX_PIXELS
 from ..models.dense_heads.fcos_postprocess import FCOSTestRules
+from ..utils.atomic_write import atomic_write_bytes
 from .deploy_config import DEPLOY_FILE, FORMAT_VERSION, load_deploy_config
 from .end_to_end import EndToEndFCOS, export_end_to_end_onnx
 from .preprocess import normalise, preprocess
@@ -345,6 +346,18 @@ def export_detector(cfg: Config,
                 osp.join(out_dir, files['openvino']))
     settings = deploy_settings(cfg, model, classes, models, end2end,
                                None if dynamic_size else shape, checkpoint)
-    with open(osp.join(out_dir, DEPLOY_FILE), 'w') as f:
-        json.dump(settings, f, indent=1)
+    write_deploy_config(out_dir, settings)
     return settings
+
+
+def write_deploy_config(export_dir: str, settings: Dict) -> None:
+    """Write ``deploy.json`` atomically (an interrupted write leaves the
+    previous file).
+
+    Args:
+        export_dir (str): The export folder.
+        settings (dict): Its content.
+    """
+    atomic_write_bytes(
+        json.dumps(settings, indent=1).encode(),
+        osp.join(export_dir, DEPLOY_FILE))

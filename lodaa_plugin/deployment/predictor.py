@@ -15,7 +15,7 @@ import numpy as np
 
 from .deploy_config import DeployConfigError, load_deploy_config
 from .postprocess import detections, level_points
-from .preprocess import normalise, preprocess
+from .preprocess import end_to_end_inputs, normalise, preprocess
 from .runtime import PRECISIONS, open_session
 
 BACKENDS = ('onnxruntime', 'openvino')
@@ -114,16 +114,13 @@ class DeployedDetector:
         Returns:
             tuple: The inputs (a dict by input name) and per-image metas.
         """
+        if self.graph == 'end2end':
+            return end_to_end_inputs(
+                list(images), self.cfg['preprocess'], self.decode_threads)
         pixels, metas = preprocess(
             list(images), self.cfg['preprocess'], self.decode_threads)
-        if self.graph == 'network':
-            batch = normalise(pixels, metas, self.cfg['preprocess'])
-            return {self.session.input_names[0]: batch}, metas
-        return dict(
-            images=pixels,
-            img_shapes=np.asarray([m['img_shape'] for m in metas], np.float32),
-            scale_factors=np.asarray([m['scale_factor'] for m in metas],
-                                     np.float32)), metas
+        batch = normalise(pixels, metas, self.cfg['preprocess'])
+        return {self.session.input_names[0]: batch}, metas
 
     def run_network(self, batch: np.ndarray) -> List[np.ndarray]:
         """Run only the network-only model on a normalised batch.
@@ -138,12 +135,23 @@ class DeployedDetector:
         if self.graph != 'network':
             raise ValueError('run_network needs graph="network"')
         outputs = self.session({self.session.input_names[0]: batch})
+        self._check_network_outputs(outputs)
+        return outputs
+
+    def _check_network_outputs(self, outputs: List[np.ndarray]) -> None:
+        """The network-only model's outputs fit deploy.json: three maps a
+        level, one channel a class."""
         levels = len(self.cfg['strides'])
         if len(outputs) != 3 * levels:
             raise DeployConfigError(
-                f'the network has {len(outputs)} outputs, deploy.json '
-                f'{levels} levels (3 outputs each)')
-        return outputs
+                f'{self.export_dir}: the network has {len(outputs)} outputs, '
+                f'deploy.json {levels} levels (3 outputs each)')
+        if outputs[0].shape[1] != len(self.classes):
+            raise DeployConfigError(
+                f'{self.export_dir}: the network scores '
+                f'{outputs[0].shape[1]} classes, deploy.json lists '
+                f'{len(self.classes)}: the folder mixes two exports; export '
+                'again')
 
     def postprocess(self, outputs: List[np.ndarray],
                     metas: List[Dict]) -> List[Dict[str, np.ndarray]]:
@@ -172,20 +180,11 @@ class DeployedDetector:
                     labels=labels[i, :n].astype(np.int64))
                 for i, n in enumerate(np.asarray(num).reshape(-1).tolist())
             ]
+        self._check_network_outputs(outputs)
         levels = len(self.cfg['strides'])
-        if len(outputs) != 3 * levels:
-            raise DeployConfigError(
-                f'the network has {len(outputs)} outputs, deploy.json '
-                f'{levels} levels (3 outputs each)')
         cls_maps, ctr_maps, box_maps = (outputs[:levels],
                                         outputs[levels:2 * levels],
                                         outputs[2 * levels:])
-        if cls_maps[0].shape[1] != len(self.classes):
-            raise DeployConfigError(
-                f'{self.export_dir}: the network scores '
-                f'{cls_maps[0].shape[1]} classes, deploy.json lists '
-                f'{len(self.classes)}: the folder mixes two exports; export '
-                'again')
         sizes = [m.shape[2:] for m in cls_maps]
         points = np.concatenate(self._points_for(sizes))
         lengths = [h * w for h, w in sizes]

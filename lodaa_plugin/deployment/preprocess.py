@@ -156,3 +156,26 @@ def normalise(batch: np.ndarray, metas: List[Dict], cfg: Dict) -> np.ndarray:
         out[i, :, h:, :] = 0
         out[i, :, :, w:] = 0
     return out
+
+
+def end_to_end_inputs(
+        images: Sequence[Union[str, np.ndarray]],
+        cfg: Dict,
+        threads: int = 1) -> Tuple[Dict[str, np.ndarray], List[Dict]]:
+    """The end-to-end graph's inputs for some images.
+
+    Args:
+        images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+        cfg (dict): ``deploy.json``'s ``preprocess``.
+        threads (int): Decoding threads. Defaults to 1.
+
+    Returns:
+        tuple: ``images``, ``img_shapes`` and ``scale_factors`` by name, and
+        the per-image metas of :func:`preprocess`.
+    """
+    pixels, metas = preprocess(images, cfg, threads)
+    return dict(
+        images=pixels,
+        img_shapes=np.asarray([m['img_shape'] for m in metas], np.float32),
+        scale_factors=np.asarray([m['scale_factor'] for m in metas],
+                                 np.float32)), metas

@@ -2,15 +2,14 @@
 """INT8 for OpenVINO: NNCF's post-training quantization of the end-to-end
 graph, calibrated on images pre-processed exactly as the test pipeline
 does (the runtime's pre-processing, held equal to mmdet's by tests)."""
-import json
 import os.path as osp
 from typing import Dict, Sequence
 
 from tqdm import tqdm
 
-from ..utils.atomic_write import atomic_write_bytes
-from .deploy_config import DEPLOY_FILE, load_deploy_config
-from .predictor import DeployedDetector
+from .deploy_config import load_deploy_config
+from .export import write_deploy_config
+from .preprocess import end_to_end_inputs
 
 INT8_FILE = 'end2end_int8.xml'
 
@@ -35,10 +34,8 @@ def quantize_end_to_end(export_dir: str,
     if 'openvino' not in settings['end2end']:
         raise ValueError(f'{export_dir}: no OpenVINO end-to-end graph; export '
                          'with --backend openvino')
-    detector = DeployedDetector(
-        export_dir, 'onnxruntime', 'fp32', graph='end2end')
     samples = [
-        detector.prepare([path])[0]
+        end_to_end_inputs([path], settings['preprocess'])[0]
         for path in tqdm(calibration_images, desc='calibration', unit='img')
     ]
     model = ov.Core().read_model(
@@ -51,7 +48,5 @@ def quantize_end_to_end(export_dir: str,
     settings['int8'] = dict(
         method='NNCF post-training quantization',
         calibration_images=len(samples))
-    atomic_write_bytes(
-        json.dumps(settings, indent=1).encode(),
-        osp.join(export_dir, DEPLOY_FILE))
+    write_deploy_config(export_dir, settings)
     return settings

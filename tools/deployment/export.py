@@ -22,7 +22,6 @@ and the tool exits with status 2.
 """
 import argparse
 import glob
-import json
 import os
 import os.path as osp
 import random
@@ -34,7 +33,6 @@ from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.export import (ExportableFCOS, compare_end_to_end,
                                             compare_outputs, export_detector)
-from lodaa_plugin.utils import atomic_write_bytes
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
 from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
@@ -180,9 +178,9 @@ def main() -> None:
 def _int8(args, cfg) -> None:
     """Quantize, score fp32 and INT8 on the test set, keep or refuse."""
     from lodaa_plugin.deployment import DeployedDetector
-    from lodaa_plugin.deployment.deploy_config import (DEPLOY_FILE,
-                                                       load_deploy_config)
+    from lodaa_plugin.deployment.deploy_config import load_deploy_config
     from lodaa_plugin.deployment.evaluate import export_map
+    from lodaa_plugin.deployment.export import write_deploy_config
     from lodaa_plugin.deployment.quantize import INT8_FILE, quantize_end_to_end
     try:
         train = build_dataset(cfg, 'train')
@@ -194,8 +192,8 @@ def _int8(args, cfg) -> None:
     picks = random.Random(0).sample(
         range(len(train)), min(args.calib_images, len(train)))
     calibration = [train.get_data_info(i)['img_path'] for i in picks]
-    before = open(osp.join(args.out, DEPLOY_FILE)).read()
-    quantize_end_to_end(args.out, calibration)
+    before = load_deploy_config(args.out)
+    settings = quantize_end_to_end(args.out, calibration)
     count = len(test) if args.eval_images <= 0 else min(
         args.eval_images, len(test))
     scores = {}
@@ -213,20 +211,17 @@ def _int8(args, cfg) -> None:
         for name in (INT8_FILE, INT8_FILE[:-4] + '.bin'):
             if osp.exists(osp.join(args.out, name)):
                 os.remove(osp.join(args.out, name))
-        atomic_write_bytes(before.encode(), osp.join(args.out, DEPLOY_FILE))
+        write_deploy_config(args.out, before)
         print(f'INT8 refused: it loses {drop:.4f} VOC07 mAP, more than '
               f'--int8-tolerance {args.int8_tolerance}; the fp32 export is '
               'kept. Try more --calib-images, or a larger tolerance.')
         sys.exit(2)
-    settings = load_deploy_config(args.out)
     settings['int8'].update(
         eval_images=count,
         fp32=scores['fp32'],
         int8=scores['int8'],
         metric='VOC07 11-point and area mAP@0.5')
-    atomic_write_bytes(
-        json.dumps(settings, indent=1).encode(),
-        osp.join(args.out, DEPLOY_FILE))
+    write_deploy_config(args.out, settings)
     print(f'INT8 kept: {osp.join(args.out, INT8_FILE)} (--precision int8)')
 
 

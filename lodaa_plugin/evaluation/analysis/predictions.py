@@ -62,22 +62,75 @@ def load_predictions(pkl_path: str, dataset) -> List[ImageResult]:
                 f'{pkl_path}: image {sample.get("img_path")!r} is not in the '
                 f'dataset ({len(infos)} images); were the detections made '
                 'with another config or --cfg-options?')
-        boxes = [i['bbox'] for i in info['instances']]
-        labels = [i['bbox_label'] for i in info['instances']]
-        ignored = np.array(
-            [bool(i.get('ignore_flag', 0)) for i in info['instances']],
-            dtype=bool)
-        gt_boxes = _array(boxes, (-1, 4), np.float32)
-        gt_labels = _array(labels, (-1, ), np.int64)
         pred = sample['pred_instances']
         results.append(
-            ImageResult(
-                img_path=info['img_path'],
-                gt_bboxes=gt_boxes[~ignored],
-                gt_labels=gt_labels[~ignored],
-                ignore_bboxes=gt_boxes[ignored],
-                ignore_labels=gt_labels[ignored],
-                bboxes=_array(pred['bboxes'], (-1, 4), np.float32),
-                scores=_array(pred['scores'], (-1, ), np.float32),
-                labels=_array(pred['labels'], (-1, ), np.int64)))
+            image_result(info, pred['bboxes'], pred['scores'], pred['labels']))
     return results
+
+
+def image_result(info: dict, bboxes: Any, scores: Any,
+                 labels: Any) -> ImageResult:
+    """Pair one image's detections with its annotation.
+
+    Args:
+        info (dict): The dataset's data info of the image (``img_path``,
+            ``instances``).
+        bboxes (array-like): (N, 4) detected boxes, original pixels.
+        scores (array-like): (N,) their scores.
+        labels (array-like): (N,) their classes.
+
+    Returns:
+        ImageResult: The pair.
+    """
+    boxes = [i['bbox'] for i in info['instances']]
+    ignored = np.array(
+        [bool(i.get('ignore_flag', 0)) for i in info['instances']], dtype=bool)
+    gt_boxes = _array(boxes, (-1, 4), np.float32)
+    gt_labels = _array([i['bbox_label'] for i in info['instances']], (-1, ),
+                       np.int64)
+    return ImageResult(
+        img_path=info['img_path'],
+        gt_bboxes=gt_boxes[~ignored],
+        gt_labels=gt_labels[~ignored],
+        ignore_bboxes=gt_boxes[ignored],
+        ignore_labels=gt_labels[ignored],
+        bboxes=_array(bboxes, (-1, 4), np.float32),
+        scores=_array(scores, (-1, ), np.float32),
+        labels=_array(labels, (-1, ), np.int64))
+
+
+def voc_metric_values(results: List[ImageResult],
+                      dataset_meta: dict,
+                      coco_metrics: bool = True) -> dict:
+    """Score paired detections with :class:`LodaaVOCMetric` (VOC07 11-point
+    and area mAP@0.5, and COCO-style AP unless turned off).
+
+    Args:
+        results (list[ImageResult]): Images with their detections.
+        dataset_meta (dict): The dataset's meta (``classes``).
+        coco_metrics (bool): Also COCO-style AP. Defaults to True.
+
+    Returns:
+        dict: The metric's values (``mAP`` is VOC07 11-point).
+    """
+    from mmengine.logging import MMLogger
+
+    from ..metrics import LodaaVOCMetric
+    if not MMLogger.check_instance_created('lodaa_analysis'):
+        # the metric logs its per-class table to the newest logger
+        MMLogger.get_instance('lodaa_analysis', log_level='WARNING')
+    pairs = []
+    for r in results:
+        ann = dict(
+            labels=r.gt_labels,
+            bboxes=r.gt_bboxes,
+            bboxes_ignore=r.ignore_bboxes,
+            labels_ignore=r.ignore_labels)
+        dets = [
+            np.hstack([r.bboxes[r.labels == c], r.scores[r.labels == c, None]])
+            for c in range(len(dataset_meta['classes']))
+        ]
+        pairs.append((ann, dets))
+    metric = LodaaVOCMetric(eval_mode='11points', coco_metrics=coco_metrics)
+    metric.dataset_meta = dataset_meta
+    return dict(metric.compute_metrics(pairs))
