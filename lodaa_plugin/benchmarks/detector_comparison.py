@@ -10,7 +10,9 @@ are the same, and each run records its first batch and starting backbone so
 that this can be checked (:class:`~.run_record_hook.RunRecordHook`).
 """
 import copy
+import hashlib
 import math
+import os
 import os.path as osp
 from typing import Callable, Dict, List, Sequence
 
@@ -55,6 +57,12 @@ def _changed(**settings) -> Callable[[dict], dict]:
     return change
 
 
+def _box_loss(loss: str, weighting: str) -> Callable[[dict], dict]:
+    return _changed(
+        loss_bbox=dict(type=loss, loss_weight=1.0),
+        bbox_loss_weighting=weighting)
+
+
 # name -> (label, how the head config changes); 'torchvision_fcos' replaces
 # the whole detector (see row_config)
 ROWS: Dict[str, tuple] = {
@@ -66,13 +74,44 @@ ROWS: Dict[str, tuple] = {
                        _changed(score_fusion='product')),
     'no_centre_sampling':
     ('LODAA, no centre sampling', _changed(center_sampling=False)),
-    'iou_loss': ('LODAA, IoU loss instead of GIoU',
-                 _changed(loss_bbox=dict(type='IoULoss', loss_weight=1.0))),
+    # the box loss and how it averages over positives, all four pairs
+    'giou_centerness': ('LODAA, GIoU loss, centerness-weighted (mmdet)',
+                        _box_loss('GIoULoss', 'centerness')),
+    'giou_mean': ('LODAA, GIoU loss, plain mean (torchvision)',
+                  _box_loss('GIoULoss', 'mean')),
+    'iou_centerness': ('LODAA, IoU loss, centerness-weighted',
+                       _box_loss('IoULoss', 'centerness')),
+    'iou_mean': ('LODAA, IoU loss, plain mean', _box_loss('IoULoss', 'mean')),
+    'centre_radius_1': ('LODAA, centre sampling radius 1.0 instead of 1.5',
+                        _changed(center_sample_radius=1.0)),
+    'centre_radius_2': ('LODAA, centre sampling radius 2.0 instead of 1.5',
+                        _changed(center_sample_radius=2.0)),
     'centerness_on_cls':
     ('LODAA settings, centerness on the cls tower '
      '(mmdet FCOSHead: product fusion)', _centerness_on_cls),
 }
 MAIN_ROWS = ('lodaa', 'mmdet_fcos', 'torchvision_fcos')
+
+
+def model_code_digest() -> str:
+    """Digest of the code that defines every row's model and losses: LODAA's
+    ``models/`` and this package's twin.
+
+    Returns:
+        str: A sha256 hex digest of those source files.
+    """
+    package = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    digest = hashlib.sha256()
+    for folder in ('models', 'benchmarks'):
+        for root, dirs, files in os.walk(osp.join(package, folder)):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith('.py'):
+                    path = osp.join(root, name)
+                    digest.update(osp.relpath(path, package).encode())
+                    with open(path, 'rb') as f:
+                        digest.update(f.read())
+    return digest.hexdigest()
 
 
 def save_starting_backbone(cfg: Config, seed: int, path: str) -> str:

@@ -22,6 +22,7 @@ from .fcos_postprocess import (SCORE_FUSIONS, FCOSTestRules,
 
 # head settings the assigner must share (norm_on_bbox also scales the
 # predictions in forward_single)
+BBOX_LOSS_WEIGHTINGS = ('centerness', 'mean')
 _ASSIGNER_KEYS = ('num_classes', 'strides', 'regress_ranges',
                   'center_sampling', 'center_sample_radius', 'norm_on_bbox')
 
@@ -57,6 +58,11 @@ class FCOSRegCenternessHead(FCOSHead):
         loss_bbox (dict): Box loss config. Defaults to
             ``dict(type='GIoULoss', loss_weight=1.0)`` (mmdet's FCOSHead:
             IoU loss).
+        bbox_loss_weighting (str): How the box loss averages over the
+            positive locations: ``'centerness'`` weighs each by its
+            centerness target and divides by their sum (mmdet's FCOSHead
+            and the paper's code), ``'mean'`` takes the plain mean
+            (torchvision's FCOS). Defaults to ``'centerness'``.
         assigner (dict): Target assigner config; the head fills in its own
             classes, strides, ranges and sampling settings. Defaults to
             ``dict(type='FCOSBatchAssigner')``.
@@ -73,6 +79,7 @@ class FCOSRegCenternessHead(FCOSHead):
                  norm_on_bbox: bool = True,
                  loss_bbox: ConfigType = dict(
                      type='GIoULoss', loss_weight=1.0),
+                 bbox_loss_weighting: str = 'centerness',
                  assigner: ConfigType = dict(type='FCOSBatchAssigner'),
                  **kwargs) -> None:
         if kwargs.pop('centerness_on_reg', True) is not True:
@@ -83,7 +90,12 @@ class FCOSRegCenternessHead(FCOSHead):
         if score_fusion not in SCORE_FUSIONS:
             raise ValueError(f'score_fusion must be one of {SCORE_FUSIONS}, '
                              f'got {score_fusion!r}')
+        if bbox_loss_weighting not in BBOX_LOSS_WEIGHTINGS:
+            raise ValueError('bbox_loss_weighting must be one of '
+                             f'{BBOX_LOSS_WEIGHTINGS}, got '
+                             f'{bbox_loss_weighting!r}')
         self.score_fusion = score_fusion
+        self.bbox_loss_weighting = bbox_loss_weighting
         super().__init__(
             num_classes=num_classes,
             in_channels=in_channels,
@@ -200,13 +212,17 @@ class FCOSRegCenternessHead(FCOSHead):
         centerness_denorm = reduce_mean(
             pos_centerness_targets.sum().detach()).clamp(min=1e-6)
 
+        if self.bbox_loss_weighting == 'centerness':
+            bbox_weight, bbox_denorm = pos_centerness_targets, centerness_denorm
+        else:
+            bbox_weight, bbox_denorm = None, num_pos
         if len(pos_inds) > 0:
             pos_points = torch.cat(points).repeat(num_imgs, 1)[pos_inds]
             loss_bbox = self.loss_bbox(
                 self.bbox_coder.decode(pos_points, pos_bbox_preds),
                 self.bbox_coder.decode(pos_points, pos_bbox_targets),
-                weight=pos_centerness_targets,
-                avg_factor=centerness_denorm)
+                weight=bbox_weight,
+                avg_factor=bbox_denorm)
             loss_centerness = self.loss_centerness(
                 pos_centerness, pos_centerness_targets, avg_factor=num_pos)
         else:
