@@ -10,7 +10,8 @@
 import argparse
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.engine.hooks import listen_for_preemption
+from lodaa_plugin.engine.hooks import (listen_for_preemption,
+                                       release_unhooked_signals)
 from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import add_common_args, add_vis_backend_arg
@@ -54,8 +55,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    # SIGTERM / SIGUSR1 while the run is still being set up: noted, and the
-    # PreemptionHook exits with 75 before training (see its docs)
+    # SIGTERM / SIGUSR1 / Ctrl-C while the run is still being set up: noted,
+    # and the PreemptionHook exits with 75 (130) before training (its docs)
     listen_for_preemption()
     enable_compat()
     enable_registry_hints()
@@ -76,7 +77,9 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    build_runner(cfg).train()
+    runner = build_runner(cfg)
+    release_unhooked_signals(runner.hooks)
+    runner.train()
     close_distributed()
 
 

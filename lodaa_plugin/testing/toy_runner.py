@@ -2,7 +2,8 @@
 """A tiny mmengine Runner job used by the tests (also under torchrun).
 
     python -m lodaa_plugin.testing.toy_runner WORK_DIR MAX_EPOCHS \
-        [--resume] [--launcher pytorch] [--skip-nan] [--by-iter]
+        [--resume] [--launcher pytorch] [--skip-nan] [--by-iter] \
+        [--workers N]
 
 Environment: TOY_SLEEP (seconds per step), TOY_NAN_AT (iteration whose loss
 is NaN), TOY_NAN_FROM (every loss NaN from this iteration on), TOY_LR (the
@@ -75,6 +76,8 @@ def main() -> None:
         '--by-iter',
         action='store_true',
         help='MAX_EPOCHS counts iterations (an iteration-based loop)')
+    parser.add_argument(
+        '--workers', type=int, default=0, help='DataLoader workers')
     args = parser.parse_args()
     enable_compat()
     torch.manual_seed(0)  # the model is built before the Runner seeds
@@ -86,7 +89,8 @@ def main() -> None:
             sampler=dict(type='DefaultSampler', shuffle=True),
             collate_fn=dict(type='default_collate'),
             batch_size=4,
-            num_workers=0),
+            num_workers=args.workers,
+            persistent_workers=args.workers > 0),
         optim_wrapper=dict(
             optimizer=dict(
                 type='SGD', lr=float(os.environ.get('TOY_LR', 0.05)))),

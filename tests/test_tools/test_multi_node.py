@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 import re
+import signal
 import subprocess
 
 import pytest
@@ -156,3 +157,56 @@ def test_slurm_script_asks_for_gpus_by_default(tmp_path):
                          check=True).stdout.splitlines()
     assert '--gres=gpu:8' in out and '--ntasks=16' in out
     assert '--ntasks-per-node=8' in out and out[-1] == '--amp'
+
+
+def _dist_train(work_dir, port, data, *flags, iters=8):
+    env = _env_with_python()
+    env['PORT'] = str(port)
+    return subprocess.Popen([
+        'bash',
+        osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), DIGEST_CONFIG, '2',
+        *flags, '--work-dir',
+        str(work_dir), '--cfg-options', *data,
+        'model.backbone.init_cfg=None', 'randomness.seed=0',
+        f'train_cfg.max_iters={iters}',
+        f'train_cfg.val_interval={iters}', 'train_dataloader.batch_size=1',
+        'train_dataloader.num_workers=1', 'default_hooks.logger.interval=1',
+        f'default_hooks.checkpoint.interval={iters}'
+    ],
+                            cwd=osp.dirname(str(work_dir)),
+                            env=env,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            text=True,
+                            start_new_session=True)
+
+
+@pytest.mark.slow
+def test_dist_train_preempted_as_a_process_group(tmp_path, four_image_voc):
+    """SIGTERM to the process group of ``dist_train.sh`` with 2 ranks, each
+    with a DataLoader worker: a checkpoint, exit 75 (not torchrun's 1), and
+    --resume ends with the weights of an uninterrupted run."""
+    data = data_options(four_image_voc, 'four.txt')
+    straight = _dist_train(tmp_path / 'straight', 29691, data)
+    output = straight.communicate(timeout=600)[0]
+    assert straight.returncode == 0, output[-3000:]
+    work = tmp_path / 'preempted'
+    run = _dist_train(work, 29692, data)
+    seen = []
+    for line in run.stdout:
+        seen.append(line)
+        if re.search(r'Iter\(train\) \[2/8\]', line):
+            os.killpg(run.pid, signal.SIGTERM)
+            break
+    output = ''.join(seen) + run.communicate(timeout=300)[0]
+    assert run.returncode == 75, output[-3000:]
+    assert 'DataLoader worker' not in output
+    saved = list(work.glob('preempted_iter_*.pth'))
+    assert len(saved) == 1, output[-3000:]
+    assert 2 <= int(saved[0].stem.rsplit('_', 1)[1]) < 8
+    assert 'the ranks stopped with status 75' in output
+    resumed = _dist_train(work, 29693, data, '--resume')
+    output = resumed.communicate(timeout=600)[0]
+    assert resumed.returncode == 0, output[-3000:]
+    assert f'Auto resumed from the latest checkpoint {saved[0]}' in output
+    assert _digests(work, (0, 1)) == _digests(tmp_path / 'straight', (0, 1))

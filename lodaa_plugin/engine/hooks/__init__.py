@@ -2,10 +2,15 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .num_classes_check_hook import NumClassesCheckHook
-from .preemption_hook import (PREEMPTED_EXIT_CODE, PreemptionHook,
-                              listen_for_preemption)
+from .preemption_hook import (INTERRUPTED_EXIT_CODE, PREEMPTED_EXIT_CODE,
+                              PreemptionHook, listen_for_preemption,
+                              release_unhooked_signals)
+from .worker_signals import (shield_dataloader_workers,
+                             unshield_dataloader_workers)
 
 __all__ = [
     'AtomicCheckpointHook', 'NonFiniteLossHook', 'NumClassesCheckHook',
-    'PREEMPTED_EXIT_CODE', 'PreemptionHook', 'listen_for_preemption'
+    'INTERRUPTED_EXIT_CODE', 'PREEMPTED_EXIT_CODE', 'PreemptionHook',
+    'listen_for_preemption', 'release_unhooked_signals',
+    'shield_dataloader_workers', 'unshield_dataloader_workers'
 ]
