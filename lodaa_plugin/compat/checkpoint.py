@@ -57,11 +57,13 @@ def _mmengine_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
         HistoryBuffer, np.ndarray, np.dtype,
         (_history_buffer_getattr, 'builtins.getattr')
     ]
-    # numpy's array pickles reconstruct through this function; its module
-    # moved from numpy.core to numpy._core in numpy 2.
-    multiarray = getattr(np, '_core', None) or np.core
-    safe.append(multiarray.multiarray._reconstruct)
-    safe.append(multiarray.multiarray.scalar)
+    # numpy's array and scalar pickles reconstruct through these functions;
+    # numpy 2 names their module numpy._core, numpy 1.x (most published
+    # checkpoints) numpy.core: both names are the same two functions
+    multiarray = (getattr(np, '_core', None) or np.core).multiarray
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        safe.append((multiarray._reconstruct, f'{module}._reconstruct'))
+        safe.append((multiarray.scalar, f'{module}.scalar'))
     # dtype classes (numpy.dtypes.Float64DType ...) are pickled by numpy 2.
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:

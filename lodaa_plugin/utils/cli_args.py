@@ -33,8 +33,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def add_unsafe_load_arg(parser: argparse.ArgumentParser) -> None:
     """Add ``--unsafe-load``, which sets ``LODAA_UNSAFE_LOAD=1``.
 
-    Checkpoints are otherwise loaded without running any of their code
-    (:mod:`lodaa_plugin.compat.checkpoint`).
+    Checkpoints and prediction ``.pkl`` files are otherwise loaded without
+    running any of their code (:mod:`lodaa_plugin.compat.checkpoint`,
+    :mod:`lodaa_plugin.evaluation.analysis.safe_pickle`).
 
     Args:
         parser (argparse.ArgumentParser): The tool's parser.
@@ -43,8 +44,8 @@ def add_unsafe_load_arg(parser: argparse.ArgumentParser) -> None:
         '--unsafe-load',
         action=_UnsafeLoad,
         nargs=0,
-        help='load checkpoints that hold arbitrary pickled objects '
-        '(runs their code: only for files you trust)')
+        help='load checkpoints and .pkl files that hold arbitrary pickled '
+        'objects (runs their code: only for files you trust)')
 
 
 class _UnsafeLoad(argparse.Action):

@@ -2,10 +2,12 @@
 """Checkpoints load without running their code: mmengine's own state loads,
 anything else is refused by name unless the user opts in."""
 import os
+import zipfile
 
 import numpy as np
 import pytest
 import torch
+from mmengine.logging import HistoryBuffer
 
 from lodaa_plugin.compat.checkpoint import (UNSAFE_LOAD_ENV,
                                             CheckpointLoadError,
@@ -61,6 +63,46 @@ def test_a_crafted_checkpoint_is_refused_by_name(tmp_path, monkeypatch):
     with logged_warnings() as warnings:
         load_local_checkpoint(str(path))
     assert marker.exists() and UNSAFE_LOAD_ENV in warnings[0]
+
+
+def _as_numpy1(path, out):
+    """Rewrite a checkpoint's pickle with numpy 1.x's module names
+    (``numpy.core.multiarray``, as most published checkpoints have them)."""
+    src = zipfile.ZipFile(path)
+    with zipfile.ZipFile(out, 'w', zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith('data.pkl'):
+                assert b'cnumpy._core.multiarray\n' in data
+                data = data.replace(b'cnumpy._core.multiarray\n',
+                                    b'cnumpy.core.multiarray\n')
+            dst.writestr(info.filename, data)
+
+
+def test_a_numpy1_checkpoint_loads(tmp_path, monkeypatch):
+    """Weights, mmengine's state and numpy values load whichever numpy wrote
+    them: numpy 1.x pickles name numpy.core, numpy 2 numpy._core."""
+    monkeypatch.delenv(UNSAFE_LOAD_ENV, raising=False)
+    history = HistoryBuffer()
+    for value in (1.5, np.float64(2.0)):
+        history.update(value)
+    ckpt = dict(
+        meta=dict(seed=np.int64(5), epoch=3, curve=np.arange(3.)),
+        state_dict=dict(w=torch.ones(2)),
+        message_hub=dict(log_scalars=dict(loss=history)))
+    torch.save(ckpt, tmp_path / 'numpy2.pth')
+    _as_numpy1(tmp_path / 'numpy2.pth', tmp_path / 'numpy1.pth')
+    loaded = load_local_checkpoint(str(tmp_path / 'numpy1.pth'))
+    assert loaded['meta']['seed'] == 5
+    assert isinstance(loaded['meta']['seed'], np.int64)
+    np.testing.assert_array_equal(loaded['meta']['curve'], np.arange(3.))
+    assert loaded['message_hub']['log_scalars']['loss'].mean() == 1.75
+    # anything beyond them is still refused in a numpy 1.x file
+    torch.save(dict(x=_Payload(tmp_path / 'ran'), y=np.arange(2)),
+               tmp_path / 'bad2.pth')
+    _as_numpy1(tmp_path / 'bad2.pth', tmp_path / 'bad1.pth')
+    with pytest.raises(CheckpointLoadError, match='system'):
+        load_local_checkpoint(str(tmp_path / 'bad1.pth'))
 
 
 def test_getattr_reaches_nothing_but_history_buffer_statistics(

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.evaluation.analysis import load_predictions, rank_images
 from lodaa_plugin.utils.builders import build_dataset
+from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import draw_detections, save_detection_grid
 
@@ -41,6 +42,7 @@ def parse_args() -> argparse.Namespace:
         help='detections drawn, and false positives counted, from this score')
     parser.add_argument('--iou-thr', type=float, default=0.5)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_unsafe_load_arg(parser)
     return parser.parse_args()
 
 

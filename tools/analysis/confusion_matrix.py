@@ -20,6 +20,7 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.evaluation.analysis import (box_confusion_matrix,
                                               load_predictions)
 from lodaa_plugin.utils.builders import build_dataset
+from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import plot_confusion_matrix
 
@@ -38,6 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--iou-thr', type=float, default=0.5, help='overlap for a match')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_unsafe_load_arg(parser)
     return parser.parse_args()
 
 

@@ -1,9 +1,10 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Saved detections paired with the dataset's annotations, per image."""
-import pickle
 from typing import Any, List, NamedTuple
 
 import numpy as np
+
+from .safe_pickle import load_detections_pickle
 
 
 class ImageResult(NamedTuple):
@@ -40,11 +41,11 @@ def load_predictions(pkl_path: str, dataset) -> List[ImageResult]:
         list[ImageResult]: In the order of the file.
 
     Raises:
-        ValueError: When the file holds no detections or names an image the
-            dataset does not have.
+        ValueError: When the file is not a pickle of detections, names a
+            function that could run code (see :mod:`.safe_pickle`), holds no
+            detections or names an image the dataset does not have.
     """
-    with open(pkl_path, 'rb') as f:
-        saved = pickle.load(f)
+    saved = load_detections_pickle(pkl_path)
     if not isinstance(saved, list) or not saved or not all(
             isinstance(s, dict) and 'pred_instances' in s for s in saved):
         raise ValueError(
