@@ -19,7 +19,9 @@ custom_hooks = [
     # stops with the iteration and the loss part that went NaN / inf
     dict(type='NonFiniteLossHook'),
     # SIGTERM / SIGUSR1 (schedulers, spot instances): save, exit 75
-    dict(type='PreemptionHook')
+    dict(type='PreemptionHook'),
+    # --resume of an --ema run without --ema: refused, not silently wrong
+    dict(type='EMAResumeCheckHook')
 ]
 
 env_cfg = dict(

@@ -3,12 +3,13 @@
 backbone weights: no download here)."""
 import os.path as osp
 import re
+import subprocess
 
 import numpy as np
 import pytest
 
 from lodaa_plugin.testing import (CELLS_ROOT, PYTHON, REPO_ROOT, data_options,
-                                  run_tool)
+                                  python_env, run_tool)
 
 
 @pytest.mark.slow
@@ -123,6 +124,26 @@ def test_ema_and_tensorboard_and_wandb_logging(tmp_path, four_image_voc,
     }
     weight = 'bbox_head.conv_cls.weight'
     assert not torch.equal(averaged[weight], raw[weight])
+    # resumed without --ema it would go on from the average: refused
+    resume = [
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'train.py'),
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), '--resume',
+        '--work-dir', work_dir, '--cfg-options',
+        *data_options(four_image_voc, 'four.txt'),
+        'model.backbone.init_cfg=None', 'train_cfg.max_iters=6',
+        'train_cfg.val_interval=6', 'train_dataloader.batch_size=2'
+    ]
+    refused = subprocess.run([str(a) for a in resume],
+                             cwd=tmp_path,
+                             env=python_env(),
+                             capture_output=True,
+                             text=True)
+    assert refused.returncode != 0
+    assert 'iter_4.pth was saved by a run with EMA' in refused.stderr
+    assert not (work_dir / 'iter_6.pth').exists()
+    run_tool(resume + ['--ema'], cwd=tmp_path)
+    assert (work_dir / 'iter_6.pth').exists()
 
     events = glob.glob(str(work_dir / '*' / 'vis_data' / 'events.out.*'))
     assert len(events) == 1

@@ -1,5 +1,6 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .ema_resume_check_hook import EMAResumeCheckHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .num_classes_check_hook import NumClassesCheckHook
 from .preemption_hook import (INTERRUPTED_EXIT_CODE, PREEMPTED_EXIT_CODE,
@@ -9,7 +10,7 @@ from .worker_signals import (shield_dataloader_workers,
                              unshield_dataloader_workers)
 
 __all__ = [
-    'AtomicCheckpointHook', 'NonFiniteLossHook', 'NumClassesCheckHook',
+    'AtomicCheckpointHook', 'EMAResumeCheckHook', 'NonFiniteLossHook', 'NumClassesCheckHook',
     'INTERRUPTED_EXIT_CODE', 'PREEMPTED_EXIT_CODE', 'PreemptionHook',
     'listen_for_preemption', 'release_unhooked_signals',
     'shield_dataloader_workers', 'unshield_dataloader_workers'
