@@ -74,6 +74,45 @@ def _mmengine_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     return safe
 
 
+# torch.save's legacy (pre-zip) format starts with this pickled magic number
+_LEGACY_MAGIC = b'\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19.'
+
+
+def not_a_torch_file(filename: str) -> Optional[str]:
+    """Say why a file is not one ``torch.save`` wrote, or None if it is.
+
+    Args:
+        filename (str): The file.
+
+    Returns:
+        str or None: What the file looks like instead (empty, text, JSON, a
+        plain pickle, another archive), or None for a torch file.
+    """
+    with open(filename, 'rb') as f:
+        head = f.read(64)
+    if not head:
+        return 'the file is empty'
+    if head.startswith(b'PK\x03\x04') and not zipfile.is_zipfile(filename):
+        return None  # a damaged zip: torch.load names it "incomplete"
+    if zipfile.is_zipfile(filename):
+        with zipfile.ZipFile(filename) as archive:
+            if any(n.endswith('data.pkl') for n in archive.namelist()):
+                return None
+        return 'it is a zip archive without the data.pkl torch.save writes'
+    if head.startswith(_LEGACY_MAGIC):
+        return None
+    if head[:1] == b'\x80':
+        return ('it is a plain pickle (pickle.dump, as tools/test.py --out '
+                'writes), not a file torch.save wrote')
+    if head.lstrip()[:1] in (b'{', b'['):
+        return 'it holds JSON or other text'
+    try:
+        head.decode('utf-8')
+        return 'it is a text file'
+    except UnicodeDecodeError:
+        return f'it holds unknown binary data (starting {head[:8]!r})'
+
+
 def unsafe_load_allowed() -> bool:
     """Tell whether the user allowed full unpickling (``LODAA_UNSAFE_LOAD``).
 
@@ -98,13 +137,19 @@ def load_local_checkpoint(filename: str,
 
     Raises:
         FileNotFoundError: There is no such file.
-        CheckpointLoadError: The file is truncated or not a checkpoint, or
+        CheckpointLoadError: The file is not one torch.save wrote (named:
+            empty, text, a plain pickle...), it is truncated, or
             it holds objects beyond tensors and mmengine's own state (and
             ``LODAA_UNSAFE_LOAD`` is not set).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    reason = not_a_torch_file(filename)
+    if reason:
+        raise CheckpointLoadError(
+            f'{filename}: not a checkpoint: {reason}. Expected a .pth file '
+            'written by training (torch.save).')
     try:
         with torch.serialization.safe_globals(_mmengine_safe_globals()):
             return torch.load(
@@ -127,7 +172,8 @@ def load_local_checkpoint(filename: str,
             level=logging.WARNING)
         return torch.load(
             filename, map_location=map_location, weights_only=False)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, KeyError,
+            ValueError) as err:
         raise CheckpointLoadError(
             f'{filename}: not a complete checkpoint (truncated or corrupt: '
             f'{(str(err) or type(err).__name__).splitlines()[0][:200]})'

@@ -2,6 +2,7 @@
 """Checkpoints load without running their code: mmengine's own state loads,
 anything else is refused by name unless the user opts in."""
 import os
+import pickle
 import zipfile
 
 import numpy as np
@@ -114,15 +115,36 @@ def test_getattr_reaches_nothing_but_history_buffer_statistics(
         load_local_checkpoint(str(path))
 
 
-@pytest.mark.parametrize('content', [b'', b'PK\x03\x04 not really a zip'])
-def test_a_truncated_checkpoint_names_the_file(tmp_path, content):
+@pytest.mark.parametrize('content, says',
+                         [(b'', 'the file is empty'),
+                          (b'PK\x03\x04 not really a zip',
+                           'not a complete checkpoint')])
+def test_a_truncated_checkpoint_names_the_file(tmp_path, content, says):
     good = tmp_path / 'good.pth'
     torch.save(dict(state_dict=dict(w=torch.ones(1000))), good)
-    for name, data in (('empty.pth', content), ('half.pth',
-                                                good.read_bytes()[:2000])):
+    for name, data, message in (('empty.pth', content, says),
+                                 ('half.pth', good.read_bytes()[:2000],
+                                  'not a complete checkpoint')):
         path = tmp_path / name
         path.write_bytes(data)
-        with pytest.raises(
-                CheckpointLoadError, match='not a complete checkpoint') as err:
+        with pytest.raises(CheckpointLoadError, match=message) as err:
             load_local_checkpoint(str(path))
         assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    'write, says',
+    [(lambda p: p.write_text('hello'), 'it is a text file'),
+     (lambda p: p.write_text('{"a": 1}'), 'JSON'),
+     (lambda p: p.write_bytes(pickle.dumps({'a': np.arange(3)}, protocol=4)),
+      'plain pickle'),
+     (lambda p: zipfile.ZipFile(p, 'w').writestr('x.txt', 'x'), 'zip')])
+def test_a_file_that_is_no_checkpoint_says_what_it_is(tmp_path, write, says):
+    """Not "unsafe objects": the file is simply not a torch.save file."""
+    path = tmp_path / 'model.pth'
+    write(path)
+    with pytest.raises(CheckpointLoadError) as err:
+        load_local_checkpoint(str(path))
+    message = str(err.value)
+    assert message.startswith(f'{path}: not a checkpoint') and says in message
+    assert 'could run any code' not in message
