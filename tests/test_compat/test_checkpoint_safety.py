@@ -99,8 +99,9 @@ def test_a_numpy1_checkpoint_loads(tmp_path, monkeypatch):
     np.testing.assert_array_equal(loaded['meta']['curve'], np.arange(3.))
     assert loaded['message_hub']['log_scalars']['loss'].mean() == 1.75
     # anything beyond them is still refused in a numpy 1.x file
-    torch.save(dict(x=_Payload(tmp_path / 'ran'), y=np.arange(2)),
-               tmp_path / 'bad2.pth')
+    torch.save(
+        dict(x=_Payload(tmp_path / 'ran'), y=np.arange(2)),
+        tmp_path / 'bad2.pth')
     _as_numpy1(tmp_path / 'bad2.pth', tmp_path / 'bad1.pth')
     with pytest.raises(CheckpointLoadError, match='system'):
         load_local_checkpoint(str(tmp_path / 'bad1.pth'))
@@ -115,16 +116,16 @@ def test_getattr_reaches_nothing_but_history_buffer_statistics(
         load_local_checkpoint(str(path))
 
 
-@pytest.mark.parametrize('content, says',
-                         [(b'', 'the file is empty'),
-                          (b'PK\x03\x04 not really a zip',
-                           'not a complete checkpoint')])
+@pytest.mark.parametrize(
+    'content, says',
+    [(b'', 'the file is empty'),
+     (b'PK\x03\x04 not really a zip', 'not a complete checkpoint')])
 def test_a_truncated_checkpoint_names_the_file(tmp_path, content, says):
     good = tmp_path / 'good.pth'
     torch.save(dict(state_dict=dict(w=torch.ones(1000))), good)
     for name, data, message in (('empty.pth', content, says),
-                                 ('half.pth', good.read_bytes()[:2000],
-                                  'not a complete checkpoint')):
+                                ('half.pth', good.read_bytes()[:2000],
+                                 'not a complete checkpoint')):
         path = tmp_path / name
         path.write_bytes(data)
         with pytest.raises(CheckpointLoadError, match=message) as err:

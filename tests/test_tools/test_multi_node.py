@@ -164,11 +164,10 @@ def _dist_train(work_dir, port, data, *flags, iters=8):
     env['PORT'] = str(port)
     return subprocess.Popen([
         'bash',
-        osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), DIGEST_CONFIG, '2',
-        *flags, '--work-dir',
-        str(work_dir), '--cfg-options', *data,
-        'model.backbone.init_cfg=None', 'randomness.seed=0',
-        f'train_cfg.max_iters={iters}',
+        osp.join(REPO_ROOT, 'tools',
+                 'dist_train.sh'), DIGEST_CONFIG, '2', *flags, '--work-dir',
+        str(work_dir), '--cfg-options', *data, 'model.backbone.init_cfg=None',
+        'randomness.seed=0', f'train_cfg.max_iters={iters}',
         f'train_cfg.val_interval={iters}', 'train_dataloader.batch_size=1',
         'train_dataloader.num_workers=1', 'default_hooks.logger.interval=1',
         f'default_hooks.checkpoint.interval={iters}'

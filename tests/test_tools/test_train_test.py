@@ -128,9 +128,9 @@ def test_ema_and_tensorboard_and_wandb_logging(tmp_path, four_image_voc,
     resume = [
         PYTHON,
         osp.join(REPO_ROOT, 'tools', 'train.py'),
-        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), '--resume',
-        '--work-dir', work_dir, '--cfg-options',
-        *data_options(four_image_voc, 'four.txt'),
+        osp.join(REPO_ROOT, 'configs',
+                 'fcos_voc_224.py'), '--resume', '--work-dir', work_dir,
+        '--cfg-options', *data_options(four_image_voc, 'four.txt'),
         'model.backbone.init_cfg=None', 'train_cfg.max_iters=6',
         'train_cfg.val_interval=6', 'train_dataloader.batch_size=2'
     ]

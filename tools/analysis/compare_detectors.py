@@ -189,8 +189,7 @@ def main() -> None:
             row_cfg.dump(config_file)
             with open(config_file, 'rb') as f:
                 # the same config trained by other model code is another run
-                config_hash = hashlib.sha256(f.read() +
-                                             code).hexdigest()
+                config_hash = hashlib.sha256(f.read() + code).hexdigest()
             result_file = osp.join(work_dir, 'result.json')
             run = None
             if osp.isfile(result_file):

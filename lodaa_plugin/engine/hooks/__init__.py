@@ -10,8 +10,8 @@ from .worker_signals import (shield_dataloader_workers,
                              unshield_dataloader_workers)
 
 __all__ = [
-    'AtomicCheckpointHook', 'EMAResumeCheckHook', 'NonFiniteLossHook', 'NumClassesCheckHook',
-    'INTERRUPTED_EXIT_CODE', 'PREEMPTED_EXIT_CODE', 'PreemptionHook',
-    'listen_for_preemption', 'release_unhooked_signals',
+    'AtomicCheckpointHook', 'EMAResumeCheckHook', 'NonFiniteLossHook',
+    'NumClassesCheckHook', 'INTERRUPTED_EXIT_CODE', 'PREEMPTED_EXIT_CODE',
+    'PreemptionHook', 'listen_for_preemption', 'release_unhooked_signals',
     'shield_dataloader_workers', 'unshield_dataloader_workers'
 ]

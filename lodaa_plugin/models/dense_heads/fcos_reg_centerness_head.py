@@ -213,7 +213,8 @@ class FCOSRegCenternessHead(FCOSHead):
             pos_centerness_targets.sum().detach()).clamp(min=1e-6)
 
         if self.bbox_loss_weighting == 'centerness':
-            bbox_weight, bbox_denorm = pos_centerness_targets, centerness_denorm
+            bbox_weight = pos_centerness_targets
+            bbox_denorm = centerness_denorm
         else:
             bbox_weight, bbox_denorm = None, num_pos
         if len(pos_inds) > 0:

@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from lodaa_plugin.compat.checkpoint import UNSAFE_LOAD_ENV
-from lodaa_plugin.evaluation.analysis.safe_pickle import \
-    load_detections_pickle
+from lodaa_plugin.evaluation.analysis.safe_pickle import load_detections_pickle
 from lodaa_plugin.testing import (PYTHON, config_path, data_options,
                                   python_env, tool_path)
 
@@ -117,8 +116,12 @@ def test_analysis_tools_refuse_a_crafted_pickle(tmp_path, four_image_voc,
     path = tmp_path / 'crafted.pkl'
     with open(path, 'wb') as f:
         pickle.dump([dict(pred_instances=_Payload(marker))], f)
-    args = [PYTHON, tool_path(f'analysis/{tool}.py'),
-            config_path('fcos_voc_224.py'), str(path)]
+    args = [
+        PYTHON,
+        tool_path(f'analysis/{tool}.py'),
+        config_path('fcos_voc_224.py'),
+        str(path)
+    ]
     args += [str(tmp_path / 'out')] if tool == 'analyze_results' else [
         '--out-dir', str(tmp_path / 'out')
     ]
