@@ -18,7 +18,11 @@ from lodaa_plugin.utils.config_loading import read_config
 ABLATIONS = {
     'product_fusion': {'score_fusion'},
     'no_centre_sampling': {'center_sampling'},
-    'iou_loss': {'loss_bbox'},
+    'giou_mean': {'bbox_loss_weighting'},
+    'iou_centerness': {'loss_bbox'},
+    'iou_mean': {'loss_bbox', 'bbox_loss_weighting'},
+    'centre_radius_1': {'center_sample_radius'},
+    'centre_radius_2': {'center_sample_radius'},
 }
 
 
