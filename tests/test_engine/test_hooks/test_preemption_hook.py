@@ -31,15 +31,11 @@ def _group(pgid: int) -> list:
     return pids
 
 
-def _preempt_and_resume(tmp_path, signum, workers=0, group=False):
-    """Run the toy job straight, then signal one like it (its main process,
-    or its whole process group) while it trains, resume it, and compare."""
-    options = ['--by-iter', '--workers', str(workers)]
-    straight = run_toy([tmp_path / 'straight', 40, *options])
-    assert straight.returncode == 0, straight.stderr[-2000:]
-    work = tmp_path / 'preempted'
+def _training_toy(work, options, sleep: str, group: bool):
+    """Start a 40-iteration toy job and return once it trains (its log
+    names iterations)."""
     env = python_env()
-    env['TOY_SLEEP'] = '0.05'
+    env['TOY_SLEEP'] = sleep
     proc = subprocess.Popen(
         toy_command([work, 40, *options]),
         env=env,
@@ -48,9 +44,19 @@ def _preempt_and_resume(tmp_path, signum, workers=0, group=False):
         text=True,
         start_new_session=group)
     deadline = time.time() + 120
-    # wait until training runs (the log names iterations), then signal
     while time.time() < deadline and not list(work.glob('*/vis_data')):
         time.sleep(0.05)
+    return proc
+
+
+def _preempt_and_resume(tmp_path, signum, workers=0, group=False):
+    """Run the toy job straight, then signal one like it (its main process,
+    or its whole process group) while it trains, resume it, and compare."""
+    options = ['--by-iter', '--workers', str(workers)]
+    straight = run_toy([tmp_path / 'straight', 40, *options])
+    assert straight.returncode == 0, straight.stderr[-2000:]
+    work = tmp_path / 'preempted'
+    proc = _training_toy(work, options, '0.05', group)
     time.sleep(0.5)
     if group:
         # the DataLoader workers are in the group and get the signal too
@@ -101,19 +107,9 @@ def test_signal_to_the_process_group_with_workers(tmp_path, signum):
 
 @pytest.mark.slow
 def test_ctrl_c_twice_stops_at_once(tmp_path):
-    env = python_env()
-    env['TOY_SLEEP'] = '2'  # one long iteration: the second Ctrl-C is in it
     work = tmp_path / 'work'
-    proc = subprocess.Popen(
-        toy_command([work, 40, '--by-iter', '--workers', '1']),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and not list(work.glob('*/vis_data')):
-        time.sleep(0.05)
+    # one long iteration: the second Ctrl-C is in it
+    proc = _training_toy(work, ['--by-iter', '--workers', '1'], '2', True)
     os.killpg(proc.pid, signal.SIGINT)
     time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGINT)
