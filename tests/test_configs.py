@@ -11,6 +11,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
+from lodaa_plugin.models.dense_heads.fcos_reg_centerness_head import \
+    NOT_IN_MMDET_FCOS_HEAD
 from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
 
 DETECTION_CONFIGS = ['configs/fcos_voc.py', 'configs/fcos_voc_224.py']
@@ -107,7 +109,8 @@ def test_swap_backbone_for_another_torchvision_network():
 def test_swap_head_for_mmdet_fcos_head():
     cfg = Config.fromfile('configs/fcos_voc_224.py')
     cfg.model.bbox_head.type = 'FCOSHead'
-    cfg.model.bbox_head.pop('score_fusion')
+    for key in NOT_IN_MMDET_FCOS_HEAD:
+        cfg.model.bbox_head.pop(key, None)
     model = _build(cfg)
     assert type(model.bbox_head).__name__ == 'FCOSHead'
     _loss(model)

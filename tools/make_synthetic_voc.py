@@ -3,12 +3,19 @@
 
     python tools/make_synthetic_voc.py work_dirs/demo/data --trainval 800 \
         --test 200 --seed 0
+    # the second comparison set: 8 shapes, smaller objects, more overlap
+    python tools/make_synthetic_voc.py work_dirs/synth_b/data --seed 1 \
+        --classes ellipse rectangle triangle cross ring diamond star hexagon \
+        --max-objects 10 --object-scale 0.05 0.3
 """
 import argparse
 import os
 import os.path as osp
 
-from lodaa_plugin.datasets.synthetic_voc import (SYNTHETIC_CLASSES,
+from lodaa_plugin.datasets.synthetic_voc import (OBJECT_SCALE,
+                                                 SYNTHETIC_CLASSES,
+                                                 SYNTHETIC_SHAPES,
+                                                 check_settings,
                                                  make_synthetic_voc)
 
 
@@ -22,8 +29,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--size', type=int, nargs=2, default=(128, 128), metavar=('W', 'H'))
-    parser.add_argument('--classes', nargs='+', default=SYNTHETIC_CLASSES)
+    parser.add_argument(
+        '--classes',
+        nargs='+',
+        default=SYNTHETIC_CLASSES,
+        help=f'shapes, from {" ".join(SYNTHETIC_SHAPES)}')
     parser.add_argument('--max-objects', type=int, default=4)
+    parser.add_argument(
+        '--object-scale',
+        type=float,
+        nargs=2,
+        default=OBJECT_SCALE,
+        metavar=('MIN', 'MAX'),
+        help='object side over the short image side, drawn log-uniformly')
     parser.add_argument(
         '--coco',
         action='store_true',
@@ -43,6 +61,10 @@ def main() -> None:
             f'{year} exists and is not empty: its images, annotations and '
             'split lists would be overwritten. Choose another OUT_DIR, or '
             'add --overwrite')
+    try:
+        check_settings(args.classes, args.max_objects, args.object_scale)
+    except ValueError as error:
+        raise SystemExit(f'make_synthetic_voc.py: {error}')
     root = make_synthetic_voc(
         args.out_dir,
         args.trainval,
@@ -51,6 +73,7 @@ def main() -> None:
         tuple(args.size),
         args.classes,
         args.max_objects,
+        tuple(args.object_scale),
         coco=args.coco)
     print(f'data_root={root}/ (VOC2007/ImageSets/Main/trainval.txt, '
           'test.txt, VOC2007/classes.txt)')

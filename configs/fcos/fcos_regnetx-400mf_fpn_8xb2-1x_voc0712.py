@@ -1,4 +1,4 @@
-# FCOS (centerness on the box tower, centre sampling, GIoU, normalised
+# FCOS (centerness on the box tower, centre sampling, IoU loss, normalised
 # targets) with torchvision RegNetX-400MF + FPN P3-P7 on PASCAL VOC07+12,
 # evaluated on VOC07 test with the VOC07 11-point mAP@0.5.
 #   python tools/train.py configs/fcos_voc.py  (its short name)

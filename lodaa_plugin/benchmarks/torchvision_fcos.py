@@ -2,9 +2,10 @@
 """torchvision's FCOS built as the twin of a LODAA config, with its weights.
 
 The twin has the same backbone taps, FPN levels and widths, tower depth,
-GroupNorm (and its groups), centre sampling, GIoU, frozen BatchNorm and
-frozen stages, so that speed and accuracy comparisons measure
-implementations, not models.
+GroupNorm (and its groups), centre sampling, frozen BatchNorm and frozen
+stages, so that speed and accuracy comparisons measure implementations, not
+models; the losses stay torchvision's own (GIoU, plain mean over the
+foreground).
 """
 from collections import OrderedDict
 from typing import Callable, Dict, List, Optional, Tuple

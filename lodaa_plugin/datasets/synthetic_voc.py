@@ -1,7 +1,7 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """A deterministic, synthetic detection dataset in PASCAL VOC layout.
 
-Shapes of five classes, each of random size, aspect ratio and rotation, on
+Shapes of five classes (three more on request), each of random size, aspect ratio and rotation, on
 muted textured backgrounds with distractor lines; they overlap and run off the
 image edge. Tiny and mostly hidden objects are marked ``difficult``, as VOC
 does. Each class has its own hue family (jittered, with random saturation and
@@ -19,6 +19,10 @@ from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
 SYNTHETIC_CLASSES = ('ellipse', 'rectangle', 'triangle', 'cross', 'ring')
+# every shape the renderer draws; the demo's set is the first five
+SYNTHETIC_SHAPES = SYNTHETIC_CLASSES + ('diamond', 'star', 'hexagon')
+# object side over the image's short side, drawn log-uniformly in this range
+OBJECT_SCALE = (0.08, 0.5)
 # below these an object is marked difficult (VOC marks hard-to-see ones)
 MIN_CLEAR_SIZE = 10
 MIN_VISIBLE_FRACTION = 0.4
@@ -67,6 +71,17 @@ def _shape_polygons(name: str, bw: float, bh: float,
             polys.append(outer * 0.55)
     elif name == 'rectangle':
         polys = [np.array([[-bw, -bh], [bw, -bh], [bw, bh], [-bw, bh]])]
+    elif name == 'diamond':
+        polys = [np.array([[0, -bh], [bw, 0], [0, bh], [-bw, 0]])]
+    elif name in ('star', 'hexagon'):
+        corners = 10 if name == 'star' else 6
+        t = np.linspace(0, 2 * np.pi, corners, endpoint=False) - np.pi / 2
+        radius = np.ones(corners)
+        if name == 'star':
+            radius[1::2] = 0.45
+        polys = [
+            np.stack([bw * radius * np.cos(t), bh * radius * np.sin(t)], 1)
+        ]
     elif name == 'triangle':
         polys = [np.array([[0, -bh], [bw, bh], [-bw, bh]])]
     elif name == 'cross':
@@ -85,18 +100,31 @@ def _random_colour(rng: np.random.RandomState) -> Tuple[int, int, int]:
     return tuple(int(c) for c in rng.randint(0, 256, 3))
 
 
-def _class_colour(rng: np.random.RandomState, class_index: int,
-                  num_classes: int) -> Tuple[int, int, int]:
+def _class_hue(name: str) -> float:
+    # the demo's five classes are spread over the hue circle; the extra
+    # shapes sit halfway between them, so their colours are closer
+    if name in SYNTHETIC_CLASSES:
+        return SYNTHETIC_CLASSES.index(name) / len(SYNTHETIC_CLASSES)
+    extra = SYNTHETIC_SHAPES.index(name) - len(SYNTHETIC_CLASSES)
+    return (extra + 0.5) / len(SYNTHETIC_CLASSES)
+
+
+def _class_colour(rng: np.random.RandomState,
+                  name: str) -> Tuple[int, int, int]:
     """Draw a saturated colour near the class's own hue."""
-    hue = (class_index / num_classes + rng.uniform(-0.04, 0.04)) % 1.0
+    hue = (_class_hue(name) + rng.uniform(-0.04, 0.04)) % 1.0
     rgb = colorsys.hsv_to_rgb(hue, rng.uniform(0.55, 1.0),
                               rng.uniform(0.55, 1.0))
     return tuple(int(255 * c) for c in rgb)
 
 
-def render_image(rng: np.random.RandomState, size: Tuple[int, int],
-                 classes: Sequence[str],
-                 max_objects: int) -> Tuple[Image.Image, List[Dict]]:
+def render_image(
+    rng: np.random.RandomState,
+    size: Tuple[int, int],
+    classes: Sequence[str],
+    max_objects: int,
+    object_scale: Tuple[float, float] = OBJECT_SCALE
+) -> Tuple[Image.Image, List[Dict]]:
     """Render one image and its objects (name, 1-based box, difficult).
 
     Args:
@@ -104,6 +132,8 @@ def render_image(rng: np.random.RandomState, size: Tuple[int, int],
         size (tuple[int, int]): (width, height).
         classes (Sequence[str]): Shape names to draw from.
         max_objects (int): Most objects in one image (at least 1).
+        object_scale (tuple[float, float]): Smallest and largest object
+            side over the short image side. Defaults to ``(0.08, 0.5)``.
 
     Returns:
         tuple: The RGB image and a list of object dicts.
@@ -118,7 +148,8 @@ def render_image(rng: np.random.RandomState, size: Tuple[int, int],
     for index in range(rng.randint(1, max_objects + 1)):
         class_index = rng.randint(len(classes))
         name = classes[class_index]
-        scale = short * np.exp(rng.uniform(np.log(0.08), np.log(0.5)))
+        scale = short * np.exp(
+            rng.uniform(np.log(object_scale[0]), np.log(object_scale[1])))
         aspect = np.exp(rng.uniform(np.log(0.5), np.log(2.0)))
         bw, bh = scale * np.sqrt(aspect) / 2, scale / np.sqrt(aspect) / 2
         angle = rng.uniform(-0.6, 0.6) if name != 'ring' else 0.0
@@ -135,8 +166,7 @@ def render_image(rng: np.random.RandomState, size: Tuple[int, int],
         mask_arr = np.asarray(mask) > 0
         if mask_arr.sum() < 4:
             continue  # entirely off the image
-        colour = _class_colour(rng, SYNTHETIC_CLASSES.index(name),
-                               len(SYNTHETIC_CLASSES))
+        colour = _class_colour(rng, name)
         img.paste(colour, (0, 0), mask)
         owner_draw.bitmap((0, 0), mask, fill=index)
         ys, xs = np.nonzero(mask_arr)
@@ -186,6 +216,33 @@ def _write_xml(path: str, img_id: str, size: Tuple[int, int],
     ET.ElementTree(root).write(path, encoding='utf-8')
 
 
+def check_settings(classes: Sequence[str], max_objects: int,
+                   object_scale: Tuple[float, float]) -> None:
+    """Refuse generator settings it cannot honour.
+
+    Args:
+        classes (Sequence[str]): Shapes, a subset of :data:`SYNTHETIC_SHAPES`.
+        max_objects (int): Most objects in one image.
+        object_scale (tuple[float, float]): Smallest and largest object side
+            over the short image side.
+
+    Raises:
+        ValueError: Naming the setting and the allowed values.
+    """
+    unknown = set(classes) - set(SYNTHETIC_SHAPES)
+    if unknown:
+        raise ValueError(f'unknown synthetic classes {sorted(unknown)}; '
+                         f'choose from {SYNTHETIC_SHAPES}')
+    if len(set(classes)) != len(classes):
+        raise ValueError(f'synthetic classes repeat: {list(classes)}')
+    low, high = object_scale
+    if not 0 < low <= high <= 1:
+        raise ValueError('object_scale must be 0 < smallest <= largest <= 1, '
+                         f'got {tuple(object_scale)}')
+    if max_objects < 1:
+        raise ValueError(f'max_objects must be at least 1, got {max_objects}')
+
+
 def make_synthetic_voc(out_dir: str,
                        num_trainval: int = 600,
                        num_test: int = 200,
@@ -193,6 +250,7 @@ def make_synthetic_voc(out_dir: str,
                        image_size: Tuple[int, int] = (128, 128),
                        classes: Sequence[str] = SYNTHETIC_CLASSES,
                        max_objects: int = 4,
+                       object_scale: Tuple[float, float] = OBJECT_SCALE,
                        progress: bool = True,
                        coco: bool = False) -> str:
     """Write a synthetic VOC-layout dataset; the same seed gives the same
@@ -206,8 +264,10 @@ def make_synthetic_voc(out_dir: str,
         image_size (tuple[int, int]): (width, height) of every image. Defaults
             to ``(128, 128)``.
         classes (Sequence[str]): Shapes to use, a subset of
-            :data:`SYNTHETIC_CLASSES`. Defaults to ``SYNTHETIC_CLASSES``.
+            :data:`SYNTHETIC_SHAPES`. Defaults to ``SYNTHETIC_CLASSES``.
         max_objects (int): Most objects in one image. Defaults to 4.
+        object_scale (tuple[float, float]): Smallest and largest object
+            side over the short image side. Defaults to ``(0.08, 0.5)``.
         progress (bool): Show a progress bar. Defaults to True.
         coco (bool): Also write the splits as COCO JSON,
             ``out_dir/annotations/instances_{trainval,test}.json``, whose
@@ -216,10 +276,7 @@ def make_synthetic_voc(out_dir: str,
     Returns:
         str: The ``VOCdevkit`` folder, to use as ``data_root``.
     """
-    unknown = set(classes) - set(SYNTHETIC_CLASSES)
-    if unknown:
-        raise ValueError(f'unknown synthetic classes {sorted(unknown)}; '
-                         f'choose from {SYNTHETIC_CLASSES}')
+    check_settings(classes, max_objects, object_scale)
     root = osp.join(out_dir, 'VOCdevkit', 'VOC2007')
     for sub in ('JPEGImages', 'Annotations', osp.join('ImageSets', 'Main')):
         os.makedirs(osp.join(root, sub), exist_ok=True)
@@ -229,7 +286,8 @@ def make_synthetic_voc(out_dir: str,
             range(total), desc='synthetic VOC', unit='img',
             disable=not progress):
         rng = np.random.RandomState([seed, i])
-        img, objects = render_image(rng, image_size, classes, max_objects)
+        img, objects = render_image(rng, image_size, classes, max_objects,
+                                    object_scale)
         img.save(osp.join(root, 'JPEGImages', f'{ids[i]}.jpg'), quality=92)
         _write_xml(
             osp.join(root, 'Annotations', f'{ids[i]}.xml'), ids[i], image_size,

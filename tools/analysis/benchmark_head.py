@@ -25,6 +25,8 @@ from mmengine.structures import InstanceData
 from lodaa_plugin.benchmarks.timing import (describe_machine, paired_times,
                                             ratio_summary)
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.models.dense_heads.fcos_reg_centerness_head import \
+    NOT_IN_MMDET_FCOS_HEAD
 from lodaa_plugin.utils.config_loading import read_config
 
 
@@ -46,7 +48,8 @@ def _heads(cfg: Config, device: str):
     torch.manual_seed(0)
     ours = MODELS.build(head_cfg).to(device)
     head_cfg.type = 'FCOSHead'
-    head_cfg.pop('score_fusion', None)
+    for key in NOT_IN_MMDET_FCOS_HEAD:
+        head_cfg.pop(key, None)
     ref = MODELS.build(head_cfg).to(device)
     ref.load_state_dict(ours.state_dict())
     return ours, ref

@@ -20,9 +20,12 @@ from ..utils import pad_boxes
 from .fcos_postprocess import (SCORE_FUSIONS, FCOSTestRules,
                                batched_detections, plain_nms_iou)
 
+BBOX_LOSS_WEIGHTINGS = ('centerness', 'mean')
+# the settings this head adds to mmdet's FCOSHead: drop them to build that
+# head from this one's config
+NOT_IN_MMDET_FCOS_HEAD = ('score_fusion', 'bbox_loss_weighting', 'assigner')
 # head settings the assigner must share (norm_on_bbox also scales the
 # predictions in forward_single)
-BBOX_LOSS_WEIGHTINGS = ('centerness', 'mean')
 _ASSIGNER_KEYS = ('num_classes', 'strides', 'regress_ranges',
                   'center_sampling', 'center_sample_radius', 'norm_on_bbox')
 
@@ -34,13 +37,15 @@ class FCOSRegCenternessHead(FCOSHead):
     The paper's follow-up (arXiv 2006.09214, Sec. 3.3 and Table 3) moves the
     centerness branch from the classification tower to the box tower; this
     head always does so and enables the paper's other improvements by
-    default: centre sampling (radius 1.5), GIoU loss, regression targets
-    normalised by the FPN stride. Boxes marked ignored (VOC ``difficult``)
+    default: centre sampling (radius 1.5) and regression targets normalised
+    by the FPN stride. Boxes marked ignored (VOC ``difficult``)
     are neither positives nor negatives: locations inside them that no other
     box claims drop out of the classification loss.
 
-    Losses come in three parts: ``loss_cls`` (focal), ``loss_bbox`` (GIoU,
-    weighted by the centerness target) and ``loss_centerness`` (BCE).
+    Losses come in three parts: ``loss_cls`` (focal), ``loss_bbox`` (IoU,
+    weighted by the centerness target) and ``loss_centerness`` (BCE). IoU
+    rather than the follow-up's GIoU because it scored higher over seeds
+    (docs/benchmarks.md, issue 23).
 
     Args:
         num_classes (int): Number of object classes.
@@ -56,8 +61,8 @@ class FCOSRegCenternessHead(FCOSHead):
         norm_on_bbox (bool): Regression targets divided by the stride.
             Defaults to True (mmdet's FCOSHead: False).
         loss_bbox (dict): Box loss config. Defaults to
-            ``dict(type='GIoULoss', loss_weight=1.0)`` (mmdet's FCOSHead:
-            IoU loss).
+            ``dict(type='IoULoss', loss_weight=1.0)``, as mmdet's FCOSHead
+            (torchvision's FCOS and the paper's follow-up: GIoU).
         bbox_loss_weighting (str): How the box loss averages over the
             positive locations: ``'centerness'`` weighs each by its
             centerness target and divides by their sum (mmdet's FCOSHead
@@ -78,7 +83,7 @@ class FCOSRegCenternessHead(FCOSHead):
                  center_sample_radius: float = 1.5,
                  norm_on_bbox: bool = True,
                  loss_bbox: ConfigType = dict(
-                     type='GIoULoss', loss_weight=1.0),
+                     type='IoULoss', loss_weight=1.0),
                  bbox_loss_weighting: str = 'centerness',
                  assigner: ConfigType = dict(type='FCOSBatchAssigner'),
                  **kwargs) -> None:
@@ -157,8 +162,8 @@ class FCOSRegCenternessHead(FCOSHead):
         """Compute the three FCOS losses.
 
         Targets come for the whole batch at once; the head's only host
-        synchronisation selects the positive locations (mmdet's GIoU loss
-        adds one, and on the CPU its focal loss's one-hot two more).
+        synchronisation selects the positive locations (mmdet's IoU losses
+        add one, and on the CPU its focal loss's one-hot two more).
 
         Args:
             cls_scores (list[Tensor]): Per level, (N, C, H, W) logits.

@@ -61,7 +61,8 @@ def test_defaults_are_the_papers_improvements():
     head = _head()
     assert head.centerness_on_reg and head.center_sampling
     assert head.center_sample_radius == 1.5 and head.norm_on_bbox
-    assert type(head.loss_bbox).__name__ == 'GIoULoss'
+    assert type(head.loss_bbox).__name__ == 'IoULoss'
+    assert head.bbox_loss_weighting == 'centerness'
     assert head.score_fusion == 'sqrt'
     with pytest.raises(ValueError, match='regression tower'):
         _head(centerness_on_reg=False)
