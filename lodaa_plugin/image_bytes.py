@@ -6,7 +6,7 @@ runtime, so both refuse the same files; needs no OpenMMLab package.
 """
 import io
 import warnings
-from typing import Optional, Tuple
+from typing import BinaryIO, Optional, Tuple, Union
 
 JPEG_START, JPEG_END = b'\xff\xd8', b'\xff\xd9'
 JPEG_START_OF_SCAN = b'\xff\xda'
@@ -45,6 +45,33 @@ def check_image_bytes(data: bytes, path: str) -> None:
         raise ImageLoadError(f'{path}: truncated PNG (no IEND chunk)')
 
 
+def read_header_size(source: Union[str, BinaryIO]) -> Tuple[int, int]:
+    """Read (width, height) from an image file's header, whatever its size.
+
+    PIL's own decompression-bomb guard is off here: only the header is read,
+    and the caller holds the size to its pixel limit with a message that
+    names the file (PIL's names none).
+
+    Args:
+        source (str | file): The image's path or an open binary file.
+
+    Returns:
+        tuple[int, int]: The size.
+
+    Raises:
+        OSError: PIL cannot read or identify the file.
+    """
+    from PIL import Image
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(source) as img:
+                return img.size
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+
+
 def header_size(data: bytes) -> Optional[Tuple[int, int]]:
     """Read (width, height) from an image header without decoding pixels.
 
@@ -56,19 +83,11 @@ def header_size(data: bytes) -> Optional[Tuple[int, int]]:
         format (the decoder then decides).
     """
     try:
-        from PIL import Image
+        return read_header_size(io.BytesIO(data))
     except ImportError:  # the runtime without Pillow: the decoder decides
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                return img.size
-        except Exception:  # not PIL's business: cv2 may still decode it
-            return None
-        finally:
-            Image.MAX_IMAGE_PIXELS = limit
+    except Exception:  # not PIL's business: cv2 may still decode it
+        return None
 
 
 def check_pixel_limit(data: bytes, path: str, max_pixels: int) -> None:

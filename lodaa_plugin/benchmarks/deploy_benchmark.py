@@ -5,7 +5,6 @@ and LODAA's export on ONNX Runtime and OpenVINO
 (``tools/analysis/benchmark_deploy.py``)."""
 from typing import Callable, Dict, List, Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
 import torch.nn as nn
@@ -13,6 +12,7 @@ from mmengine.config import Config
 
 from ..apis import predict_images
 from ..deployment import DeployedDetector
+from ..deployment.preprocess import read_image
 from .torchvision_fcos import build_torchvision_fcos, share_weights
 
 PATHS = ('torchvision eager fp32', 'LODAA eager fp32', 'LODAA eager bf16',
@@ -66,7 +66,7 @@ def path_runners(cfg: Config, lodaa: nn.Module, export_dir: str,
 
     def torchvision_eager(files: List[str]) -> list:
         images = [
-            torch.from_numpy(cv2.imread(f)[..., ::-1].copy()).permute(
+            torch.from_numpy(read_image(f)[..., ::-1].copy()).permute(
                 2, 0, 1).float() / 255 for f in files
         ]
         with torch.no_grad():

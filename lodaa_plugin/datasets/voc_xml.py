@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 from xml.parsers import expat
 
-from PIL import Image
+from ..image_bytes import read_header_size
 
 DROP_UNKNOWN_CLASS = 'unknown class name'
 DROP_EMPTY_BOX = 'empty or inverted box'
@@ -100,12 +100,6 @@ def _text(element: ET.Element, tag: str) -> Optional[str]:
     return child.text.strip()
 
 
-def _image_size(img_path: str) -> Tuple[int, int]:
-    """Read (width, height) from the image header, without decoding."""
-    with Image.open(img_path) as img:
-        return img.size
-
-
 def _finite(text: Optional[str]) -> Optional[float]:
     """Parse a finite number; None for anything else."""
     try:
@@ -178,7 +172,9 @@ def parse_voc_xml(xml_path: str,
                 f'{xml_path}: no usable <size> and no image to read it from '
                 f'({img_path})')
         try:
-            width, height = _image_size(img_path)
+            # any size: the image loader holds it to its max_pixels and
+            # names the file, as for an image whose <size> is given
+            width, height = read_header_size(img_path)
         except OSError as err:
             raise VOCAnnotationError(
                 f'{xml_path}: no usable <size>, and the image {img_path} '

@@ -4,7 +4,9 @@ benchmarks."""
 import os
 import os.path as osp
 import shutil
+import struct
 import xml.etree.ElementTree as ET
+import zlib
 from pathlib import Path
 from typing import Callable, Sequence, Tuple
 
@@ -85,3 +87,24 @@ def edit_xml(path: str, edit: Callable[[ET.Element], None]) -> None:
     tree = ET.parse(path)
     edit(tree.getroot())
     tree.write(path)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header declares ``width`` x ``height`` over a few bytes of
+    data: what a decompression bomb looks like to a header reader.
+
+    Args:
+        width (int): Declared width.
+        height (int): Declared height.
+
+    Returns:
+        bytes: The file's content (under 100 bytes).
+    """
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack('>I', len(body)) + kind + body + struct.pack(
+            '>I', zlib.crc32(kind + body))
+
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) +
+            chunk(b'IDAT', zlib.compress(b'\x00' * 64)) + chunk(b'IEND', b''))

@@ -113,6 +113,38 @@ def test_missing_size_is_read_from_the_image(tmp_path):
     assert (ann.width, ann.height) == (500, 375)
 
 
+def test_missing_size_is_held_to_the_pixel_limit_and_named(tmp_path):
+    """An image without <size> is measured from its header whatever its
+    size (PIL's own guard would refuse or warn without naming the file) and
+    then refused by the image loader's max_pixels, by name."""
+    import warnings
+
+    from lodaa_plugin.datasets import ImageLoadError
+    from lodaa_plugin.testing.voc_data import png_header_only
+    root, year = copy_voc_files(tmp_path)
+    # 900 Mpx is past PIL's error threshold, 100 Mpx past its warning one
+    sizes = {'000005': 30000, '000007': 10000}
+    for img_id, side in sizes.items():
+        edit_xml(year / 'Annotations' / f'{img_id}.xml',
+                 lambda r: r.remove(r.find('size')))
+        (year / 'JPEGImages' / f'{img_id}.jpg').write_bytes(
+            png_header_only(side, side))
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # PIL's DecompressionBombWarning
+        ds = LodaaVOCDataset(
+            data_root=root + '/',
+            ann_file='VOC2007/ImageSets/Main/all.txt',
+            pipeline=[dict(type='LodaaLoadImageFromFile')],
+            test_mode=True)
+    for index, side in enumerate(sizes.values()):
+        info = ds.get_data_info(index)
+        assert (info['width'], info['height']) == (side, side)
+        with pytest.raises(ImageLoadError) as error:
+            ds[index]
+        assert (f"{info['img_path']}: {side} x {side} pixels, more than "
+                'max_pixels') in str(error.value)
+
+
 def test_unknown_class_and_inverted_box_dropped_with_one_warning(tmp_path):
     root, year = copy_voc_files(tmp_path)
 

@@ -9,6 +9,7 @@ import pytest
 from lodaa_plugin.deployment import (DeployConfigError, DeployedDetector,
                                      load_deploy_config)
 from lodaa_plugin.deployment.postprocess import batched_nms, level_points
+from lodaa_plugin.testing.voc_data import png_header_only
 
 GOOD = dict(
     format_version=1,
@@ -115,20 +116,6 @@ def test_nested_settings_are_checked_and_named(tmp_path, edit, message):
     assert message in str(error.value)
 
 
-def _png_header(width: int, height: int) -> bytes:
-    """A PNG whose header declares ``width`` x ``height`` (tiny data)."""
-    import struct
-    import zlib
-
-    def chunk(kind, data):
-        return struct.pack('>I', len(data)) + kind + data + struct.pack(
-            '>I', zlib.crc32(kind + data))
-
-    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) +
-            chunk(b'IDAT', zlib.compress(b'\x00' * 16)) + chunk(b'IEND', b''))
-
-
 def test_runtime_refuses_what_the_pipeline_refuses(tmp_path):
     """The same files the training pipeline's loader refuses, with the same
     reasons, before anything is decoded."""
@@ -137,7 +124,7 @@ def test_runtime_refuses_what_the_pipeline_refuses(tmp_path):
     from lodaa_plugin.deployment.preprocess import read_image
     from lodaa_plugin.image_bytes import ImageLoadError
     bomb = tmp_path / 'bomb.png'
-    bomb.write_bytes(_png_header(20000, 20000))
+    bomb.write_bytes(png_header_only(20000, 20000))
     empty = tmp_path / 'empty.jpg'
     empty.write_bytes(b'')
     truncated = tmp_path / 'truncated.jpg'

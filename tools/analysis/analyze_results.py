@@ -20,6 +20,7 @@ from mmengine.config import DictAction
 from PIL import Image, ImageDraw
 
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.deployment.preprocess import read_image
 from lodaa_plugin.evaluation.analysis import load_predictions, rank_images
 from lodaa_plugin.utils.builders import build_dataset
 from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
@@ -47,7 +48,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def _draw(result, classes, score_thr: float, ap: float) -> Image.Image:
-    image = np.asarray(Image.open(result.img_path).convert('RGB'))
+    # the pipeline's decoding and refusals, the file named if it fails
+    image = read_image(result.img_path)[..., ::-1]
     drawn = draw_detections(
         image,
         classes,

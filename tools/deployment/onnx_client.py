@@ -18,12 +18,19 @@ def main() -> None:
     parser.add_argument('images', nargs='+', help='image files')
     args = parser.parse_args()
     export_dir, paths = args.export_dir, args.images
-    cfg = json.load(open(f'{export_dir}/deploy.json'))
+    try:
+        with open(f'{export_dir}/deploy.json') as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f'{export_dir}/deploy.json: not a readable export '
+                         f'description ({error}); run export.py first')
     resize, divisor = cfg['preprocess']['resize'], cfg['preprocess'][
         'pad_size_divisor']
     session = ort.InferenceSession(f'{export_dir}/{cfg["end2end"]["onnx"]}')
     for path in paths:
         image = cv2.imread(path)  # BGR, as the graph takes it
+        if image is None:
+            raise SystemExit(f'{path}: cannot be read as an image')
         h, w = image.shape[:2]
         if resize['keep_ratio']:  # within (long, short) sides
             f = min(

@@ -9,6 +9,7 @@ from PIL import Image
 
 from lodaa_plugin.datasets import ImageLoadError, LodaaLoadImageFromFile
 from lodaa_plugin.testing import VOC07_ROOT
+from lodaa_plugin.testing.voc_data import png_header_only
 
 JPEG = osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '000005.jpg')
 
@@ -71,20 +72,6 @@ def test_unusual_but_valid_images_are_converted(tmp_path):
         _load(sixteen)['img'][..., 0], rgb[..., 0], atol=1)
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims width x height: what a decompression bomb is."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack('>I', len(body)) + kind + body + struct.pack(
-            '>I', zlib.crc32(kind + body))
-
-    ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) +
-            chunk(b'IDAT', zlib.compress(b'\x00' * 64)) + chunk(b'IEND', b''))
-
-
 def test_a_complete_jpeg_with_bytes_after_its_end_loads(tmp_path):
     data = open(JPEG, 'rb').read()
     path = tmp_path / 'phone.jpg'
@@ -94,7 +81,7 @@ def test_a_complete_jpeg_with_bytes_after_its_end_loads(tmp_path):
 
 def test_too_many_pixels_are_refused_before_decoding(tmp_path):
     path = tmp_path / 'bomb.png'
-    path.write_bytes(_png_header_only(30000, 30000))
+    path.write_bytes(png_header_only(30000, 30000))
     assert path.stat().st_size < 1000
     with pytest.raises(ImageLoadError) as err:
         _load(path)
