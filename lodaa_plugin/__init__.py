@@ -2,12 +2,14 @@
 """LODAA ("Look Once Detect All"): FCOS detection and multi-label
 classification on PASCAL VOC for MMDetection and MMPretrain.
 
-Importing the package checks the OpenMMLab versions and registers every
-module into the mmengine, mmdet and mmpretrain registries; it changes no
-other library's behaviour. Without the OpenMMLab packages (a deployment
-host) it registers nothing and warns; :mod:`lodaa_plugin.deployment` runs
-exported models with numpy, OpenCV and ONNX Runtime or OpenVINO only. The
-fixes for today's PyTorch are opt-in
+Importing the package checks the OpenMMLab versions and registers every module
+into the mmengine, mmdet and mmpretrain registries; it changes no other
+library's behaviour, except that a checkpoint today's torch refuses names the
+import that loads it
+(:func:`~lodaa_plugin.compat.checkpoint.advise_compat_import`). Without the
+OpenMMLab packages (a deployment host) it registers nothing and warns;
+:mod:`lodaa_plugin.deployment` runs exported models with numpy, OpenCV and ONNX
+Runtime or OpenVINO only. The fixes for today's PyTorch are opt-in
 (:mod:`lodaa_plugin.compat.enable`), and so are the "did you mean" hints
 (:mod:`lodaa_plugin.utils.enable_hints`)::
 
@@ -37,6 +39,7 @@ except ModuleNotFoundError as error:
 else:
     from mmengine.utils import digit_version
 
+    from .compat.checkpoint import advise_compat_import
     from .compat.multimodal import patch_mmpretrain_multimodal
 
     # (package, lowest version, first version not supported)
@@ -53,5 +56,9 @@ else:
     patch_mmpretrain_multimodal()
 
     from . import datasets, engine, evaluation, models  # noqa: F401
+
+    # without lodaa_plugin.compat.enable, torch's refusal of an mmengine
+    # checkpoint says which import fixes it
+    advise_compat_import()
 
 __all__ = ['__version__']

@@ -26,6 +26,9 @@ import torch
 from mmengine.logging import print_log
 
 _PATCHED_FLAG = '_lodaa_patched'
+_ADVICE_FLAG = '_lodaa_advice'
+# what to add to a config that uses LODAA's modules without the fixes
+COMPAT_IMPORT = 'lodaa_plugin.compat.enable'
 
 UNSAFE_LOAD_ENV = 'LODAA_UNSAFE_LOAD'
 
@@ -195,3 +198,49 @@ def patch_checkpoint_loading() -> bool:
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)
     return True
+
+
+def advise_compat_import() -> bool:
+    """Make mmengine's local checkpoint loading, when torch refuses a file
+    as not weights-only, say which import fixes it.
+
+    Runs on ``import lodaa_plugin``; it changes that one error's message and
+    nothing else: a file that loads still loads the same way. A config that
+    imports ``lodaa_plugin`` without :data:`COMPAT_IMPORT`, launched by any
+    runner (mmengine's ``Runner``, mmdet's ``tools/train.py``, ``mim``), then
+    learns the fix instead of only torch's advice to unpickle unsafely.
+
+    Returns:
+        bool: True if this call installed the advice, False if the scheme
+        already had it or the fixes.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    current = CheckpointLoader._schemes.get('')
+    if current is None or getattr(current, _PATCHED_FLAG, False) or getattr(
+            current, _ADVICE_FLAG, False):
+        return False
+
+    def load_with_advice(filename: str,
+                         map_location: Optional[str] = None) -> dict:
+        try:
+            return current(filename, map_location)
+        except pickle.UnpicklingError as err:
+            if 'weights only' not in str(err).lower():
+                raise
+            raise CheckpointLoadError(
+                f'{filename}: torch {torch.__version__} loads checkpoints '
+                "weights-only, which refuses mmengine's own state in them "
+                f"(mmengine {_mmengine_version()} predates it). Add "
+                f"'{COMPAT_IMPORT}' to custom_imports after 'lodaa_plugin' "
+                '(or call lodaa_plugin.compat.enable_compat() before building '
+                'the Runner): it loads them safely.') from err
+
+    setattr(load_with_advice, _ADVICE_FLAG, True)
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_with_advice, force=True)
+    return True
+
+
+def _mmengine_version() -> str:
+    import mmengine
+    return mmengine.__version__

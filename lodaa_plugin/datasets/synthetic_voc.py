@@ -1,12 +1,13 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """A deterministic, synthetic detection dataset in PASCAL VOC layout.
 
-Shapes of five classes (three more on request), each of random size, aspect ratio and rotation, on
-muted textured backgrounds with distractor lines; they overlap and run off the
-image edge. Tiny and mostly hidden objects are marked ``difficult``, as VOC
-does. Each class has its own hue family (jittered, with random saturation and
-brightness) besides its shape, which lets a detector trained from random
-weights learn it on a CPU in minutes; an untrained one scores about 0.
+Shapes of five classes (three more on request), each of random size, aspect
+ratio and rotation, on muted textured backgrounds with distractor lines; they
+overlap and run off the image edge. Tiny and mostly hidden objects are marked
+``difficult``, as VOC does. Each class has its own hue family (jittered, with
+random saturation and brightness) besides its shape, which lets a detector
+trained from random weights learn it on a CPU in minutes; an untrained one
+scores about 0.
 """
 import colorsys
 import os

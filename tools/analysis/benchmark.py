@@ -1,13 +1,13 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """LODAA's FCOS against torchvision's FCOS at the same model, side by side.
 
-Builds LODAA's detector from a config and a torchvision ``FCOS`` with the
-same backbone taps, FPN levels and widths, tower depth, GroupNorm and centre
-sampling (each keeps its own losses), and loads LODAA's (random) weights into it, so that both
-compute the same head outputs (checked and printed); inference runs on copies
-that training leaves alone. Feeds both the same random images and boxes;
-alternates them step by step after warm-up and reports training images/s,
-batched inference images/s, batch-1 latency and peak memory.
+Builds LODAA's detector from a config and a torchvision ``FCOS`` with the same
+backbone taps, FPN levels and widths, tower depth, GroupNorm and centre
+sampling (each keeps its own losses), and loads LODAA's (random) weights into
+it, so that both compute the same head outputs (checked and printed); inference
+runs on copies that training leaves alone. Feeds both the same random images
+and boxes; alternates them step by step after warm-up and reports training
+images/s, batched inference images/s, batch-1 latency and peak memory.
 
     python tools/analysis/benchmark.py configs/fcos_voc_224.py --device cpu
     python tools/analysis/benchmark.py configs/fcos_voc.py --device cuda \

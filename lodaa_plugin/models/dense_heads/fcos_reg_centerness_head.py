@@ -82,8 +82,7 @@ class FCOSRegCenternessHead(FCOSHead):
                  center_sampling: bool = True,
                  center_sample_radius: float = 1.5,
                  norm_on_bbox: bool = True,
-                 loss_bbox: ConfigType = dict(
-                     type='IoULoss', loss_weight=1.0),
+                 loss_bbox: ConfigType = dict(type='IoULoss', loss_weight=1.0),
                  bbox_loss_weighting: str = 'centerness',
                  assigner: ConfigType = dict(type='FCOSBatchAssigner'),
                  **kwargs) -> None:
