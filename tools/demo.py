@@ -41,6 +41,8 @@ from lodaa_plugin.compat import cpu_has_native_bf16, enable_compat
 from lodaa_plugin.datasets.synthetic_voc import (DEMO_SEED, DEMO_TEST,
                                                  DEMO_TRAINVAL,
                                                  ensure_synthetic_voc)
+from lodaa_plugin.utils.cli_args import (fraction, non_negative_int,
+                                         positive_int)
 from lodaa_plugin.utils.config_edits import enable_amp, set_max_iters
 from lodaa_plugin.visualization import (embed_tsne, find_scalars_file,
                                         plot_losses, plot_tsne,
@@ -71,15 +73,17 @@ def parse_args() -> argparse.Namespace:
         help='which part of LODAA to show')
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument(
-        '--iters', type=int, help='detection training iterations')
+        '--iters', type=positive_int, help='detection training iterations')
     parser.add_argument(
-        '--epochs', type=int, help='classification epochs (every model)')
-    parser.add_argument('--trainval', type=int, default=DEMO_TRAINVAL)
-    parser.add_argument('--test', type=int, default=DEMO_TEST)
+        '--epochs',
+        type=positive_int,
+        help='classification epochs (every model)')
+    parser.add_argument('--trainval', type=positive_int, default=DEMO_TRAINVAL)
+    parser.add_argument('--test', type=non_negative_int, default=DEMO_TEST)
     parser.add_argument(
         '--seed', type=int, default=DEMO_SEED, help='data seed')
     parser.add_argument(
-        '--score-thr', type=float, default=0.4, help='lowest score drawn')
+        '--score-thr', type=fraction, default=0.4, help='lowest score drawn')
     parser.add_argument(
         '--precision',
         choices=['auto', 'fp32', 'bf16'],

@@ -21,7 +21,8 @@ from lodaa_plugin.apis import (draw_prediction_file, init_detector_strict,
                                predict_images)
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
-from lodaa_plugin.utils.cli_args import add_deploy_args, add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
+                                         fraction, positive_int)
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -49,9 +50,9 @@ def main() -> None:
         'checkpoint', help='checkpoint, or with --backend the export folder')
     add_deploy_args(parser)
     parser.add_argument('--out-dir', default='outputs')
-    parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument('--score-thr', type=fraction, default=0.3)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--batch-size', type=positive_int, default=4)
     add_unsafe_load_arg(parser)
     args = parser.parse_args()
     enable_compat()

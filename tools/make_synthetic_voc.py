@@ -17,6 +17,7 @@ from lodaa_plugin.datasets.synthetic_voc import (OBJECT_SCALE,
                                                  SYNTHETIC_SHAPES,
                                                  check_settings,
                                                  make_synthetic_voc)
+from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,17 +25,21 @@ def parse_args() -> argparse.Namespace:
         description='Generate a synthetic PASCAL VOC-layout dataset')
     parser.add_argument(
         'out_dir', help='data goes to OUT_DIR/VOCdevkit/VOC2007')
-    parser.add_argument('--trainval', type=int, default=800)
-    parser.add_argument('--test', type=int, default=200)
+    parser.add_argument('--trainval', type=positive_int, default=800)
+    parser.add_argument('--test', type=non_negative_int, default=200)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
-        '--size', type=int, nargs=2, default=(128, 128), metavar=('W', 'H'))
+        '--size',
+        type=positive_int,
+        nargs=2,
+        default=(128, 128),
+        metavar=('W', 'H'))
     parser.add_argument(
         '--classes',
         nargs='+',
         default=SYNTHETIC_CLASSES,
         help=f'shapes, from {" ".join(SYNTHETIC_SHAPES)}')
-    parser.add_argument('--max-objects', type=int, default=4)
+    parser.add_argument('--max-objects', type=positive_int, default=4)
     parser.add_argument(
         '--object-scale',
         type=float,

@@ -16,7 +16,8 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import (add_common_args, add_deploy_args,
-                                         add_vis_backend_arg)
+                                         add_vis_backend_arg,
+                                         non_negative_float)
 from lodaa_plugin.utils.config_edits import enable_flip_tta
 from lodaa_plugin.utils.config_loading import load_config
 from lodaa_plugin.utils.dist import close_distributed
@@ -40,7 +41,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show', action='store_true', help='display predictions in a window')
     parser.add_argument(
-        '--wait-time', type=float, default=2, help='seconds per shown image')
+        '--wait-time',
+        type=non_negative_float,
+        default=2,
+        help='seconds per shown image')
     parser.add_argument(
         '--tta',
         action='store_true',

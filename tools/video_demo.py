@@ -26,7 +26,9 @@ from tqdm import tqdm
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
-from lodaa_plugin.utils.cli_args import add_deploy_args, add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
+                                         fraction, positive_float,
+                                         positive_int)
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,14 +44,14 @@ def parse_args() -> argparse.Namespace:
         '--out', help='the annotated video to write (.mp4, .avi)')
     parser.add_argument(
         '--show', action='store_true', help='also show it in a window')
-    parser.add_argument('--score-thr', type=float, default=0.3)
-    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--score-thr', type=fraction, default=0.3)
+    parser.add_argument('--batch-size', type=positive_int, default=4)
     parser.add_argument(
-        '--max-frames', type=int, help='stop after this many frames')
+        '--max-frames', type=positive_int, help='stop after this many frames')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--camera-fps',
-        type=float,
+        type=positive_float,
         default=25.0,
         help='frame rate written for a camera (files keep their own)')
     add_unsafe_load_arg(parser)

@@ -3,6 +3,7 @@
 mmpretrain's tools, so a user of either finds the same command line."""
 import argparse
 import os
+from typing import Callable, Optional
 
 from mmengine.config import DictAction
 
@@ -97,3 +98,49 @@ def add_deploy_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help='with --backend: the end-to-end graph (default when the export '
         'has one) or the network alone with numpy post-processing')
+
+
+def _number(kind: type,
+            low: float,
+            high: Optional[float] = None,
+            low_open: bool = False) -> Callable[[str], float]:
+    """Build an argparse ``type`` that parses ``kind`` and refuses values
+    outside ``[low, high]`` (``low`` itself too with ``low_open``), so that
+    a setting that cannot mean anything stops the tool by name instead of
+    running with no output or ending in a bare traceback.
+
+    Args:
+        kind (type): ``int`` or ``float``.
+        low (float): Smallest value.
+        high (float, optional): Largest value. Defaults to None (none).
+        low_open (bool): Refuse ``low`` itself. Defaults to False.
+
+    Returns:
+        Callable[[str], float]: The parser.
+    """
+    if high is not None:
+        allowed = f'must be in [{low:g}, {high:g}]'
+    else:
+        allowed = f'must be {"more than" if low_open else "at least"} {low:g}'
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f'{text!r} is not {"an integer" if kind is int else "a number"}'
+            ) from None
+        if (value != value or value < low or (low_open and value == low)
+                or (high is not None and value > high)):
+            raise argparse.ArgumentTypeError(f'{text} {allowed}')
+        return value
+
+    return parse
+
+
+# argparse types: counts of at least 1 or 0, scores and overlaps in [0, 1]
+positive_int = _number(int, 1)
+non_negative_int = _number(int, 0)
+fraction = _number(float, 0.0, 1.0)
+positive_float = _number(float, 0.0, low_open=True)
+non_negative_float = _number(float, 0.0)

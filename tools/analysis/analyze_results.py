@@ -23,7 +23,8 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.preprocess import read_image
 from lodaa_plugin.evaluation.analysis import load_predictions, rank_images
 from lodaa_plugin.utils.builders import build_dataset
-from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import (add_unsafe_load_arg, fraction,
+                                         positive_int)
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import draw_detections, save_detection_grid
 
@@ -35,13 +36,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('predictions', help='.pkl from tools/test.py --out')
     parser.add_argument('out_dir', help='where the drawings go')
     parser.add_argument(
-        '--topk', type=int, default=20, help='images drawn at each end')
+        '--topk',
+        type=positive_int,
+        default=20,
+        help='images drawn at each end')
     parser.add_argument(
         '--score-thr',
-        type=float,
+        type=fraction,
         default=0.3,
         help='detections drawn, and false positives counted, from this score')
-    parser.add_argument('--iou-thr', type=float, default=0.5)
+    parser.add_argument('--iou-thr', type=fraction, default=0.5)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     add_unsafe_load_arg(parser)
     return parser.parse_args()

@@ -28,6 +28,8 @@ from lodaa_plugin.benchmarks.torchvision_fcos import (TwinSteps, build_lodaa,
                                                       random_targets,
                                                       share_weights)
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils.cli_args import (fraction, non_negative_int,
+                                         positive_int)
 from lodaa_plugin.utils.config_loading import read_config
 
 MODELS = ('lodaa', 'torchvision')
@@ -39,30 +41,33 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--size',
-        type=int,
+        type=positive_int,
         help='square input size '
         '(default: the config\'s test size or 224)')
-    parser.add_argument('--batch', type=int, default=2)
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--batch', type=positive_int, default=2)
+    parser.add_argument('--warmup', type=non_negative_int, default=2)
     parser.add_argument(
         '--iters',
-        type=int,
+        type=positive_int,
         default=5,
         help='timed steps per repeat and model')
     parser.add_argument(
         '--repeats',
-        type=int,
+        type=positive_int,
         default=3,
         help='the models alternate step by step over '
         'repeats x iters steps')
     parser.add_argument(
         '--amp', choices=['none', 'fp16', 'bf16'], default='none')
     parser.add_argument(
-        '--boxes', type=int, default=4, help='ground-truth boxes per image')
+        '--boxes',
+        type=positive_int,
+        default=4,
+        help='ground-truth boxes per image')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--score-thr',
-        type=float,
+        type=fraction,
         help='inference score threshold for both models '
         '(default: the config\'s); above 1, no detections '
         'and so the network alone')

@@ -19,6 +19,7 @@ from mmengine.registry import init_default_scope
 from lodaa_plugin.benchmarks.timing import describe_machine, timed
 from lodaa_plugin.benchmarks.voc_copies import copy_voc_sample
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 from lodaa_plugin.utils.config_loading import read_config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -31,11 +32,12 @@ def main() -> None:
         default='data/VOCdevkit/VOC2007',
         help='a VOC year folder (Annotations/, JPEGImages/) whose files are '
         'copied to make the tree')
-    parser.add_argument('--num', type=int, default=16551)
+    parser.add_argument('--num', type=positive_int, default=16551)
     parser.add_argument(
         '--config', default=osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'))
-    parser.add_argument('--workers', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--batches', type=int, default=20)
+    parser.add_argument(
+        '--workers', type=non_negative_int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--batches', type=positive_int, default=20)
     args = parser.parse_args()
     if not osp.isdir(osp.join(args.sample, 'Annotations')):
         parser.error(f'--sample {args.sample}: no Annotations/ folder there '

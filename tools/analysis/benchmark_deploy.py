@@ -29,6 +29,7 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.export import export_detector
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
+from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 from lodaa_plugin.utils.config_loading import read_config
 
 
@@ -40,10 +41,10 @@ def parse_args() -> argparse.Namespace:
         '--images',
         help="a glob of photos (default: the first 64 images of the "
         "config's test set)")
-    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--batch', type=positive_int, default=8)
     parser.add_argument(
-        '--steps', type=int, default=10, help='timed steps per path')
-    parser.add_argument('--warmup', type=int, default=2)
+        '--steps', type=positive_int, default=10, help='timed steps per path')
+    parser.add_argument('--warmup', type=non_negative_int, default=2)
     parser.add_argument(
         '--latency',
         action='store_true',
@@ -53,7 +54,7 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='also time the INT8 graph (NNCF, calibrated on --calib-images '
         "training images of the config, else on the timed photos)")
-    parser.add_argument('--calib-images', type=int, default=100)
+    parser.add_argument('--calib-images', type=positive_int, default=100)
     parser.add_argument(
         '--split',
         action='store_true',

@@ -27,6 +27,7 @@ from lodaa_plugin.benchmarks.timing import (describe_machine, paired_times,
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.models.dense_heads.fcos_reg_centerness_head import \
     NOT_IN_MMDET_FCOS_HEAD
+from lodaa_plugin.utils.cli_args import positive_int
 from lodaa_plugin.utils.config_loading import read_config
 
 
@@ -34,11 +35,15 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--size', type=int, default=224)
-    parser.add_argument('--batch', type=int, nargs='+', default=[2, 16])
+    parser.add_argument('--size', type=positive_int, default=224)
     parser.add_argument(
-        '--boxes', type=int, default=4, help='ground-truth boxes per image')
-    parser.add_argument('--steps', type=int, default=20)
+        '--batch', type=positive_int, nargs='+', default=[2, 16])
+    parser.add_argument(
+        '--boxes',
+        type=positive_int,
+        default=4,
+        help='ground-truth boxes per image')
+    parser.add_argument('--steps', type=positive_int, default=20)
     return parser.parse_args()
 
 

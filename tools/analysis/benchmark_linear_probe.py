@@ -20,6 +20,7 @@ from mmengine.runner import Runner
 
 from lodaa_plugin.benchmarks.timing import describe_machine, timed
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 from lodaa_plugin.utils.config_loading import read_config
 
 CONFIG = osp.join(
@@ -74,9 +75,9 @@ def main() -> None:
     parser.add_argument('--split', default='trainval')
     parser.add_argument(
         '--config', default=CONFIG, help='a linear-probe config')
-    parser.add_argument('--epochs', type=int, default=3)
-    parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--epochs', type=positive_int, default=3)
+    parser.add_argument('--batch-size', type=positive_int, default=16)
+    parser.add_argument('--workers', type=non_negative_int, default=2)
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args()
     enable_compat()

@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.builders import build_dataset
+from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import draw_detections, save_detection_grid
 
@@ -33,9 +34,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--phase', default='train', choices=['train', 'val', 'test'])
     parser.add_argument(
-        '--show-number', type=int, default=16, help='samples to draw')
+        '--show-number', type=positive_int, default=16, help='samples to draw')
     parser.add_argument(
-        '--start', type=int, default=0, help='index of the first sample')
+        '--start',
+        type=non_negative_int,
+        default=0,
+        help='index of the first sample')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 

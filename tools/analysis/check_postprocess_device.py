@@ -15,6 +15,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import init_default_scope
 
 import lodaa_plugin  # noqa: F401  (registers the head)
+from lodaa_plugin.utils.cli_args import positive_int
 
 
 def _rows(result) -> list:
@@ -35,7 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cuda')
     parser.add_argument('--config', default='configs/fcos_voc.py')
-    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--batch', type=positive_int, default=8)
     args = parser.parse_args()
     init_default_scope('mmdet')
     from mmdet.models.dense_heads.base_dense_head import BaseDenseHead

@@ -34,6 +34,7 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.datasets.synthetic_voc import ensure_synthetic_voc
 from lodaa_plugin.utils.atomic_write import atomic_write_bytes
 from lodaa_plugin.utils.builders import build_dataset
+from lodaa_plugin.utils.cli_args import positive_int
 from lodaa_plugin.utils.config_edits import set_max_iters
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import plot_pr_curves
@@ -52,7 +53,9 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help="use the demo's synthetic dataset (generated under OUT/data)")
     parser.add_argument(
-        '--iters', type=int, help='training iterations (default: config)')
+        '--iters',
+        type=positive_int,
+        help='training iterations (default: config)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument(
         '--rows',
@@ -62,7 +65,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out-dir', default='work_dirs/compare')
     parser.add_argument(
         '--jobs',
-        type=int,
+        type=positive_int,
         default=1,
         help='trainings at once, the CPU cores shared between them (on a '
         '2-core CPU, 2 jobs of 1 thread finish ~1.6x sooner than 1 of 2)')

@@ -20,7 +20,7 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.evaluation.analysis import (box_confusion_matrix,
                                               load_predictions)
 from lodaa_plugin.utils.builders import build_dataset
-from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import add_unsafe_load_arg, fraction
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import plot_confusion_matrix
 
@@ -33,11 +33,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out-dir', default='work_dirs/analysis')
     parser.add_argument(
         '--score-thr',
-        type=float,
+        type=fraction,
         default=0.3,
         help='detections below this score are left out')
     parser.add_argument(
-        '--iou-thr', type=float, default=0.5, help='overlap for a match')
+        '--iou-thr', type=fraction, default=0.5, help='overlap for a match')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     add_unsafe_load_arg(parser)
     return parser.parse_args()

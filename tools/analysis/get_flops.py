@@ -14,6 +14,7 @@ from mmengine.config import DictAction
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.builders import build_model_without_weights
+from lodaa_plugin.utils.cli_args import positive_int
 from lodaa_plugin.utils.config_loading import read_config
 
 
@@ -22,7 +23,7 @@ def main() -> None:
     parser.add_argument('config')
     parser.add_argument(
         '--shape',
-        type=int,
+        type=positive_int,
         nargs='+',
         default=[224],
         help='input height [width]; one value for a square')

@@ -20,7 +20,8 @@ from mmengine.config import DictAction
 from lodaa_plugin.apis import extract_features, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.builders import build_model_without_weights
-from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import (add_unsafe_load_arg, positive_float,
+                                         positive_int)
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import embed_tsne, plot_tsne
 from lodaa_plugin.visualization.tsne import LABEL_RULES
@@ -32,7 +33,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint')
     parser.add_argument(
         '--num-images',
-        type=int,
+        type=positive_int,
         default=1000,
         help='random test images (all if fewer)')
     parser.add_argument(
@@ -45,9 +46,9 @@ def parse_args() -> argparse.Namespace:
         default='mean',
         choices=LABEL_RULES,
         help='colour of a multi-class image')
-    parser.add_argument('--perplexity', type=float, default=30.)
+    parser.add_argument('--perplexity', type=positive_float, default=30.)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--batch-size', type=positive_int, default=32)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out-dir', default='work_dirs/tsne')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)

@@ -35,7 +35,8 @@ from lodaa_plugin.deployment.export import (ExportableFCOS, compare_end_to_end,
                                             compare_outputs, export_detector)
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
-from lodaa_plugin.utils.cli_args import add_unsafe_load_arg
+from lodaa_plugin.utils.cli_args import (add_unsafe_load_arg, fraction,
+                                         non_negative_int, positive_int)
 from lodaa_plugin.utils.config_loading import read_config
 
 
@@ -66,18 +67,18 @@ def parse_args() -> argparse.Namespace:
         'against fp32 on the test set')
     parser.add_argument(
         '--calib-images',
-        type=int,
+        type=positive_int,
         default=300,
         help='training images that calibrate INT8 (default 300)')
     parser.add_argument(
         '--eval-images',
-        type=int,
+        type=non_negative_int,
         default=500,
         help='test images on which fp32 and INT8 are scored (0: all; '
         'default 500)')
     parser.add_argument(
         '--int8-tolerance',
-        type=float,
+        type=fraction,
         default=0.01,
         help='largest VOC07 mAP loss of INT8 against fp32 (default 0.01)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)

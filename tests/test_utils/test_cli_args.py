@@ -1,0 +1,64 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""The argparse types that refuse settings which cannot mean anything."""
+import argparse
+import subprocess
+
+import pytest
+
+from lodaa_plugin.testing import PYTHON, python_env, tool_path
+from lodaa_plugin.utils.cli_args import (fraction, non_negative_float,
+                                         non_negative_int, positive_float,
+                                         positive_int)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='tool.py')
+    for name, kind in (('count', positive_int), ('skip', non_negative_int),
+                       ('thr', fraction), ('rate', positive_float),
+                       ('wait', non_negative_float)):
+        parser.add_argument(f'--{name}', type=kind)
+    return parser
+
+
+def test_values_in_range_parse_to_numbers():
+    args = _parser().parse_args([
+        '--count', '1', '--skip', '0', '--thr', '1', '--rate', '0.5',
+        '--wait', '0'
+    ])
+    assert (args.count, args.skip, args.thr, args.rate,
+            args.wait) == (1, 0, 1.0, 0.5, 0.0)
+    assert type(args.count) is int and type(args.thr) is float
+
+
+@pytest.mark.parametrize('option, value, says', [
+    ('--count', '0', '0 must be at least 1'),
+    ('--count', '2.5', "'2.5' is not an integer"),
+    ('--skip', '-1', '-1 must be at least 0'),
+    ('--thr', '1.5', '1.5 must be in [0, 1]'),
+    ('--thr', 'nan', 'nan must be in [0, 1]'),
+    ('--thr', 'high', "'high' is not a number"),
+    ('--rate', '0', '0 must be more than 0'),
+    ('--wait', '-2', '-2 must be at least 0'),
+])
+def test_values_out_of_range_stop_the_tool_naming_the_option(
+        capsys, option, value, says):
+    with pytest.raises(SystemExit) as exit_:
+        _parser().parse_args([option, value])
+    assert exit_.value.code == 2
+    assert f'argument {option}: {says}' in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_tool_refuses_a_zero_batch_before_loading_anything(tmp_path):
+    result = subprocess.run([
+        PYTHON,
+        tool_path('image_demo.py'), 'photo.jpg', 'config.py', 'model.pth',
+        '--batch-size', '0'
+    ],
+                            cwd=tmp_path,
+                            env=python_env(),
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
+    assert result.returncode == 2
+    assert 'argument --batch-size: 0 must be at least 1' in result.stderr
