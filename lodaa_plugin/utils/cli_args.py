@@ -123,13 +123,14 @@ def _number(kind: type,
     else:
         allowed = f'must be {"more than" if low_open else "at least"} {low:g}'
 
+    what = 'an integer' if kind is int else 'a number'
+
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f'{text!r} is not {"an integer" if kind is int else "a number"}'
-            ) from None
+                f'{text!r} is not {what}') from None
         if (value != value or value < low or (low_open and value == low)
                 or (high is not None and value > high)):
             raise argparse.ArgumentTypeError(f'{text} {allowed}')

@@ -22,8 +22,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def test_values_in_range_parse_to_numbers():
     args = _parser().parse_args([
-        '--count', '1', '--skip', '0', '--thr', '1', '--rate', '0.5',
-        '--wait', '0'
+        '--count', '1', '--skip', '0', '--thr', '1', '--rate', '0.5', '--wait',
+        '0'
     ])
     assert (args.count, args.skip, args.thr, args.rate,
             args.wait) == (1, 0, 1.0, 0.5, 0.0)
