@@ -3,7 +3,7 @@
 import glob
 import json
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import matplotlib
 
@@ -66,7 +66,7 @@ def read_scalars(path: str) -> List[Dict]:
 
 def plot_losses(scalars_path: str,
                 out_file: str,
-                keys: Sequence[str] = DEFAULT_KEYS,
+                keys: Optional[Sequence[str]] = None,
                 title: str = '') -> str:
     """Plot the losses of a run over iterations into a PNG.
 
@@ -74,15 +74,33 @@ def plot_losses(scalars_path: str,
         scalars_path (str): ``scalars.json`` of the run (see
             :func:`find_scalars_file`).
         out_file (str): The PNG to write.
-        keys (Sequence[str]): Loss names to plot, the ones present. Defaults to
-            ``DEFAULT_KEYS``.
+        keys (Sequence[str], optional): Loss names to plot, each of which
+            the log must hold. Defaults to None: those of ``DEFAULT_KEYS``
+            the log holds.
         title (str): Figure title. Defaults to ``''``.
 
     Returns:
         str: ``out_file``.
+
+    Raises:
+        ValueError: A named key is not in the log, or none of the default
+            ones is; the message lists the log's numeric keys.
     """
     records = read_scalars(scalars_path)
-    keys = [k for k in keys if any(k in r for r in records)]
+    logged = sorted({
+        k
+        for r in records
+        for k, v in r.items()
+        if k not in ('step', 'iter', 'epoch') and isinstance(v, (int, float))
+    })
+    if keys is None:
+        keys = [k for k in DEFAULT_KEYS if k in logged]
+        missing = [] if keys else list(DEFAULT_KEYS)
+    else:
+        missing = [k for k in keys if k not in logged]
+    if missing:
+        raise ValueError(f'{scalars_path}: no {", ".join(missing)} logged; '
+                         f'it holds {", ".join(logged) or "no numbers"}')
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
     for key in keys:
         points = [(r['step'], r[key]) for r in records if key in r]

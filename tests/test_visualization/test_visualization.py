@@ -25,6 +25,14 @@ def test_read_scalars_rejects_a_log_without_losses(tmp_path):
     # a single record still draws
     plot_losses(str(path), str(tmp_path / 'one.png'))
     assert Image.open(tmp_path / 'one.png').size[0] > 300
+    # a key asked for by name is drawn or refused, never left out
+    plot_losses(str(path), str(tmp_path / 'cls.png'), keys=['loss_cls'])
+    with pytest.raises(ValueError) as error:
+        plot_losses(
+            str(path), str(tmp_path / 'x.png'), keys=['loss_cls', 'loss_iou'])
+    assert f'{path}: no loss_iou logged; it holds loss, loss_cls' in str(
+        error.value)
+    assert not (tmp_path / 'x.png').exists()
 
 
 def test_draw_detections_marks_boxes():

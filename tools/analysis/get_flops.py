@@ -29,6 +29,9 @@ def main() -> None:
         help='input height [width]; one value for a square')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
+    if len(args.shape) > 2:
+        parser.error(f'--shape takes HEIGHT [WIDTH], got {len(args.shape)} '
+                     'values')
     enable_compat()
     cfg = read_config(args.config, args.cfg_options)
     model = build_model_without_weights(cfg)[0].eval()

@@ -16,12 +16,19 @@ def main() -> None:
         'run', help="a work dir, or a run's vis_data/scalars.json")
     parser.add_argument('--out', default='losses.png', help='PNG to write')
     parser.add_argument(
-        '--keys', nargs='+', default=DEFAULT_KEYS, help='loss names to plot')
+        '--keys',
+        nargs='+',
+        help=f'names to plot (default: those of {" ".join(DEFAULT_KEYS)} '
+        'the log holds)')
     parser.add_argument('--title', default='')
     args = parser.parse_args()
     scalars = find_scalars_file(args.run)
     print(f'read {scalars}')
-    print(f'wrote {plot_losses(scalars, args.out, args.keys, args.title)}')
+    try:
+        out = plot_losses(scalars, args.out, args.keys, args.title)
+    except ValueError as error:
+        raise SystemExit(f'plot_losses.py: {error}')
+    print(f'wrote {out}')
 
 
 if __name__ == '__main__':
