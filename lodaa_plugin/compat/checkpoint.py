@@ -21,6 +21,7 @@ import pickle
 import zipfile
 from typing import Any, Callable, List, Optional, Tuple, Union
 
+import mmengine
 import numpy as np
 import torch
 from mmengine.logging import print_log
@@ -230,7 +231,7 @@ def advise_compat_import() -> bool:
             raise CheckpointLoadError(
                 f'{filename}: torch {torch.__version__} loads checkpoints '
                 "weights-only, which refuses mmengine's own state in them "
-                f"(mmengine {_mmengine_version()} predates it). Add "
+                f"(mmengine {mmengine.__version__} predates it). Add "
                 f"'{COMPAT_IMPORT}' to custom_imports after 'lodaa_plugin' "
                 '(or call lodaa_plugin.compat.enable_compat() before building '
                 'the Runner): it loads them safely.') from err
@@ -239,8 +240,3 @@ def advise_compat_import() -> bool:
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_with_advice, force=True)
     return True
-
-
-def _mmengine_version() -> str:
-    import mmengine
-    return mmengine.__version__
