@@ -18,11 +18,15 @@ from lodaa_plugin.utils.config_loading import read_config
 ABLATIONS = {
     'product_fusion': {'score_fusion'},
     'no_centre_sampling': {'center_sampling'},
-    'giou_mean': {'bbox_loss_weighting'},
-    'iou_centerness': {'loss_bbox'},
-    'iou_mean': {'loss_bbox', 'bbox_loss_weighting'},
     'centre_radius_1': {'center_sample_radius'},
     'centre_radius_2': {'center_sample_radius'},
+}
+# the box-loss rows: each sets both keys, whatever the config's defaults
+BOX_LOSS_ROWS = {
+    'giou_centerness': ('GIoULoss', 'centerness'),
+    'giou_mean': ('GIoULoss', 'mean'),
+    'iou_centerness': ('IoULoss', 'centerness'),
+    'iou_mean': ('IoULoss', 'mean'),
 }
 
 
@@ -44,15 +48,19 @@ def test_rows_differ_only_in_the_detector():
             k: v
             for k, v in lodaa.items() if k != 'model'
         }, row
+        head, mine = lodaa['model']['bbox_head'], config['model'].get(
+            'bbox_head', {})
+        changed = {
+            k
+            for k in head.keys() | mine.keys() if head.get(k) != mine.get(k)
+        }
         if row in ABLATIONS:
-            head, mine = lodaa['model']['bbox_head'], config['model'][
-                'bbox_head']
-            changed = {
-                k
-                for k in head.keys() | mine.keys()
-                if head.get(k) != mine.get(k)
-            }
             assert changed == ABLATIONS[row], row
+        if row in BOX_LOSS_ROWS:
+            assert changed <= {'loss_bbox', 'bbox_loss_weighting'}, row
+            loss, weighting = BOX_LOSS_ROWS[row]
+            assert mine['loss_bbox']['type'] == loss, row
+            assert mine['bbox_loss_weighting'] == weighting, row
     stock = _row('mmdet_fcos')['model']['bbox_head']
     assert stock['type'] == 'FCOSHead' and 'loss_bbox' not in stock
     assert stock['stacked_convs'] == lodaa['model']['bbox_head'][
