@@ -1,0 +1,53 @@
+# Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
+"""The synthetic generator's extra shapes, object scale and refusals."""
+import glob
+import os.path as osp
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from lodaa_plugin.datasets.synthetic_voc import (SYNTHETIC_SHAPES,
+                                                 check_settings,
+                                                 make_synthetic_voc)
+
+
+def test_every_shape_is_drawn_at_the_asked_scale(tmp_path):
+    root = make_synthetic_voc(
+        str(tmp_path),
+        24,
+        0,
+        classes=SYNTHETIC_SHAPES,
+        max_objects=6,
+        object_scale=(0.05, 0.1),
+        progress=False)
+    names, sides = set(), []
+    for xml in glob.glob(osp.join(root, 'VOC2007', 'Annotations', '*.xml')):
+        for obj in ET.parse(xml).findall('object'):
+            names.add(obj.find('name').text)
+            box = obj.find('bndbox')
+            sides.append(
+                int(box.find('xmax').text) - int(box.find('xmin').text))
+    assert names == set(SYNTHETIC_SHAPES)
+    # 10 % of 128 px, rotated and with its aspect ratio up to 2: < 26 px
+    assert max(sides) < 26
+
+
+@pytest.mark.parametrize('settings, says', [
+    ((['star', 'star'], 4, (0.1, 0.5)), 'repeat'),
+    ((['unicorn'], 4, (0.1, 0.5)), 'unknown synthetic classes'),
+    ((['star'], 4, (0.5, 0.1)), 'object_scale'),
+    ((['star'], 0, (0.1, 0.5)), 'max_objects'),
+])
+def test_settings_it_cannot_honour_are_refused(tmp_path, settings, says):
+    with pytest.raises(ValueError, match=says):
+        check_settings(*settings)
+    with pytest.raises(ValueError, match=says):
+        make_synthetic_voc(
+            str(tmp_path),
+            1,
+            0,
+            classes=settings[0],
+            max_objects=settings[1],
+            object_scale=settings[2],
+            progress=False)
+    assert not osp.exists(osp.join(tmp_path, 'VOCdevkit'))
