@@ -189,6 +189,14 @@ def render_image(
         small = min(x2 - x1, y2 - y1) + 1 < MIN_CLEAR_SIZE
         obj['difficult'] = bool(small or visible < MIN_VISIBLE_FRACTION)
         obj['truncated'] = bool(x1 == 1 or y1 == 1 or x2 == w or y2 == h)
+    # A sliver one pixel wide at the border is a box of no width in mmdet's
+    # 0-based coordinates, which the VOC loader drops with a warning. Leaving
+    # it out of the annotation, not the picture, keeps the random stream and
+    # so every image, and what trains and scores, as before.
+    objects = [
+        obj for obj in objects
+        if obj['bbox'][2] > obj['bbox'][0] and obj['bbox'][3] > obj['bbox'][1]
+    ]
     return img, objects
 
 
