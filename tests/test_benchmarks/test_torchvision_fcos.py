@@ -7,10 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from lodaa_plugin.benchmarks.torchvision_fcos import (build_lodaa,
-                                                      build_torchvision_fcos,
-                                                      head_outputs,
-                                                      share_weights)
+from lodaa_plugin.benchmarks.torchvision_fcos import (
+    build_lodaa, build_torchvision_fcos, head_outputs, lodaa_batch,
+    random_targets, share_weights)
 from lodaa_plugin.testing import REPO_ROOT
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
@@ -49,3 +48,46 @@ def test_share_weights_refuses_per_level_scales():
         lodaa.bbox_head.scales[1].scale.fill_(2.)
     with pytest.raises(ValueError, match='per-level scales'):
         share_weights(lodaa, tv)
+
+
+def test_at_torchvision_settings_the_losses_are_torchvision_s():
+    # what still separates the two trainings once the box loss is set as
+    # torchvision's: the location grid (mmdet's points sit at cell centres,
+    # torchvision's anchors at cell corners) and the per-level scales, which
+    # start at 1 and train in LODAA only
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'demo', 'fcos_synthetic_demo.py'))
+    cfg.model.bbox_head.update(
+        loss_bbox=dict(type='GIoULoss', loss_weight=1.0),
+        bbox_loss_weighting='mean')
+    torch.manual_seed(0)
+    lodaa = build_lodaa(cfg).train()
+    tv = build_torchvision_fcos(cfg, 128).train()
+    share_weights(lodaa, tv)
+    gen = torch.Generator().manual_seed(1)
+    images = [
+        torch.randint(0, 256, (3, 128, 128), dtype=torch.uint8, generator=gen)
+        for _ in range(4)
+    ]
+    targets = random_targets(4, 128, 5, cfg.model.bbox_head.num_classes, gen)
+
+    def losses(offset: float) -> list:
+        lodaa.bbox_head.prior_generator.offset = offset
+        with torch.no_grad():
+            data = lodaa.data_preprocessor(
+                lodaa_batch([i.flip(0) for i in images], targets, 128), True)
+            ours = lodaa.loss(data['inputs'], data['data_samples'])
+            twin = tv([i.float() / 255 for i in images], [{
+                k: v.clone()
+                for k, v in t.items()
+            } for t in targets])
+        names = (('loss_cls', 'classification'),
+                 ('loss_bbox', 'bbox_regression'), ('loss_centerness',
+                                                    'bbox_ctrness'))
+        return [(float(ours[a]), float(twin[b])) for a, b in names]
+
+    for ours, twin in losses(0.0):
+        assert ours == pytest.approx(twin, rel=1e-5)
+    # mmdet's grid assigns other locations: the losses part
+    assert any(ours != pytest.approx(twin, rel=1e-3)
+               for ours, twin in losses(0.5))
