@@ -7,9 +7,12 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from lodaa_plugin.benchmarks.torchvision_fcos import (
-    build_lodaa, build_torchvision_fcos, head_outputs, lodaa_batch,
-    random_targets, share_weights)
+from lodaa_plugin.benchmarks.torchvision_fcos import (build_lodaa,
+                                                      build_torchvision_fcos,
+                                                      head_outputs,
+                                                      lodaa_batch,
+                                                      random_targets,
+                                                      share_weights)
 from lodaa_plugin.testing import REPO_ROOT
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
