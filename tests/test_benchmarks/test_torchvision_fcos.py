@@ -7,11 +7,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from lodaa_plugin.benchmarks import torchvision_fcos as tv_fcos
 from lodaa_plugin.benchmarks.torchvision_fcos import (build_lodaa,
                                                       build_torchvision_fcos,
                                                       head_outputs,
-                                                      lodaa_batch,
-                                                      random_targets,
                                                       share_weights)
 from lodaa_plugin.testing import REPO_ROOT
 
@@ -72,13 +71,15 @@ def test_at_torchvision_settings_the_losses_are_torchvision_s():
         torch.randint(0, 256, (3, 128, 128), dtype=torch.uint8, generator=gen)
         for _ in range(4)
     ]
-    targets = random_targets(4, 128, 5, cfg.model.bbox_head.num_classes, gen)
+    targets = tv_fcos.random_targets(4, 128, 5,
+                                     cfg.model.bbox_head.num_classes, gen)
 
     def losses(offset: float) -> list:
         lodaa.bbox_head.prior_generator.offset = offset
         with torch.no_grad():
             data = lodaa.data_preprocessor(
-                lodaa_batch([i.flip(0) for i in images], targets, 128), True)
+                tv_fcos.lodaa_batch([i.flip(0) for i in images], targets, 128),
+                True)
             ours = lodaa.loss(data['inputs'], data['data_samples'])
             twin = tv([i.float() / 255 for i in images], [{
                 k: v.clone()
