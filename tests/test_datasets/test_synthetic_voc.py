@@ -12,17 +12,23 @@ from lodaa_plugin.datasets.synthetic_voc import (SYNTHETIC_SHAPES,
 from lodaa_plugin.datasets.voc_xml import parse_voc_xml
 
 
-def test_every_shape_is_drawn_at_the_asked_scale(tmp_path):
+def _annotations(tmp_path, images: int, max_objects: int,
+                 object_scale: tuple) -> list:
+    """Generate a trainval set of every shape; return its XML files."""
     root = make_synthetic_voc(
         str(tmp_path),
-        24,
+        images,
         0,
         classes=SYNTHETIC_SHAPES,
-        max_objects=6,
-        object_scale=(0.05, 0.1),
+        max_objects=max_objects,
+        object_scale=object_scale,
         progress=False)
+    return glob.glob(osp.join(root, 'VOC2007', 'Annotations', '*.xml'))
+
+
+def test_every_shape_is_drawn_at_the_asked_scale(tmp_path):
     names, sides = set(), []
-    for xml in glob.glob(osp.join(root, 'VOC2007', 'Annotations', '*.xml')):
+    for xml in _annotations(tmp_path, 24, 6, (0.05, 0.1)):
         for obj in ET.parse(xml).findall('object'):
             names.add(obj.find('name').text)
             box = obj.find('bndbox')
@@ -58,16 +64,8 @@ def test_every_annotated_object_survives_the_voc_loader(tmp_path):
     # small objects centred past the border leave one-pixel slivers; with
     # these settings the generator used to annotate two in 40 images, which
     # the loader then dropped as boxes of no width
-    root = make_synthetic_voc(
-        str(tmp_path),
-        40,
-        0,
-        classes=SYNTHETIC_SHAPES,
-        max_objects=10,
-        object_scale=(0.05, 0.3),
-        progress=False)
     objects = 0
-    for xml in glob.glob(osp.join(root, 'VOC2007', 'Annotations', '*.xml')):
+    for xml in _annotations(tmp_path, 40, 10, (0.05, 0.3)):
         ann = parse_voc_xml(xml, SYNTHETIC_SHAPES)
         assert ann.drops == {}, xml
         objects += len(ann.objects)
