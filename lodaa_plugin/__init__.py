@@ -3,9 +3,13 @@
 classification on PASCAL VOC for MMDetection and MMPretrain.
 
 Importing the package checks the OpenMMLab versions and registers every module
-into the mmengine, mmdet and mmpretrain registries; it changes no other
-library's behaviour, except that a checkpoint today's torch refuses names the
-import that loads it
+into the mmengine, mmdet and mmpretrain registries. It changes no other
+library's behaviour, except in three cases where that library could not work
+otherwise: an mmcv without compiled ops (mmcv-lite) gets torchvision kernels
+(:mod:`~lodaa_plugin.compat.kernels`), mmpretrain's multimodal models are
+switched off beside a transformers they cannot import
+(:mod:`~lodaa_plugin.compat.multimodal`), and a checkpoint today's torch refuses
+names the import that loads it
 (:func:`~lodaa_plugin.compat.checkpoint.advise_compat_import`). Without the
 OpenMMLab packages (a deployment host) it registers nothing and warns;
 :mod:`lodaa_plugin.deployment` runs exported models with numpy, OpenCV and ONNX
@@ -40,6 +44,7 @@ else:
     from mmengine.utils import digit_version
 
     from .compat.checkpoint import advise_compat_import
+    from .compat.kernels import install_kernel_fallbacks
     from .compat.multimodal import patch_mmpretrain_multimodal
 
     # (package, lowest version, first version not supported)
@@ -52,6 +57,9 @@ else:
             f'{_package.__name__}=={_package.__version__} is not supported '
             f'by lodaa_plugin {__version__}: install >={_low},<{_high}.')
 
+    # before anything imports mmcv.ops: without compiled ops (mmcv-lite) its
+    # modules would fail to import, and mmdet.models with them
+    install_kernel_fallbacks()
     # mmpretrain.models must stay importable beside a new transformers
     patch_mmpretrain_multimodal()
 
