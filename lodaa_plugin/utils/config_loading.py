@@ -14,6 +14,26 @@ from mmengine.config import Config
 from .moved_configs import resolve_moved_config
 
 
+def configs_dir() -> str:
+    """Where LODAA's configs are.
+
+    In a checkout, its ``configs/``; in an installed wheel, the copy inside
+    the package, ``lodaa_plugin/.mim/configs`` (mmdet's convention), which a
+    downstream config names in its ``_base_``.
+
+    Returns:
+        str: The folder holding ``fcos_voc.py`` and the rest.
+    """
+    package = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    for folder in (osp.join(package, '.mim', 'configs'),
+                   osp.join(osp.dirname(package), 'configs')):
+        if osp.isfile(osp.join(folder, 'fcos_voc.py')):
+            return folder
+    raise FileNotFoundError(
+        f'no LODAA configs beside {package}: neither an installed wheel '
+        "(lodaa_plugin/.mim/configs) nor a checkout's configs/")
+
+
 def load_config(args: argparse.Namespace) -> Config:
     """Read the config and apply the common flags.
 
