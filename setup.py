@@ -7,7 +7,6 @@ still has them: ``lodaa_plugin.utils.configs_dir()`` says where.
 """
 import os
 import shutil
-
 from setuptools import setup
 from setuptools.command.build_py import build_py
 

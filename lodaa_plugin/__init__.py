@@ -8,8 +8,8 @@ library's behaviour, except in three cases where that library could not work
 otherwise: an mmcv without compiled ops (mmcv-lite) gets torchvision kernels
 (:mod:`~lodaa_plugin.compat.kernels`), mmpretrain's multimodal models are
 switched off beside a transformers they cannot import
-(:mod:`~lodaa_plugin.compat.multimodal`), and a checkpoint today's torch refuses
-names the import that loads it
+(:mod:`~lodaa_plugin.compat.multimodal`), and a checkpoint today's torch
+refuses names the import that loads it
 (:func:`~lodaa_plugin.compat.checkpoint.advise_compat_import`). Without the
 OpenMMLab packages (a deployment host) it registers nothing and warns;
 :mod:`lodaa_plugin.deployment` runs exported models with numpy, OpenCV and ONNX

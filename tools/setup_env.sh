@@ -22,6 +22,8 @@
 #   TORCH_SPEC      torch requirement (default: torch==2.14.1 torchvision==0.29.1)
 #   FORCE_CUDA      1 to compile mmcv's CUDA ops (default: 1 when nvcc and a GPU
 #                   exist; only when compiling)
+#   LODAA_MMCV_COMPILE  0 to stop (exit 3) rather than compile mmcv when no
+#                   matching wheel is found (CI's optional compiled-ops run)
 #   ENV_STAMP       file touched when the environment is ready
 set -euo pipefail
 
@@ -115,6 +117,11 @@ install_mmcv_wheel() {
 }
 
 build_mmcv_from_source() {
+    if [ "${LODAA_MMCV_COMPILE:-1}" = 0 ]; then
+        echo "[lodaa env] no mmcv $MMCV_VERSION wheel for torch $TORCH_VERSION on" \
+            "find-links (${PIP_FIND_LINKS:-none}) and LODAA_MMCV_COMPILE=0: not compiling" >&2
+        exit 3
+    fi
     local work="$ROOT/build/mmcv-src"
     rm -rf "$work"; mkdir -p "$work"
     say "downloading the mmcv $MMCV_VERSION source distribution"

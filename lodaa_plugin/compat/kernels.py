@@ -61,9 +61,9 @@ def _nms(bboxes: Tensor, scores: Tensor, iou_threshold: float,
     return nms(bboxes, scores, float(iou_threshold))
 
 
-def _softnms(boxes: Tensor, scores: Tensor, dets: Tensor,
-             iou_threshold: float, sigma: float, min_score: float,
-             method: int, offset: int) -> Tensor:
+def _softnms(boxes: Tensor, scores: Tensor, dets: Tensor, iou_threshold: float,
+             sigma: float, min_score: float, method: int,
+             offset: int) -> Tensor:
     """``ext_module.softnms``: mmcv's CPU soft-NMS (Bodla et al., 2017).
 
     Follows mmcv's kernel step for step, its swaps included, so that ties
@@ -158,8 +158,8 @@ def _roi_align_forward(input: Tensor, rois: Tensor, output: Tensor,
         raise _missing('roi_align_forward (pool_mode="max")',
                        'mmcv.ops.roi_align')
     output.copy_(
-        roi_align(input, rois, (aligned_height, aligned_width),
-                  spatial_scale, sampling_ratio, aligned))
+        roi_align(input, rois, (aligned_height, aligned_width), spatial_scale,
+                  sampling_ratio, aligned))
 
 
 def _roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor,
@@ -231,9 +231,9 @@ def _sigmoid_focal_loss_forward(input: Tensor, target: Tensor, weight: Tensor,
     output.copy_(loss)
 
 
-def _sigmoid_focal_loss_backward(input: Tensor, target: Tensor,
-                                 weight: Tensor, grad_input: Tensor,
-                                 gamma: float, alpha: float) -> None:
+def _sigmoid_focal_loss_backward(input: Tensor, target: Tensor, weight: Tensor,
+                                 grad_input: Tensor, gamma: float,
+                                 alpha: float) -> None:
     """``ext_module.sigmoid_focal_loss_backward``: d loss / d logit.
 
     Args:
@@ -295,8 +295,8 @@ class FallbackExtension:
     def __init__(self, funcs: List[str], module: str) -> None:
         self.module = module
         for name in funcs:
-            setattr(self, name, KERNELS.get(name)
-                    or _unavailable(name, module))
+            setattr(self, name,
+                    KERNELS.get(name) or _unavailable(name, module))
 
     def __getattr__(self, name: str) -> Any:
         # a kernel the module did not declare (mmcv never does this)

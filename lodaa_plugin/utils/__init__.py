@@ -7,7 +7,7 @@ from .registry_hints import (enable_registry_hints, registered_names,
                              registry_hints_enabled)
 
 __all__ = [
-    'ATOMIC_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes', 'configs_dir',
-    'remove_stale_temporaries', 'enable_registry_hints', 'registered_names',
-    'registry_hints_enabled'
+    'ATOMIC_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes',
+    'configs_dir', 'remove_stale_temporaries', 'enable_registry_hints',
+    'registered_names', 'registry_hints_enabled'
 ]

@@ -74,8 +74,9 @@ def is_greedy_nms(boxes, scores, keep, thr, offset=0):
     b, s = boxes.tolist(), scores.tolist()
     if [s[i] for i in keep] != sorted((s[i] for i in keep), reverse=True):
         return False
-    if any(iou(b[i], b[j], offset) > thr for n, i in enumerate(keep)
-           for j in keep[n + 1:]):
+    if any(
+            iou(b[i], b[j], offset) > thr for n, i in enumerate(keep)
+            for j in keep[n + 1:]):
         return False
     return all(
         any(s[k] >= s[j] and iou(b[k], b[j], offset) > thr for k in keep)
@@ -273,8 +274,7 @@ def test_roi_align_forward_and_backward(aligned, ratio, device):
     ref.backward(grad_out)
 
     dev_x = x.to(device).requires_grad_()
-    out = roi_align(dev_x, rois.to(device), (3, 2), 0.5, ratio, 'avg',
-                    aligned)
+    out = roi_align(dev_x, rois.to(device), (3, 2), 0.5, ratio, 'avg', aligned)
     out.backward(grad_out.to(device))
     assert torch.allclose(out.cpu(), ref.detach(), atol=1e-9)
     assert torch.allclose(dev_x.grad.cpu(), ref_x.grad, atol=1e-9)
@@ -364,8 +364,8 @@ def test_max_pool_roi_align_is_refused_by_name():
     from mmcv.ops import roi_align
     with pytest.raises(MissingKernelError, match='pool_mode="max"'):
         roi_align(
-            torch.randn(1, 1, 4, 4), torch.tensor([[0, 0., 0, 2, 2]]),
-            (2, 2), 1.0, 0, 'max', True)
+            torch.randn(1, 1, 4, 4), torch.tensor([[0, 0., 0, 2, 2]]), (2, 2),
+            1.0, 0, 'max', True)
 
 
 @needs_lite
@@ -458,8 +458,8 @@ def test_soft_nms_equals_mmcv_compiled(case, method):
         empty=(torch.zeros(0, 4), torch.zeros(0)))[case]
     args = dict(
         iou_threshold=0.3, sigma=0.5, min_score=1e-3, method=method, offset=0)
-    ours_dets, theirs_dets = torch.zeros(len(boxes), 5), torch.zeros(
-        len(boxes), 5)
+    ours_dets, theirs_dets = torch.zeros(len(boxes),
+                                         5), torch.zeros(len(boxes), 5)
     ours = KERNELS['softnms'](boxes, scores, ours_dets, **args)
     theirs = compiled().softnms(boxes, scores, theirs_dets, **args)
     assert ours.tolist() == theirs.tolist()

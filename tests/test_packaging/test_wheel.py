@@ -58,8 +58,9 @@ def test_wheel_carries_the_package_configs_and_types(dist):
         assert f'lodaa_plugin/.mim/configs/{config}' in names, config
     metadata = next(n for n in names if n.endswith('METADATA'))
     requires = [
-        line for line in zipfile.ZipFile(wheel).read(metadata).decode().
-        splitlines() if line.startswith('Requires-Dist: mm')
+        line for line in zipfile.ZipFile(wheel).read(
+            metadata).decode().splitlines()
+        if line.startswith('Requires-Dist: mm')
     ]
     # mmcv comes as mmcv-lite or mmcv: the wheel names neither
     assert not any('mmcv' in line for line in requires), requires
@@ -83,7 +84,8 @@ def test_installed_wheel_trains_a_downstream_config(dist, tmp_path):
         f.write(sysconfig.get_paths()['purelib'] + '\n')
     env = {
         k: v
-        for k, v in os.environ.items() if k not in ('PYTHONPATH', 'VIRTUAL_ENV')
+        for k, v in os.environ.items()
+        if k not in ('PYTHONPATH', 'VIRTUAL_ENV')
     }
     env['OMP_NUM_THREADS'] = '1'
     # pip resolves every requirement of the wheel from what is installed
@@ -119,9 +121,8 @@ def test_installed_wheel_trains_a_downstream_config(dist, tmp_path):
         test_dataloader = val_dataloader
         '''))
     (project / 'launch.py').write_text(LAUNCHER)
-    result = _run(
-        [python, 'launch.py', 'fcos_mine.py', tmp_path / 'work'], project,
-        env)
+    result = _run([python, 'launch.py', 'fcos_mine.py', tmp_path / 'work'],
+                  project, env)
     log = result.stdout + result.stderr
     assert 'pascal_voc/mAP' in log, log[-3000:]
     assert (tmp_path / 'work' / 'iter_2.pth').is_file()

@@ -1,49 +1,55 @@
 #!/usr/bin/env bash
 # Benchmark LODAA on a CUDA GPU in one command (DEVICE=cpu: a dry run on the
-# CPU): build mmcv's CUDA ops if the installed mmcv lacks them, then compare
+# CPU), with nothing to compile: set up the OpenMMLab stack from carried
+# wheels if it is missing (mmcv-lite: LODAA runs mmcv's few kernels it needs
+# on torchvision), check the kernel fallbacks on the device, then compare
 # LODAA's FCOS with torchvision's at 512x512 batch 16 and 224x224 batch 64,
 # fp32 and AMP, and LODAA's head with mmdet's FCOSHead on the same outputs.
 # Results (JSON and a log) go to $OUT (default: work_dirs/gpu_benchmark).
 #
-#   bash tools/analysis/gpu_benchmark.sh
+#   make gpu-wheels                      # here, once: .whl/ (about 8 MB)
+#   bash tools/analysis/gpu_benchmark.sh # there, with .whl/ carried along
 #   DEVICE=cpu SIZES="224:2" AMPS="none" bash tools/analysis/gpu_benchmark.sh
 #
-# Offline GPU machines: copy in the mmcv source distribution as
-# build/mmcv-src/mmcv-2.1.0 (tools/setup_env.sh leaves it there when it
-# compiles mmcv) and wheels of mmengine, mmdet and mmpretrain in
-# build/offline-wheels (pip download --no-deps ...).
+# Variables: WHEELS (default .whl), SITE (where they are installed, default
+# /tmp/lodaa-site), DEVICE, OUT, SIZES, AMPS, ITERS, REPEATS, PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DEVICE=${DEVICE:-cuda}
 OUT=${OUT:-work_dirs/gpu_benchmark}
 SIZES=${SIZES:-"512:16 224:64"}
 AMPS=${AMPS:-"none bf16 fp16"}
-PY=${PYTHON:-python}
+WHEELS=${WHEELS:-.whl}
+SITE=${SITE:-/tmp/lodaa-site}
+PY=${PYTHON:-python3}
 mkdir -p "$OUT"
 start=$(date +%s)
 # lodaa_plugin from this checkout, installed or not
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
-if [ "$DEVICE" = cuda ] && ! $PY - <<'PYEOF' 2>/dev/null
-import torch
-from mmcv.ops import nms
-nms(torch.rand(4, 4, device='cuda').sort(1)[0], torch.rand(4, device='cuda'), 0.5)
-PYEOF
-then
-    echo "[gpu] installing build/offline-wheels and compiling mmcv CUDA ops"
-    if [ -d build/offline-wheels ]; then
-        $PY -m pip install -q --no-index --find-links build/offline-wheels \
-            --no-deps build/offline-wheels/*.whl
-    fi
-    src=$(ls -d build/mmcv-src/mmcv-2.1.0 2>/dev/null || true)
-    [ -n "$src" ] || { echo "[gpu] no mmcv source in build/mmcv-src" >&2; exit 1; }
-    sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
-    (cd "$src" && MMCV_WITH_OPS=1 FORCE_CUDA=1 MAX_JOBS=${MAX_JOBS:-16} \
-        TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0} \
-        $PY -m pip install -q --no-build-isolation --no-deps . ) \
-        > "$OUT/mmcv-build.log" 2>&1
-    echo "[gpu] mmcv built in $(( $(date +%s) - start )) s"
+if ! $PY -c "import mmdet, mmpretrain, mmengine, mmcv" 2>/dev/null; then
+    [ -d "$WHEELS" ] || {
+        echo "[gpu] mmdet is not installed and there is no $WHEELS: run" \
+            "'make gpu-wheels' where pip works and carry $WHEELS" >&2
+        exit 1
+    }
+    echo "[gpu] installing $(ls "$WHEELS"/*.whl | wc -l) wheels from $WHEELS into $SITE"
+    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+        --upgrade --target "$SITE" "$WHEELS"/*.whl
+    export PYTHONPATH="$PYTHONPATH:$SITE"
 fi
+$PY -c "import lodaa_plugin, torch, mmcv, mmdet; \
+from lodaa_plugin.compat.kernels import kernel_fallbacks_installed as lite; \
+print('[gpu] torch', torch.__version__, '| mmcv', mmcv.__version__, \
+'(mmcv-lite: torchvision kernels)' if lite() else '(compiled ops)', \
+'| mmdet', mmdet.__version__, '| device', \
+torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')" \
+    2>&1 | grep '^\[gpu\]' | tee "$OUT/setup.log"
+echo "[gpu] set up in $(( $(date +%s) - start )) s" | tee -a "$OUT/setup.log"
+
+echo "[gpu] kernel fallbacks against their references, on $DEVICE too"
+$PY -m pytest -q -p no:cacheprovider tests/test_compat/test_kernels.py 2>&1 \
+    | tail -3 | tee "$OUT/kernels.log" || echo "[gpu] kernel tests failed"
 
 for size_batch in $SIZES; do
     size=${size_batch%%:*}; batch=${size_batch##*:}
