@@ -97,7 +97,8 @@ install_mmcv_lite() {
     remove_mmcv
     $PIP install -q "mmcv-lite==$MMCV_VERSION"
     say "mmcv-lite $MMCV_VERSION installed: no compiled ops; LODAA runs nms," \
-        "soft_nms, roi_align and sigmoid_focal_loss on torchvision / PyTorch"
+        "soft_nms, roi_align, sigmoid_focal_loss and deformable convolution" \
+        "on torchvision / PyTorch"
 }
 
 # A prebuilt wheel only matches the C++ ABI of the torch it was built with.

@@ -12,8 +12,10 @@ module:
 - :mod:`.amp`: ``AmpOptimWrapper`` trains in bf16 on the CPU.
 - :mod:`.photometric`: ``mmcv.adjust_hue`` works on numpy 2 for negative hue.
 
-:mod:`.multimodal` is the one guard that runs on ``import lodaa_plugin``, and
-only when mmpretrain could not be imported otherwise (see its docstring).
+Two guards run on ``import lodaa_plugin``, each only where another library
+could not be imported otherwise: :mod:`.kernels` (mmcv without compiled ops:
+torchvision kernels; :func:`enable_compat` reports it) and :mod:`.multimodal`
+(see their docstrings).
 """
 from typing import Callable, List, Tuple
 
@@ -22,6 +24,7 @@ from mmengine.logging import print_log
 from .amp import cpu_has_native_bf16, patch_amp_on_cpu
 from .checkpoint import patch_checkpoint_loading
 from .distributed import patch_distributed
+from .kernels import install_kernel_fallbacks, report_kernel_fallbacks
 from .multimodal import patch_mmpretrain_multimodal
 from .photometric import adjust_hue, patch_adjust_hue
 
@@ -39,12 +42,19 @@ FIXES: List[Tuple[Callable[[], bool], str]] = [
     (patch_adjust_hue,
      "numpy 2 raises OverflowError in mmcv 2.1's adjust_hue for a negative "
      'hue'),
+    (report_kernel_fallbacks,
+     'mmcv has no compiled ops (mmcv-lite): nms, soft_nms, roi_align, '
+     'sigmoid_focal_loss and deformable convolution run on torchvision / '
+     'PyTorch, any other mmcv '
+     'kernel raises an error naming itself (installed by import '
+     'lodaa_plugin)'),
 ]
 
 __all__ = [
     'FIXES', 'adjust_hue', 'cpu_has_native_bf16', 'enable_compat',
-    'patch_adjust_hue', 'patch_amp_on_cpu', 'patch_checkpoint_loading',
-    'patch_distributed', 'patch_mmpretrain_multimodal'
+    'install_kernel_fallbacks', 'report_kernel_fallbacks', 'patch_adjust_hue',
+    'patch_amp_on_cpu', 'patch_checkpoint_loading', 'patch_distributed',
+    'patch_mmpretrain_multimodal'
 ]
 
 

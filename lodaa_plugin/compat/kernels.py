@@ -14,7 +14,9 @@ this module when (and only when) ``mmcv._ext`` does not exist:
 - ``roi_align_forward`` / ``_backward`` (``pool_mode='avg'``):
   ``torchvision.ops.roi_align`` and its autograd;
 - ``sigmoid_focal_loss_forward`` / ``_backward``: mmcv's formulas (mmdet's
-  ``FocalLoss`` calls this kernel for CUDA tensors).
+  ``FocalLoss`` calls this kernel for CUDA tensors);
+- ``deform_conv_*`` and ``modulated_deform_conv_*`` (DCN v1 and v2):
+  ``torchvision.ops.deform_conv2d`` and its autograd.
 
 Any other kernel is still importable, so every mmdet module loads, and raises
 :class:`MissingKernelError` naming the kernel, the mmcv module that wanted it
@@ -255,6 +257,153 @@ def _sigmoid_focal_loss_backward(input: Tensor, target: Tensor, weight: Tensor,
     grad_input.copy_(grad)
 
 
+def _deform_conv(input: Tensor, weight: Tensor, offset: Tensor,
+                 mask: Optional[Tensor], bias: Optional[Tensor], stride: tuple,
+                 padding: tuple, dilation: tuple) -> Tensor:
+    """torchvision's deformable convolution with mmcv's arguments; groups
+    and deformable groups follow from the shapes, as in mmcv."""
+    from torchvision.ops import deform_conv2d
+    return deform_conv2d(
+        input,
+        offset,
+        weight,
+        bias,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        mask=mask)
+
+
+def _deform_conv_grads(inputs: List[Tensor], grad_output: Tensor,
+                       **conv: Any) -> List[Tensor]:
+    """Gradients of :func:`_deform_conv` with respect to ``inputs``
+    (input, weight, offset, mask, bias; None where absent), by autograd."""
+    with torch.enable_grad():
+        leaves = [
+            None if t is None else t.detach().requires_grad_() for t in inputs
+        ]
+        out = _deform_conv(*leaves, **conv)
+        wanted = [t for t in leaves if t is not None]
+        grads = iter(torch.autograd.grad(out, wanted, grad_output))
+    return [None if t is None else next(grads) for t in leaves]
+
+
+def _conv_args(kH: int, kW: int, dH: int, dW: int, padH: int, padW: int,
+               dilationH: int, dilationW: int) -> Dict[str, tuple]:
+    return dict(
+        stride=(dH, dW), padding=(padH, padW), dilation=(dilationH, dilationW))
+
+
+def _deform_conv_forward(input: Tensor, weight: Tensor, offset: Tensor,
+                         output: Tensor, columns: Tensor, ones: Tensor,
+                         kW: int, kH: int, dW: int, dH: int, padW: int,
+                         padH: int, dilationW: int, dilationH: int, group: int,
+                         deformable_group: int, im2col_step: int) -> None:
+    """``ext_module.deform_conv_forward`` (DCN v1): writes ``output``.
+
+    Args:
+        input (Tensor): Features (B, C, H, W).
+        weight (Tensor): Kernel (C_out, C / group, kH, kW).
+        offset (Tensor): Offsets (B, 2 * deformable_group * kH * kW, H', W'),
+            (y, x) per kernel point, the layout mmcv and torchvision share.
+        output (Tensor): Output (B, C_out, H', W'), written.
+        columns, ones (Tensor): mmcv's work buffers, unused.
+        kW, kH, dW, dH, padW, padH, dilationW, dilationH (int): Kernel size,
+            stride, padding and dilation.
+        group, deformable_group, im2col_step (int): Implied by the shapes
+            here; ``im2col_step`` only batches mmcv's own loop.
+    """
+    conv = _conv_args(kH, kW, dH, dW, padH, padW, dilationH, dilationW)
+    output.copy_(_deform_conv(input, weight, offset, None, None, **conv))
+
+
+def _deform_conv_backward_input(input: Tensor, offset: Tensor,
+                                gradOutput: Tensor, gradInput: Tensor,
+                                gradOffset: Tensor, weight: Tensor,
+                                columns: Tensor, kW: int, kH: int, dW: int,
+                                dH: int, padW: int, padH: int, dilationW: int,
+                                dilationH: int, group: int,
+                                deformable_group: int,
+                                im2col_step: int) -> None:
+    """``ext_module.deform_conv_backward_input``: writes the gradients of
+    the features and the offsets (arguments as
+    :func:`_deform_conv_forward`)."""
+    conv = _conv_args(kH, kW, dH, dW, padH, padW, dilationH, dilationW)
+    grads = _deform_conv_grads([input, weight, offset, None, None], gradOutput,
+                               **conv)
+    gradInput.copy_(grads[0])
+    gradOffset.copy_(grads[2])
+
+
+def _deform_conv_backward_parameters(input: Tensor, offset: Tensor,
+                                     gradOutput: Tensor, gradWeight: Tensor,
+                                     columns: Tensor, ones: Tensor, kW: int,
+                                     kH: int, dW: int, dH: int, padW: int,
+                                     padH: int, dilationW: int, dilationH: int,
+                                     group: int, deformable_group: int,
+                                     scale: float, im2col_step: int) -> None:
+    """``ext_module.deform_conv_backward_parameters``: adds ``scale`` times
+    the kernel's gradient to ``gradWeight`` (arguments as
+    :func:`_deform_conv_forward`)."""
+    conv = _conv_args(kH, kW, dH, dW, padH, padW, dilationH, dilationW)
+    weight = gradWeight.new_zeros(gradWeight.shape)
+    # the kernel's gradient does not depend on the kernel: any value will do
+    grads = _deform_conv_grads([input, weight, offset, None, None], gradOutput,
+                               **conv)
+    gradWeight.add_(grads[1], alpha=scale)
+
+
+def _modulated_conv_args(kernel_h: int, kernel_w: int, stride_h: int,
+                         stride_w: int, pad_h: int, pad_w: int,
+                         dilation_h: int, dilation_w: int,
+                         **_: Any) -> Dict[str, tuple]:
+    return dict(
+        stride=(stride_h, stride_w),
+        padding=(pad_h, pad_w),
+        dilation=(dilation_h, dilation_w))
+
+
+def _modulated_deform_conv_forward(input: Tensor, weight: Tensor, bias: Tensor,
+                                   ones: Tensor, offset: Tensor, mask: Tensor,
+                                   output: Tensor, columns: Tensor,
+                                   with_bias: bool, **shape: int) -> None:
+    """``ext_module.modulated_deform_conv_forward`` (DCN v2): writes
+    ``output``.
+
+    Args:
+        input, weight, offset (Tensor): As in :func:`_deform_conv_forward`.
+        bias (Tensor): Bias (C_out,), used when ``with_bias``.
+        mask (Tensor): Modulation (B, deformable_group * kH * kW, H', W').
+        output (Tensor): Output, written.
+        ones, columns (Tensor): mmcv's work buffers, unused.
+        with_bias (bool): Whether ``bias`` is added.
+        **shape (int): ``kernel_h``, ``kernel_w``, ``stride_h``,
+            ``stride_w``, ``pad_h``, ``pad_w``, ``dilation_h``,
+            ``dilation_w``, ``group``, ``deformable_group``.
+    """
+    output.copy_(
+        _deform_conv(input, weight, offset, mask, bias if with_bias else None,
+                     **_modulated_conv_args(**shape)))
+
+
+def _modulated_deform_conv_backward(input: Tensor, weight: Tensor,
+                                    bias: Tensor, ones: Tensor, offset: Tensor,
+                                    mask: Tensor, columns: Tensor,
+                                    grad_input: Tensor, grad_weight: Tensor,
+                                    grad_bias: Tensor, grad_offset: Tensor,
+                                    grad_mask: Tensor, grad_output: Tensor,
+                                    with_bias: bool, **shape: int) -> None:
+    """``ext_module.modulated_deform_conv_backward``: writes every gradient
+    (arguments as :func:`_modulated_deform_conv_forward`)."""
+    grads = _deform_conv_grads(
+        [input, weight, offset, mask, bias if with_bias else None],
+        grad_output, **_modulated_conv_args(**shape))
+    targets = (grad_input, grad_weight, grad_offset, grad_mask, grad_bias)
+    for target, grad in zip(targets, grads):
+        if grad is not None:
+            target.copy_(grad)
+
+
 #: The kernels LODAA provides, by the name mmcv's ``ext_module`` uses.
 KERNELS: Dict[str, Callable[..., Any]] = {
     'nms': _nms,
@@ -263,6 +412,11 @@ KERNELS: Dict[str, Callable[..., Any]] = {
     'roi_align_backward': _roi_align_backward,
     'sigmoid_focal_loss_forward': _sigmoid_focal_loss_forward,
     'sigmoid_focal_loss_backward': _sigmoid_focal_loss_backward,
+    'deform_conv_forward': _deform_conv_forward,
+    'deform_conv_backward_input': _deform_conv_backward_input,
+    'deform_conv_backward_parameters': _deform_conv_backward_parameters,
+    'modulated_deform_conv_forward': _modulated_deform_conv_forward,
+    'modulated_deform_conv_backward': _modulated_deform_conv_backward,
 }
 
 
@@ -336,7 +490,7 @@ def install_kernel_fallbacks() -> bool:
     missing; nothing changes where it exists.
 
     Must run before the first import of ``mmcv.ops`` (``import lodaa_plugin``
-    does it first thing). Logs once, when it installs.
+    does it first thing). Silent: :func:`report_kernel_fallbacks` speaks.
 
     Returns:
         bool: True if this call installed the fallbacks.
@@ -354,13 +508,25 @@ def install_kernel_fallbacks() -> bool:
         return FallbackExtension(funcs, caller.f_globals.get('__name__', '?'))
 
     ext_loader.load_ext = load_ext
-    from mmengine.logging import print_log
-    print_log(
-        'mmcv has no compiled ops (mmcv-lite): nms, soft_nms, roi_align and '
-        'sigmoid_focal_loss run on torchvision / PyTorch '
-        '(lodaa_plugin.compat.kernels); any other mmcv kernel raises an '
-        'error naming itself',
-        logger='current')
+    return True
+
+
+_REPORTED = False
+
+
+def report_kernel_fallbacks() -> bool:
+    """Say, once, that mmcv's kernels come from :data:`KERNELS`.
+
+    :func:`~lodaa_plugin.compat.enable_compat` lists it among the fixes it
+    logs; ``import lodaa_plugin`` installs the fallbacks without a word.
+
+    Returns:
+        bool: True the first time it is called with the fallbacks in place.
+    """
+    global _REPORTED
+    if _REPORTED or not kernel_fallbacks_installed():
+        return False
+    _REPORTED = True
     return True
 
 
@@ -376,5 +542,5 @@ def kernel_fallbacks_installed() -> bool:
 __all__ = [
     'KERNELS', 'FallbackExtension', 'MissingKernelError',
     'compiled_ops_available', 'install_kernel_fallbacks',
-    'kernel_fallbacks_installed'
+    'kernel_fallbacks_installed', 'report_kernel_fallbacks'
 ]

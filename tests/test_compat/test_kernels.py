@@ -157,6 +157,67 @@ def bilinear(img, y, x, height, width):
             ly * lx * img[:, y1, x1])
 
 
+def bilinear_or_zero(img, y, x):
+    """Bilinear sample at tensor coordinates, zero beyond the border, as
+    deformable convolution samples (differentiable in y and x)."""
+    height, width = img.shape[-2:]
+    if y <= -1 or y >= height or x <= -1 or x >= width:
+        return img.new_zeros(img.shape[0])
+    y0, x0 = int(torch.floor(y)), int(torch.floor(x))
+    ly, lx = y - y0, x - x0
+    val = img.new_zeros(img.shape[0])
+    for yy, wy in ((y0, 1 - ly), (y0 + 1, ly)):
+        for xx, wx in ((x0, 1 - lx), (x0 + 1, lx)):
+            if 0 <= yy < height and 0 <= xx < width:
+                val = val + wy * wx * img[:, yy, xx]
+    return val
+
+
+def reference_deform_conv(x, offset, weight, mask, bias, stride, pad):
+    """Deformable convolution by its definition (Dai et al., 2017; with
+    ``mask``, Zhu et al., 2019): each kernel point samples the input at its
+    place plus its offset, (y, x) per point and deformable group."""
+    batch, channels = x.shape[:2]
+    out_channels, group_in, kh, kw = weight.shape
+    groups = channels // group_in
+    deform_groups = offset.shape[1] // (2 * kh * kw)
+    out_h, out_w = offset.shape[2:]
+    per_dg = channels // deform_groups
+    rows = []
+    for b in range(batch):
+        pixels = []
+        for oy in range(out_h):
+            for ox in range(out_w):
+                cols = []
+                for i in range(kh):
+                    for j in range(kw):
+                        k = i * kw + j
+                        parts = []
+                        for g in range(deform_groups):
+                            dy = offset[b, g * 2 * kh * kw + 2 * k, oy, ox]
+                            dx = offset[b, g * 2 * kh * kw + 2 * k + 1, oy, ox]
+                            v = bilinear_or_zero(
+                                x[b, g * per_dg:(g + 1) * per_dg],
+                                oy * stride - pad + i + dy,
+                                ox * stride - pad + j + dx)
+                            if mask is not None:
+                                v = v * mask[b, g * kh * kw + k, oy, ox]
+                            parts.append(v)
+                        cols.append(torch.cat(parts))
+                sampled = torch.stack(cols, 1)  # (C, kh * kw)
+                outs = []
+                per_group = out_channels // groups
+                for g in range(groups):
+                    w = weight[g * per_group:(g + 1) * per_group].reshape(
+                        per_group, -1)
+                    s = sampled[g * group_in:(g + 1) * group_in].reshape(-1)
+                    outs.append(w @ s)
+                pixels.append(torch.cat(outs))
+        rows.append(torch.stack(pixels, 1).reshape(out_channels, out_h, out_w))
+    out = torch.stack(rows)
+    return out if bias is None else out + bias.view(1, -1, 1, 1)
+
+
 def focal_formula(logits, target, gamma, alpha):
     """The sigmoid focal loss (Lin et al., 2017), element-wise."""
     p = logits.sigmoid()
@@ -344,18 +405,66 @@ def test_sigmoid_focal_loss_through_mmcv_matches_mmdets_python_loss():
     assert torch.allclose(grad, logits.grad)
 
 
+# --- deformable convolution ------------------------------------------------
+
+
+def deform_inputs(modulated, seed=11):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(2, 4, 6, 5, generator=g, dtype=torch.float64)
+    weight = torch.randn(6, 2, 3, 3, generator=g, dtype=torch.float64)
+    # offsets up to two pixels: samples fall between pixels and outside
+    offset = torch.randn(
+        2, 2 * 2 * 9, 3, 3, generator=g, dtype=torch.float64) * 2
+    mask = torch.rand(2, 2 * 9, 3, 3, generator=g, dtype=torch.float64)
+    bias = torch.randn(6, generator=g, dtype=torch.float64)
+    if not modulated:
+        mask = bias = None
+    return x, offset, weight, mask, bias
+
+
+@pytest.mark.parametrize('device', DEVICES)
+@pytest.mark.parametrize('modulated', [False, True])
+def test_deform_conv_forward_and_backward(modulated, device):
+    """mmcv's DCN v1 and v2 functions, stride 2, padding 1, two groups and
+    two deformable groups, against the definition and its autograd."""
+    from mmcv.ops import deform_conv2d, modulated_deform_conv2d
+    x, offset, weight, mask, bias = deform_inputs(modulated)
+    ref_in = [
+        t if t is None else t.clone().requires_grad_()
+        for t in (x, offset, weight, mask, bias)
+    ]
+    ref = reference_deform_conv(*ref_in, stride=2, pad=1)
+    grad_out = torch.randn_like(ref)
+    ref.backward(grad_out)
+
+    ins = [
+        t if t is None else t.to(device).requires_grad_()
+        for t in (x, offset, weight, mask, bias)
+    ]
+    if modulated:
+        out = modulated_deform_conv2d(ins[0], ins[1], ins[3], ins[2], ins[4],
+                                      2, 1, 1, 2, 2)
+    else:
+        out = deform_conv2d(ins[0], ins[1], ins[2], 2, 1, 1, 2, 2, False, 1)
+    out.backward(grad_out.to(device))
+    assert torch.allclose(out.cpu(), ref.detach(), atol=1e-9)
+    for ours, theirs in zip(ins, ref_in):
+        if ours is not None:
+            assert torch.allclose(ours.grad.cpu(), theirs.grad, atol=1e-9)
+
+
 # --- what is not provided, and when nothing is installed --------------------
 
 
 @needs_lite
 def test_unprovided_kernel_names_itself_and_the_way_out():
-    from mmcv.ops import DeformConv2d
-    conv = DeformConv2d(3, 4, 3)
+    from mmcv.ops import RoIPool
     with pytest.raises(MissingKernelError) as info:
-        conv(torch.randn(1, 3, 8, 8), torch.zeros(1, 18, 6, 6))
+        RoIPool((2, 2))(torch.randn(1, 3, 8, 8),
+                        torch.tensor([[0, 0., 0, 4, 4]]))
     message = str(info.value)
-    assert "'deform_conv_forward'" in message
-    assert 'mmcv.ops.deform_conv ' in message
+    assert "'roi_pool_forward'" in message
+    assert 'mmcv.ops.roi_pool ' in message
     assert 'LODAA_MMCV_OPS=1 make env' in message
 
 
@@ -390,11 +499,13 @@ def test_mmdet_models_need_lodaa_first_without_compiled_ops():
                            env=env)
     assert first.returncode != 0
     assert "No module named 'mmcv._ext'" in first.stderr
-    after = subprocess.run(
-        [PYTHON, '-c', 'import lodaa_plugin, mmdet.models, mmpretrain.models'],
-        capture_output=True,
-        text=True,
-        env=env)
+    after = subprocess.run([
+        PYTHON, '-c', 'import lodaa_plugin, mmdet.models, '
+        'mmpretrain.models, lodaa_plugin.compat.enable'
+    ],
+                           capture_output=True,
+                           text=True,
+                           env=env)
     assert after.returncode == 0, after.stderr[-2000:]
     assert 'mmcv has no compiled ops' in after.stdout + after.stderr
 
@@ -500,6 +611,41 @@ def test_roi_align_equals_mmcv_compiled(aligned, ratio):
         results.append((out, grad))
     assert torch.allclose(results[0][0], results[1][0], atol=1e-5)
     assert torch.allclose(results[0][1], results[1][1], atol=1e-4)
+
+
+@needs_compiled
+@pytest.mark.parametrize('modulated', [False, True])
+def test_deform_conv_equals_mmcv_compiled(modulated):
+    from mmcv.ops.deform_conv import DeformConv2dFunction
+    from mmcv.ops.modulated_deform_conv import ModulatedDeformConv2dFunction
+    x, offset, weight, mask, bias = [
+        t if t is None else t.float() for t in deform_inputs(modulated, 12)
+    ]
+    results = []
+    for fallback in (True, False):
+        ins = [
+            t if t is None else t.clone().requires_grad_()
+            for t in (x, offset, weight, mask, bias)
+        ]
+        module = ModulatedDeformConv2dFunction if modulated else \
+            DeformConv2dFunction
+        ext = importlib.import_module(module.__module__)
+        saved = ext.ext_module
+        if fallback:
+            ext.ext_module = kernels.FallbackExtension(list(KERNELS), 'test')
+        try:
+            if modulated:
+                out = module.apply(ins[0], ins[1], ins[3], ins[2], ins[4], 2,
+                                   1, 1, 2, 2)
+            else:
+                out = module.apply(ins[0], ins[1], ins[2], 2, 1, 1, 2, 2)
+            out.backward(torch.ones_like(out))
+        finally:
+            ext.ext_module = saved
+        results.append([out] + [t.grad for t in ins if t is not None])
+    for ours, theirs in zip(*results):
+        assert torch.allclose(
+            ours, theirs, atol=1e-4), (ours - theirs).abs().max()
 
 
 @needs_compiled

@@ -2,7 +2,7 @@
 # Download here, once, the wheels that an offline GPU machine needs beside its
 # own PyTorch to run tools/analysis/gpu_benchmark.sh: the OpenMMLab releases
 # (mmcv-lite: nothing to compile) and the small packages they import that such
-# an image lacks, for its Python (default 3.12), about 10 MB in all.
+# an image lacks, for its Python (default 3.12), about 8 MB in all.
 #
 #   bash tools/analysis/prepare_gpu_wheels.sh [DEST]      # or: make gpu-wheels
 #
@@ -21,7 +21,7 @@ PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 PACKAGES=(
     mmengine==0.10.7 mmcv-lite==2.1.0 mmdet==3.3.0 mmpretrain==1.2.0
     addict yapf platformdirs termcolor terminaltables pycocotools shapely
-    mat4py modelindex ordered-set importlib-metadata
+    mat4py model-index ordered-set importlib-metadata lazy-importer zipp
 )
 rm -rf "$DEST"
 mkdir -p "$DEST"
