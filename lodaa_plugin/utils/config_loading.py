@@ -18,8 +18,8 @@ def configs_dir() -> str:
     """Where LODAA's configs are.
 
     In a checkout, its ``configs/``; in an installed wheel, the copy inside
-    the package, ``lodaa_plugin/.mim/configs`` (mmdet's convention), which a
-    downstream config names in its ``_base_``.
+    the package, ``site-packages/lodaa_plugin/.mim/configs`` (mmdet's
+    convention), which a downstream config names in its ``_base_``.
 
     Returns:
         str: The folder holding ``fcos_voc.py`` and the rest.
