@@ -12,6 +12,7 @@ import zipfile
 import pytest
 
 from lodaa_plugin.testing import PYTHON, REPO_ROOT
+from lodaa_plugin.testing.configs import write_downstream_config
 from lodaa_plugin.testing.voc_data import copy_voc_files
 
 LAUNCHER = textwrap.dedent('''
@@ -102,24 +103,13 @@ def test_installed_wheel_trains_a_downstream_config(dist, tmp_path):
     assert where[1] == os.path.join(site, 'lodaa_plugin', '.mim', 'configs')
 
     root, _ = copy_voc_files(tmp_path / 'data')
-    loader = (f'num_workers=0, persistent_workers=False, dataset=dict('
-              f"data_root={root + '/'!r}, "
-              "ann_file='VOC2007/ImageSets/Main/all.txt')")
     project = tmp_path / 'project'
-    project.mkdir()
-    (project / 'fcos_mine.py').write_text(
-        textwrap.dedent(f'''
-        _base_ = {os.path.join(where[1], 'fcos_voc_224.py')!r}
-        custom_imports = dict(
-            imports=['lodaa_plugin', 'lodaa_plugin.compat.enable'],
-            allow_failed_imports=False)
-        model = dict(backbone=dict(init_cfg=None))
-        train_cfg = dict(max_iters=2, val_interval=2)
-        default_hooks = dict(checkpoint=dict(interval=2))
-        train_dataloader = dict(batch_size=2, {loader})
-        val_dataloader = dict({loader})
-        test_dataloader = val_dataloader
-        '''))
+    write_downstream_config(
+        project / 'fcos_mine.py',
+        os.path.join(where[1], 'fcos_voc_224.py'),
+        "'lodaa_plugin', 'lodaa_plugin.compat.enable'",
+        root,
+        interval=2)
     (project / 'launch.py').write_text(LAUNCHER)
     result = _run([python, 'launch.py', 'fcos_mine.py', tmp_path / 'work'],
                   project, env)

@@ -10,6 +10,7 @@ import mmdet
 import pytest
 
 from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
+from lodaa_plugin.testing.configs import write_downstream_config
 from lodaa_plugin.testing.voc_data import copy_voc_files, edit_xml
 
 COMPAT = "'lodaa_plugin', 'lodaa_plugin.compat.enable'"
@@ -36,24 +37,9 @@ def _project(tmp_path, imports: str) -> str:
     """Write a downstream project's config on LODAA's 224 recipe, two
     training iterations on two VOC photos, and return its path."""
     root, _ = copy_voc_files(tmp_path / 'data')
-    config = tmp_path / 'other_project' / f'fcos_{len(imports)}.py'
-    config.parent.mkdir(exist_ok=True)
-    loader = (f"num_workers=0, persistent_workers=False, dataset=dict("
-              f"data_root={root + '/'!r}, "
-              "ann_file='VOC2007/ImageSets/Main/all.txt')")
-    config.write_text(
-        textwrap.dedent(f'''
-        _base_ = {osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')!r}
-        custom_imports = dict(imports=[{imports}],
-                              allow_failed_imports=False)
-        model = dict(backbone=dict(init_cfg=None))
-        train_cfg = dict(max_iters=2, val_interval=2)
-        default_hooks = dict(checkpoint=dict(interval=1))
-        train_dataloader = dict(batch_size=2, {loader})
-        val_dataloader = dict({loader})
-        test_dataloader = val_dataloader
-        '''))
-    return str(config)
+    return write_downstream_config(
+        tmp_path / 'other_project' / f'fcos_{len(imports)}.py',
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), imports, root)
 
 
 def _run(args, cwd) -> subprocess.CompletedProcess:
