@@ -11,6 +11,8 @@ module:
 - :mod:`.distributed`: ``torchrun`` works on machines without a GPU (gloo).
 - :mod:`.amp`: ``AmpOptimWrapper`` trains in bf16 on the CPU.
 - :mod:`.photometric`: ``mmcv.adjust_hue`` works on numpy 2 for negative hue.
+- :mod:`.pretrained`: pretrained weights that cannot be downloaded say where
+  torch looks for the file and how to train without them.
 
 Two guards run on ``import lodaa_plugin``, each only where another library
 could not be imported otherwise: :mod:`.kernels` (mmcv without compiled ops:
@@ -27,6 +29,7 @@ from .distributed import patch_distributed
 from .kernels import install_kernel_fallbacks, report_kernel_fallbacks
 from .multimodal import patch_mmpretrain_multimodal
 from .photometric import adjust_hue, patch_adjust_hue
+from .pretrained import PretrainedWeightsUnavailable, patch_pretrained_download
 
 # (function, why), in the order they are applied
 FIXES: List[Tuple[Callable[[], bool], str]] = [
@@ -42,6 +45,10 @@ FIXES: List[Tuple[Callable[[], bool], str]] = [
     (patch_adjust_hue,
      "numpy 2 raises OverflowError in mmcv 2.1's adjust_hue for a negative "
      'hue'),
+    (patch_pretrained_download,
+     'offline, mmengine ends a torchvision:// or URL download in a bare '
+     'URLError; it names the file, where torch looks for it, and '
+     'model.backbone.init_cfg=None'),
     (report_kernel_fallbacks,
      'mmcv has no compiled ops (mmcv-lite): nms, soft_nms, roi_align, '
      'sigmoid_focal_loss and deformable convolution run on torchvision / '
@@ -51,10 +58,11 @@ FIXES: List[Tuple[Callable[[], bool], str]] = [
 ]
 
 __all__ = [
-    'FIXES', 'adjust_hue', 'cpu_has_native_bf16', 'enable_compat',
-    'install_kernel_fallbacks', 'report_kernel_fallbacks', 'patch_adjust_hue',
-    'patch_amp_on_cpu', 'patch_checkpoint_loading', 'patch_distributed',
-    'patch_mmpretrain_multimodal'
+    'FIXES', 'PretrainedWeightsUnavailable', 'adjust_hue',
+    'cpu_has_native_bf16', 'enable_compat', 'install_kernel_fallbacks',
+    'report_kernel_fallbacks', 'patch_adjust_hue', 'patch_amp_on_cpu',
+    'patch_checkpoint_loading', 'patch_distributed',
+    'patch_mmpretrain_multimodal', 'patch_pretrained_download'
 ]
 
 

@@ -23,6 +23,7 @@ SCRIPT = textwrap.dedent('''
             build=Registry.build, put=LocalBackend.put,
             put_text=LocalBackend.put_text, torch_load=torch.load,
             scheme=CheckpointLoader._schemes[''],
+            url_scheme=CheckpointLoader._schemes['torchvision://'],
             init_dist=dist_utils._init_dist_pytorch,
             ddp_init=MMDistributedDataParallel.__init__,
             adjust_hue=mmcv.adjust_hue, load_ext=ext_loader.load_ext)
@@ -73,11 +74,12 @@ def test_import_patches_nothing_and_opt_ins_patch_what_they_name():
     out = result.stdout.splitlines()
     assert f"after import: {_names('scheme')}" in out
     assert 'advice only: True' in out
-    assert ('after compat.enable: ' +
-            _names('adjust_hue', 'ddp_init', 'init_dist', 'scheme')) in out
+    assert ('after compat.enable: ' + _names(
+        'adjust_hue', 'ddp_init', 'init_dist', 'scheme', 'url_scheme')) in out
     assert 'enable again: []' in out
-    assert ('after enable_hints: ' + _names('adjust_hue', 'build', 'ddp_init',
-                                            'init_dist', 'scheme')) in out
+    assert ('after enable_hints: ' +
+            _names('adjust_hue', 'build', 'ddp_init', 'init_dist', 'scheme',
+                   'url_scheme')) in out
     # the fixes say which they are and why, once
     log = result.stdout + result.stderr
     assert log.count('LODAA compatibility fixes enabled') == 1
