@@ -32,9 +32,10 @@ from typing import Any, Callable, Dict, List, Optional
 import torch
 from torch import Tensor
 
-GET_OPS = ('LODAA_MMCV_OPS=1 make env (a matching mmcv wheel, or a compile '
-           'of about an hour on 2 cores): docs/get_started.md, '
-           '"Compiled mmcv ops"')
+GET_OPS = ('LODAA_MMCV_OPS=1 make env in a LODAA checkout (a matching mmcv '
+           'wheel, or a compile of about an hour on 2 cores); in an '
+           'environment of your own, mmcv 2.1.0 compiled with -std=c++20: '
+           'docs/get_started.md, "Compiled mmcv ops"')
 
 
 class MissingKernelError(RuntimeError):
