@@ -454,7 +454,10 @@ class FallbackExtension:
                     KERNELS.get(name) or _unavailable(name, module))
 
     def __getattr__(self, name: str) -> Any:
-        # a kernel the module did not declare (mmcv never does this)
+        # a kernel the module did not declare (mmcv never does this); Python's
+        # own probes (copy, pickle, inspect) get the usual AttributeError
+        if name.startswith('__'):
+            raise AttributeError(name)
         return _unavailable(name, self.module)
 
 
