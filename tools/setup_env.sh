@@ -171,7 +171,8 @@ case "$MMCV_OPS:$STATE" in
     0:lite)
         say "mmcv-lite $MMCV_VERSION already installed" ;;
     auto:lite)
-        install_mmcv_wheel || say "mmcv-lite $MMCV_VERSION already installed" ;;
+        # a wheel that does not load was taken out again: mmcv-lite back
+        install_mmcv_wheel || { [ "$(mmcv_state)" = lite ] || install_mmcv_lite; } ;;
     0:*)
         install_mmcv_lite ;;
     1:*)

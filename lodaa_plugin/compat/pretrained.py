@@ -25,7 +25,7 @@ NO_PRETRAINED = 'model.backbone.init_cfg=None'
 
 _FETCH_ERRORS = (urllib.error.URLError, ConnectionError, TimeoutError,
                  http.client.HTTPException)
-_INSTALLED = []
+_INSTALLED = False
 
 
 class PretrainedWeightsUnavailable(RuntimeError):
@@ -93,6 +93,7 @@ def patch_pretrained_download() -> bool:
     Returns:
         bool: True if this call registered them.
     """
+    global _INSTALLED
     from mmengine.runner import checkpoint
     if _INSTALLED:
         return False
@@ -104,5 +105,5 @@ def patch_pretrained_download() -> bool:
         ('http://', 'https://'),
         _explaining(checkpoint.load_from_http),
         force=True)
-    _INSTALLED.append(True)
+    _INSTALLED = True
     return True

@@ -2,7 +2,6 @@
 """lodaa_plugin.compat.pretrained: pretrained weights that cannot be
 downloaded name the file, where torch looks for it, and the way to train
 without them; a file put there is used, offline."""
-import os
 import os.path as osp
 import subprocess
 
@@ -47,7 +46,7 @@ def test_names_the_url_and_the_cache_path(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize('name', [REGNET, 'https://example.invalid/w.pth'])
-def test_a_failed_download_says_what_to_do(name, tmp_path):
+def test_a_failed_download_says_what_to_do(name, tmp_path, monkeypatch):
     result = subprocess.run([PYTHON, '-c', LOAD, name],
                             env=offline_env(tmp_path),
                             capture_output=True,
@@ -56,17 +55,11 @@ def test_a_failed_download_says_what_to_do(name, tmp_path):
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(
-        'lodaa_plugin.compat.pretrained.'
-        'PretrainedWeightsUnavailable'), result.stderr[-3000:]
+        'lodaa_plugin.compat.pretrained.PretrainedWeightsUnavailable'
+    ), result.stderr[-3000:]
     url = name if name.startswith('https') else None
-    with_home = dict(os.environ, TORCH_HOME=str(tmp_path))
-    expected = subprocess.run([
-        PYTHON, '-c', 'import sys; from lodaa_plugin.compat.pretrained import '
-        '*; print(cached_weights_path(weights_url(sys.argv[1])))', name
-    ],
-                              env=dict(python_env(), **with_home),
-                              capture_output=True,
-                              text=True).stdout.strip()
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    expected = cached_weights_path(weights_url(name))
     assert expected.startswith(str(tmp_path))
     assert expected in last
     assert NO_PRETRAINED in last
@@ -75,13 +68,7 @@ def test_a_failed_download_says_what_to_do(name, tmp_path):
 
 @pytest.mark.slow
 def test_a_file_put_where_torch_looks_loads_offline(tmp_path):
-    url = subprocess.run([
-        PYTHON, '-c', f'from lodaa_plugin.compat.pretrained import *; '
-        f'print(weights_url({REGNET!r}))'
-    ],
-                         env=python_env(),
-                         capture_output=True,
-                         text=True).stdout.strip().splitlines()[-1]
+    url = weights_url(REGNET)
     target = tmp_path / 'hub' / 'checkpoints' / osp.basename(url)
     target.parent.mkdir(parents=True)
     torch.save(torchvision.models.regnet_x_400mf().state_dict(), target)
