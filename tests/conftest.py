@@ -1,5 +1,5 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Fixtures shared by LODAA's tests; helpers live in lodaa_plugin.testing."""
+"""Fixtures shared by LODAA's tests; helpers live in lodaa_testing."""
 import glob
 import os
 import os.path as osp
@@ -9,9 +9,8 @@ import pytest
 
 import lodaa_plugin  # noqa: F401  (registers LODAA's modules)
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.testing import (FOUR_IDS, PYTHON, VOC07_ROOT, config_path,
-                                  data_options, make_voc_subset, run_tool,
-                                  tool_path)
+from lodaa_testing import (FOUR_IDS, PYTHON, VOC07_ROOT, config_path,
+                           data_options, make_voc_subset, run_tool, tool_path)
 
 # the tests exercise LODAA as its tools and configs run it: fixes on
 enable_compat()

@@ -13,7 +13,7 @@ from mmengine.structures import InstanceData
 
 from lodaa_plugin.models.dense_heads.fcos_reg_centerness_head import \
     NOT_IN_MMDET_FCOS_HEAD
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
+from lodaa_testing import PYTHON, REPO_ROOT, python_env
 
 DETECTION_CONFIGS = ['configs/fcos_voc.py', 'configs/fcos_voc_224.py']
 

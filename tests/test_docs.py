@@ -13,7 +13,7 @@ from typing import Dict, List
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
+from lodaa_testing import PYTHON, REPO_ROOT, python_env
 
 PAGES = [osp.join(REPO_ROOT, 'README.md')] + sorted(
     glob.glob(osp.join(REPO_ROOT, 'docs', '**', '*.md'), recursive=True)) + \
@@ -161,7 +161,7 @@ def test_api_reference_covers_every_registered_module():
         for cls in registry.module_dict.values():
             module = getattr(cls, '__module__', '')
             outside = module.startswith(
-                ('lodaa_plugin.testing', 'lodaa_plugin.benchmarks'))
+                ('lodaa_testing', 'projects.benchmarks'))
             if module.startswith('lodaa_plugin.') and not outside:
                 registered.add(cls)
     assert len(registered) >= 15

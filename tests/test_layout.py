@@ -8,7 +8,7 @@ from typing import Iterator, Tuple
 
 import pytest
 
-from lodaa_plugin.testing import REPO_ROOT
+from lodaa_testing import REPO_ROOT
 
 PACKAGE = osp.join(REPO_ROOT, 'lodaa_plugin')
 # room -> rooms of lodaa_plugin it must never import
@@ -67,7 +67,7 @@ def test_nothing_outside_tests_imports_the_test_fixtures():
         _files('lodaa_plugin/**/*.py', 'tools/**/*.py', 'configs/**/*.py')
         if '/lodaa_plugin/testing/' not in path
         for line, module in _imports(path)
-        if module.startswith('lodaa_plugin.testing')
+        if module.startswith('lodaa_testing')
     ]
     assert not offenders, offenders
 
@@ -91,7 +91,7 @@ def test_import_lodaa_plugin_leaves_benchmarks_and_testing_out():
     import sys
     code = ('import sys, lodaa_plugin; '
             'print(sorted(m for m in sys.modules if m.startswith('
-            '("lodaa_plugin.testing", "lodaa_plugin.benchmarks"))))')
+            '("lodaa_testing", "projects.benchmarks"))))')
     out = subprocess.check_output([sys.executable, '-c', code],
                                   cwd=REPO_ROOT,
                                   text=True)

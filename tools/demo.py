@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 import time
 from typing import Dict, List, Tuple
 
@@ -36,7 +37,6 @@ from mmengine.runner import Runner
 import lodaa_plugin
 from lodaa_plugin.apis import (draw_prediction_file, extract_features,
                                predict_images)
-from lodaa_plugin.benchmarks.timing import describe_machine
 from lodaa_plugin.compat import cpu_has_native_bf16, enable_compat
 from lodaa_plugin.datasets.synthetic_voc import (DEMO_SEED, DEMO_TEST,
                                                  DEMO_TRAINVAL,
@@ -47,6 +47,10 @@ from lodaa_plugin.utils.config_edits import enable_amp, set_max_iters
 from lodaa_plugin.visualization import (embed_tsne, find_scalars_file,
                                         plot_losses, plot_tsne,
                                         save_detection_grid)
+
+# the benchmark harness lives in the checkout (projects/), not in the package
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+from projects.benchmarks.timing import describe_machine
 
 CONFIG_DIR = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs')

@@ -7,7 +7,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from lodaa_plugin.testing import VOC07_ROOT, config_path
+from lodaa_testing import VOC07_ROOT, config_path
 
 
 @pytest.mark.slow

@@ -7,8 +7,8 @@ import re
 import pytest
 import torch
 
-from lodaa_plugin.testing import PYTHON, run_tool, tool_path
-from lodaa_plugin.testing.toy import run_toy
+from lodaa_testing import PYTHON, run_tool, tool_path
+from lodaa_testing.toy import run_toy
 
 
 @pytest.mark.slow

@@ -8,11 +8,11 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from lodaa_plugin.benchmarks.detector_comparison import (ROWS, markdown_table,
-                                                         row_config, summarise)
-from lodaa_plugin.testing import (PYTHON, config_path, data_options, run_tool,
-                                  tool_path)
 from lodaa_plugin.utils.config_loading import read_config
+from lodaa_testing import (PYTHON, config_path, data_options, run_tool,
+                           tool_path)
+from projects.benchmarks.detector_comparison import (ROWS, markdown_table,
+                                                     row_config, summarise)
 
 # what each ablation row changes in LODAA's head, and nothing else
 ABLATIONS = {

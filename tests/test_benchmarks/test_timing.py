@@ -2,9 +2,8 @@
 """The shared timing helpers pair steps fairly and summarise them right."""
 import pytest
 
-from lodaa_plugin.benchmarks.timing import (CPU_FLAGS, cpu_flags,
-                                            describe_machine, paired_times,
-                                            ratio_summary)
+from projects.benchmarks.timing import (CPU_FLAGS, cpu_flags, describe_machine,
+                                        paired_times, ratio_summary)
 
 
 def test_paired_times_alternate_who_goes_first():

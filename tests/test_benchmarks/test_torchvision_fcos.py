@@ -7,12 +7,11 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from lodaa_plugin.benchmarks import torchvision_fcos as tv_fcos
-from lodaa_plugin.benchmarks.torchvision_fcos import (build_lodaa,
-                                                      build_torchvision_fcos,
-                                                      head_outputs,
-                                                      share_weights)
-from lodaa_plugin.testing import REPO_ROOT
+from lodaa_plugin.utils.builders import build_model_without_weights
+from lodaa_testing import REPO_ROOT
+from projects.benchmarks import torchvision_fcos as tv_fcos
+from projects.benchmarks.torchvision_fcos import (build_torchvision_fcos,
+                                                  head_outputs, share_weights)
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 
@@ -23,7 +22,7 @@ CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 def test_torchvision_twin_with_shared_weights_is_the_same_network(config):
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
     torch.manual_seed(0)
-    lodaa = build_lodaa(cfg).eval()
+    lodaa = build_model_without_weights(cfg)[0].eval()
     tv = build_torchvision_fcos(cfg, 128).eval()
     images = [
         torch.randint(0, 256, (3, 128, 128), dtype=torch.uint8)
@@ -44,7 +43,7 @@ def test_torchvision_twin_with_shared_weights_is_the_same_network(config):
 
 def test_share_weights_refuses_per_level_scales():
     cfg = Config.fromfile(CONFIG)
-    lodaa = build_lodaa(cfg)
+    lodaa = build_model_without_weights(cfg)[0]
     tv = build_torchvision_fcos(cfg, 128)
     with torch.no_grad():
         lodaa.bbox_head.scales[1].scale.fill_(2.)
@@ -63,7 +62,7 @@ def test_at_torchvision_settings_the_losses_are_torchvision_s():
         loss_bbox=dict(type='GIoULoss', loss_weight=1.0),
         bbox_loss_weighting='mean')
     torch.manual_seed(0)
-    lodaa = build_lodaa(cfg).train()
+    lodaa = build_model_without_weights(cfg)[0].train()
     tv = build_torchvision_fcos(cfg, 128).train()
     share_weights(lodaa, tv)
     gen = torch.Generator().manual_seed(1)

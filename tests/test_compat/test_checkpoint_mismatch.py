@@ -2,7 +2,7 @@
 """Loading a checkpoint of another model names the mismatched keys."""
 import os.path as osp
 
-from lodaa_plugin.testing import REPO_ROOT
+from lodaa_testing import REPO_ROOT
 
 
 def test_checkpoint_of_another_model_lists_the_mismatched_keys(tmp_path):
@@ -13,7 +13,7 @@ def test_checkpoint_of_another_model_lists_the_mismatched_keys(tmp_path):
     from mmengine.runner import load_checkpoint
     from mmengine.runner.checkpoint import save_checkpoint
 
-    from lodaa_plugin.testing import logged_warnings
+    from lodaa_testing import logged_warnings
     path = str(tmp_path / 'resnet18.pth')
     save_checkpoint(
         dict(state_dict=torchvision.models.resnet18().state_dict()), path)

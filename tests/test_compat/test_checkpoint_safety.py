@@ -13,8 +13,8 @@ from mmengine.logging import HistoryBuffer
 from lodaa_plugin.compat.checkpoint import (UNSAFE_LOAD_ENV,
                                             CheckpointLoadError,
                                             load_local_checkpoint)
-from lodaa_plugin.testing import logged_warnings
-from lodaa_plugin.testing.toy import run_toy
+from lodaa_testing import logged_warnings
+from lodaa_testing.toy import run_toy
 
 
 class _Payload:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from lodaa_plugin.testing import PYTHON, python_env
-from lodaa_plugin.testing.toy import final_weights, run_toy
+from lodaa_testing import PYTHON, python_env
+from lodaa_testing.toy import final_weights, run_toy
 
 
 def test_mmengine_checkpoint_needs_and_gets_the_fix(tmp_path):

@@ -17,7 +17,7 @@ import torch
 
 from lodaa_plugin.compat import kernels
 from lodaa_plugin.compat.kernels import KERNELS, MissingKernelError
-from lodaa_plugin.testing import PYTHON, python_env
+from lodaa_testing import PYTHON, python_env
 
 COMPILED = importlib.util.find_spec('mmcv._ext') is not None
 needs_compiled = pytest.mark.skipif(

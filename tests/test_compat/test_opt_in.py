@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, python_env
+from lodaa_testing import PYTHON, python_env
 
 SCRIPT = textwrap.dedent('''
     import mmcv, torch
@@ -36,7 +36,7 @@ SCRIPT = textwrap.dedent('''
     import lodaa_plugin
     import lodaa_plugin.apis, lodaa_plugin.compat, lodaa_plugin.datasets
     import lodaa_plugin.engine, lodaa_plugin.evaluation, lodaa_plugin.models
-    import lodaa_plugin.testing, lodaa_plugin.utils
+    import lodaa_testing, lodaa_plugin.utils
     import lodaa_plugin.visualization
     from mmdet.registry import MODELS
     assert MODELS.get('FCOSRegCenternessHead') is not None

@@ -11,8 +11,8 @@ import torchvision
 
 from lodaa_plugin.compat.pretrained import (NO_PRETRAINED, cached_weights_path,
                                             weights_url)
-from lodaa_plugin.testing import (PYTHON, VOC07_ROOT, config_path,
-                                  data_options, python_env, tool_path)
+from lodaa_testing import (PYTHON, VOC07_ROOT, config_path, data_options,
+                           python_env, tool_path)
 
 REGNET = 'torchvision://regnet_x_400mf.imagenet1k_v1'
 LOAD = ('import lodaa_plugin, lodaa_plugin.compat.enable, sys\n'

@@ -3,7 +3,7 @@
 import os
 
 from lodaa_plugin.datasets import LodaaVOCDataset
-from lodaa_plugin.testing.voc_data import copy_voc_files, edit_xml
+from lodaa_testing.voc_data import copy_voc_files, edit_xml
 
 VOC_CLASSES = LodaaVOCDataset.METAINFO['classes']
 

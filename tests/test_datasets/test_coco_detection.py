@@ -11,8 +11,8 @@ import pytest
 from mmengine.structures import InstanceData
 
 from lodaa_plugin.datasets.synthetic_voc import make_synthetic_voc
-from lodaa_plugin.testing import (PYTHON, config_path, logged_warnings,
-                                  run_tool, tool_path)
+from lodaa_testing import (PYTHON, config_path, logged_warnings, run_tool,
+                           tool_path)
 
 
 @pytest.fixture(scope='module')

@@ -2,7 +2,7 @@
 """LodaaVOCClsDataset labels: difficult-only classes are kept apart."""
 import os.path as osp
 
-from lodaa_plugin.testing import VOC07_ROOT
+from lodaa_testing import VOC07_ROOT
 
 VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
 

@@ -9,9 +9,9 @@ import pytest
 
 from lodaa_plugin.datasets import (LodaaVOCDataset, VOCAnnotationError,
                                    parse_voc_xml)
-from lodaa_plugin.testing import (CELLS_ROOT, REPO_ROOT, TEST_DATA_DIR,
-                                  VOC07_ROOT, logged_warnings)
-from lodaa_plugin.testing.voc_data import copy_voc_files, edit_xml
+from lodaa_testing import (CELLS_ROOT, REPO_ROOT, TEST_DATA_DIR, VOC07_ROOT,
+                           logged_warnings)
+from lodaa_testing.voc_data import copy_voc_files, edit_xml
 
 VOC12_ODD = osp.join(TEST_DATA_DIR, 'voc2012_odd', 'VOCdevkit')
 
@@ -120,7 +120,7 @@ def test_missing_size_is_held_to_the_pixel_limit_and_named(tmp_path):
     import warnings
 
     from lodaa_plugin.datasets import ImageLoadError
-    from lodaa_plugin.testing.voc_data import png_header_only
+    from lodaa_testing.voc_data import png_header_only
     root, year = copy_voc_files(tmp_path)
     # 900 Mpx is past PIL's error threshold, 100 Mpx past its warning one
     sizes = {'000005': 30000, '000007': 10000}

@@ -9,7 +9,7 @@ import pytest
 from lodaa_plugin.deployment import (DeployConfigError, DeployedDetector,
                                      load_deploy_config)
 from lodaa_plugin.deployment.postprocess import batched_nms, level_points
-from lodaa_plugin.testing.voc_data import png_header_only
+from lodaa_testing.voc_data import png_header_only
 
 GOOD = dict(
     format_version=1,
@@ -142,5 +142,5 @@ def test_runtime_refuses_what_the_pipeline_refuses(tmp_path):
 
 
 def _sample_photo() -> str:
-    from lodaa_plugin.testing import VOC07_ROOT
+    from lodaa_testing import VOC07_ROOT
     return f'{VOC07_ROOT}/VOC2007/JPEGImages/000005.jpg'

@@ -12,8 +12,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from lodaa_plugin.testing import (PYTHON, VOC07_ROOT, config_path,
-                                  data_options, python_env, tool_path)
+from lodaa_testing import (PYTHON, VOC07_ROOT, config_path, data_options,
+                           python_env, tool_path)
 
 PHOTOS = sorted(
     glob.glob(osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')))[:8]
@@ -134,8 +134,8 @@ def test_int8_export_reports_both_maps_and_acts_on_them(
 def test_a_config_the_graph_cannot_honour_is_refused(tmp_path, mmdet_scope):
     import torch
 
-    from lodaa_plugin.benchmarks.torchvision_fcos import build_lodaa
     from lodaa_plugin.deployment.export import export_detector
+    from lodaa_plugin.utils.builders import build_model_without_weights
     from lodaa_plugin.utils.config_loading import read_config
     for nms in (dict(type='soft_nms', iou_threshold=0.5),
                 dict(type='nms', iou_threshold=0.5, offset=1)):
@@ -145,7 +145,7 @@ def test_a_config_the_graph_cannot_honour_is_refused(tmp_path, mmdet_scope):
                 'model.backbone.init_cfg': None
             })
         torch.manual_seed(0)
-        model = build_lodaa(cfg)
+        model = build_model_without_weights(cfg)[0]
         out = tmp_path / nms['type']
         with pytest.raises(ValueError, match='cannot export.*not a plain'):
             export_detector(cfg, model, ['c'] * 20, None, str(out))

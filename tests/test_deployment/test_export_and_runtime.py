@@ -10,10 +10,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from lodaa_plugin.benchmarks.deploy_benchmark import PATHS
-from lodaa_plugin.testing import (PYTHON, VOC07_ROOT, config_path,
-                                  data_options, python_env, run_tool,
-                                  tool_path)
+from lodaa_testing import (PYTHON, VOC07_ROOT, config_path, data_options,
+                           python_env, run_tool, tool_path)
+from projects.benchmarks.deploy_benchmark import PATHS
 
 PHOTOS = sorted(
     glob.glob(osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')))[:8]
@@ -157,12 +156,14 @@ def test_keep_ratio_configs_export_dynamic_sizes(tmp_path, mmdet_scope):
     sizes: the export takes any height and width (random weights)."""
     import torch
 
-    from lodaa_plugin.benchmarks.torchvision_fcos import build_lodaa
+    from lodaa_plugin.utils.builders import build_model_without_weights
     from lodaa_plugin.utils.config_loading import read_config
     cfg = read_config(config_path('fcos_voc_224.py'))
     torch.manual_seed(0)
     checkpoint = tmp_path / 'random.pth'
-    torch.save(dict(state_dict=build_lodaa(cfg).state_dict()), checkpoint)
+    torch.save(
+        dict(state_dict=build_model_without_weights(cfg)[0].state_dict()),
+        checkpoint)
     out = tmp_path / 'dynamic'
     output = run_tool([
         PYTHON,

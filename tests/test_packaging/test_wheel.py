@@ -11,9 +11,9 @@ import zipfile
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT
-from lodaa_plugin.testing.configs import write_downstream_config
-from lodaa_plugin.testing.voc_data import copy_voc_files
+from lodaa_testing import PYTHON, REPO_ROOT
+from lodaa_testing.configs import write_downstream_config
+from lodaa_testing.voc_data import copy_voc_files
 
 LAUNCHER = textwrap.dedent('''
     import sys

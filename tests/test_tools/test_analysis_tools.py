@@ -5,8 +5,7 @@ import subprocess
 
 import pytest
 
-from lodaa_plugin.testing import (PYTHON, config_path, python_env, run_tool,
-                                  tool_path)
+from lodaa_testing import PYTHON, config_path, python_env, run_tool, tool_path
 
 
 def _flops(tmp_path, side: int):

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from lodaa_plugin.testing import (PYTHON, REPO_ROOT, VOC07_ROOT, run_tool,
-                                  tool_path)
+from lodaa_testing import PYTHON, REPO_ROOT, VOC07_ROOT, run_tool, tool_path
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py')
 

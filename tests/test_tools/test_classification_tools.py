@@ -10,9 +10,8 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from lodaa_plugin.testing import (PYTHON, REPO_ROOT, VOC07_ROOT, config_path,
-                                  run_tool)
-from lodaa_plugin.testing.configs import classification_config
+from lodaa_testing import PYTHON, REPO_ROOT, VOC07_ROOT, config_path, run_tool
+from lodaa_testing.configs import classification_config
 
 VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
 

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from PIL import Image
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, run_tool
+from lodaa_testing import PYTHON, REPO_ROOT, run_tool
 
 
 @pytest.mark.slow

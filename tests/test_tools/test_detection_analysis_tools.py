@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lodaa_plugin.testing import (PYTHON, config_path, data_options, run_tool,
-                                  tool_path)
+from lodaa_testing import (PYTHON, config_path, data_options, run_tool,
+                           tool_path)
 
 
 @pytest.fixture(scope='module')

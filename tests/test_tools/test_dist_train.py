@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, data_options, run_tool
-from lodaa_plugin.testing.toy import run_toy
+from lodaa_testing import PYTHON, REPO_ROOT, data_options, run_tool
+from lodaa_testing.toy import run_toy
 
 
 # ----------------------------------------------------------- distributed

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, data_options
-from lodaa_plugin.testing.tools import python_env
+from lodaa_testing import PYTHON, REPO_ROOT, data_options
+from lodaa_testing.tools import python_env
 
 DIGEST_CONFIG = osp.join(REPO_ROOT, 'tests', 'data', 'configs',
                          'fcos_224_weights_digest.py')
@@ -78,7 +78,7 @@ def test_slurm_scripts_under_a_stand_in_srun(tmp_path, four_image_voc):
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
     (bin_dir / 'srun').write_text(
-        f'#!/bin/sh\nexec {PYTHON} -m lodaa_plugin.testing.fake_srun "$@"\n')
+        f'#!/bin/sh\nexec {PYTHON} -m lodaa_testing.fake_srun "$@"\n')
     (bin_dir / 'scontrol').write_text('#!/bin/sh\necho 127.0.0.1\n')
     for tool in ('srun', 'scontrol'):
         (bin_dir / tool).chmod(0o755)

@@ -9,9 +9,9 @@ import textwrap
 import mmdet
 import pytest
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
-from lodaa_plugin.testing.configs import write_downstream_config
-from lodaa_plugin.testing.voc_data import copy_voc_files, edit_xml
+from lodaa_testing import PYTHON, REPO_ROOT, python_env
+from lodaa_testing.configs import write_downstream_config
+from lodaa_testing.voc_data import copy_voc_files, edit_xml
 
 COMPAT = "'lodaa_plugin', 'lodaa_plugin.compat.enable'"
 PLAIN = "'lodaa_plugin'"

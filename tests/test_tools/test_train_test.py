@@ -8,8 +8,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from lodaa_plugin.testing import (CELLS_ROOT, PYTHON, REPO_ROOT, data_options,
-                                  python_env, run_tool)
+from lodaa_testing import (CELLS_ROOT, PYTHON, REPO_ROOT, data_options,
+                           python_env, run_tool)
 
 
 @pytest.mark.slow
@@ -63,7 +63,7 @@ def test_test_and_image_demo_refuse_a_checkpoint_of_another_model(
         tmp_path, trained_fcos):
     import subprocess
 
-    from lodaa_plugin.testing import VOC07_ROOT, python_env
+    from lodaa_testing import VOC07_ROOT, python_env
     work_dir, data_root = trained_fcos
     checkpoint = osp.join(work_dir, 'iter_100.pth')
     config = osp.join(REPO_ROOT, 'configs', 'demo', 'fcos_synthetic_demo.py')

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lodaa_plugin.testing import PYTHON, VOC07_ROOT, config_path, tool_path
-from lodaa_plugin.testing.tools import run_tool
+from lodaa_testing import PYTHON, VOC07_ROOT, config_path, tool_path
+from lodaa_testing.tools import run_tool
 
 FRAMES, SIZE = 30, (320, 240)  # width, height
 
@@ -68,7 +68,7 @@ def test_every_frame_comes_out_annotated(clip, backend, trained_fcos, exported,
 def test_a_missing_or_broken_video_is_named(tmp_path):
     import subprocess
 
-    from lodaa_plugin.testing import python_env
+    from lodaa_testing import python_env
     broken = tmp_path / 'broken.mp4'
     broken.write_bytes(b'not a video at all')
     for source, message in ((str(tmp_path / 'none.mp4'), 'no such video file'),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, VOC07_ROOT, run_tool
+from lodaa_testing import PYTHON, REPO_ROOT, VOC07_ROOT, run_tool
 
 
 @pytest.mark.slow

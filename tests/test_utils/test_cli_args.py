@@ -5,10 +5,10 @@ import subprocess
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, python_env, tool_path
 from lodaa_plugin.utils.cli_args import (fraction, non_negative_float,
                                          non_negative_int, positive_float,
                                          positive_int)
+from lodaa_testing import PYTHON, python_env, tool_path
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,11 +9,11 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from lodaa_plugin.testing import config_path, data_options
 from lodaa_plugin.utils.config_edits import (add_vis_backends, enable_ema,
                                              enable_flip_tta,
                                              flip_tta_pipeline)
 from lodaa_plugin.utils.config_loading import read_config
+from lodaa_testing import config_path, data_options
 
 
 def test_ema_hook_is_added_once():

@@ -3,8 +3,8 @@
 import pytest
 from mmengine.config import Config
 
-from lodaa_plugin.testing import config_path
 from lodaa_plugin.utils.config_loading import check_option_keys
+from lodaa_testing import config_path
 
 
 def test_a_misspelt_key_names_the_closest_setting():

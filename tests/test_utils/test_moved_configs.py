@@ -5,10 +5,10 @@ import os.path as osp
 
 import pytest
 
-from lodaa_plugin.testing import CONFIG_DIR, REPO_ROOT
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.utils.moved_configs import (MOVED_CONFIGS,
                                               resolve_moved_config)
+from lodaa_testing import CONFIG_DIR, REPO_ROOT
 
 
 @pytest.mark.parametrize('old', sorted(MOVED_CONFIGS))

@@ -4,9 +4,9 @@ import os.path as osp
 
 import pytest
 
-from lodaa_plugin.testing import REPO_ROOT
 from lodaa_plugin.utils import (enable_registry_hints, registered_names,
                                 registry_hints_enabled)
+from lodaa_testing import REPO_ROOT
 
 
 def test_registered_names_cover_every_scope():

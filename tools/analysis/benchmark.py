@@ -15,22 +15,27 @@ images/s, batched inference images/s, batch-1 latency and peak memory.
 """
 import argparse
 import json
+import os.path as osp
 import statistics
+import sys
 from functools import partial
 
 import torch
 
-from lodaa_plugin.benchmarks.timing import (describe_machine, paired_times,
-                                            profile_split, ratio_summary)
-from lodaa_plugin.benchmarks.torchvision_fcos import (TwinSteps, build_lodaa,
-                                                      build_torchvision_fcos,
-                                                      head_outputs,
-                                                      random_targets,
-                                                      share_weights)
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils.builders import build_model_without_weights
 from lodaa_plugin.utils.cli_args import (fraction, non_negative_int,
                                          positive_int)
 from lodaa_plugin.utils.config_loading import read_config
+
+# the benchmark harness lives in the checkout (projects/), not in the package
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from projects.benchmarks.timing import (describe_machine, paired_times,
+                                        profile_split, ratio_summary)
+from projects.benchmarks.torchvision_fcos import (TwinSteps,
+                                                  build_torchvision_fcos,
+                                                  head_outputs, random_targets,
+                                                  share_weights)
 
 MODELS = ('lodaa', 'torchvision')
 
@@ -98,7 +103,7 @@ def main() -> None:
     ]
     targets = random_targets(args.batch, size, args.boxes, num_classes, gen)
 
-    lodaa = build_lodaa(cfg)
+    lodaa = build_model_without_weights(cfg)[0]
     tv = build_torchvision_fcos(cfg, size)
     share_weights(lodaa, tv)
     if args.score_thr is not None:

@@ -12,15 +12,19 @@ import argparse
 import os
 import os.path as osp
 import shutil
+import sys
 import tempfile
 
 from mmengine.registry import init_default_scope
 
-from lodaa_plugin.benchmarks.timing import describe_machine, timed
-from lodaa_plugin.benchmarks.voc_copies import copy_voc_sample
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 from lodaa_plugin.utils.config_loading import read_config
+
+# the benchmark harness lives in the checkout (projects/), not in the package
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from projects.benchmarks.timing import describe_machine, timed
+from projects.benchmarks.voc_copies import copy_voc_sample
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -18,19 +18,24 @@ bf16 / AMX / AVX-512 / AVX2 flags.
 import argparse
 import glob
 import json
+import os.path as osp
+import sys
 import tempfile
 
 import torch
 
 from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
-from lodaa_plugin.benchmarks import deploy_benchmark as bench
-from lodaa_plugin.benchmarks.timing import describe_machine, timed
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.export import export_detector
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
 from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 from lodaa_plugin.utils.config_loading import read_config
+
+# the benchmark harness lives in the checkout (projects/), not in the package
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from projects.benchmarks import deploy_benchmark as bench
+from projects.benchmarks.timing import describe_machine, timed
 
 
 def parse_args() -> argparse.Namespace:

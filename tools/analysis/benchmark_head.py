@@ -14,7 +14,9 @@ heads get the same weights, outputs and boxes; the steps alternate.
 import argparse
 import copy
 import math
+import os.path as osp
 import statistics
+import sys
 
 import torch
 from mmdet.registry import MODELS
@@ -22,13 +24,16 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from lodaa_plugin.benchmarks.timing import (describe_machine, paired_times,
-                                            ratio_summary)
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.models.dense_heads.fcos_reg_centerness_head import \
     NOT_IN_MMDET_FCOS_HEAD
 from lodaa_plugin.utils.cli_args import positive_int
 from lodaa_plugin.utils.config_loading import read_config
+
+# the benchmark harness lives in the checkout (projects/), not in the package
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from projects.benchmarks.timing import (describe_machine, paired_times,
+                                        ratio_summary)
 
 
 def parse_args() -> argparse.Namespace:

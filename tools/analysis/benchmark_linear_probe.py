@@ -10,6 +10,7 @@ import json
 import os
 import os.path as osp
 import statistics
+import sys
 import tempfile
 import time
 from typing import Tuple
@@ -18,10 +19,13 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from lodaa_plugin.benchmarks.timing import describe_machine, timed
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 from lodaa_plugin.utils.config_loading import read_config
+
+# the benchmark harness lives in the checkout (projects/), not in the package
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from projects.benchmarks.timing import describe_machine, timed
 
 CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',

@@ -28,8 +28,6 @@ from typing import List
 
 from mmengine.config import DictAction
 
-from lodaa_plugin.benchmarks import detector_comparison as comparison
-from lodaa_plugin.benchmarks.timing import describe_machine
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.datasets.synthetic_voc import ensure_synthetic_voc
 from lodaa_plugin.utils.atomic_write import atomic_write_bytes
@@ -39,7 +37,13 @@ from lodaa_plugin.utils.config_edits import set_max_iters
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import plot_pr_curves
 
-TRAIN = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'train.py')
+# the benchmark harness lives in the checkout (projects/), not in the package
+CHECKOUT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, CHECKOUT)
+from projects.benchmarks import detector_comparison as comparison
+from projects.benchmarks.timing import describe_machine
+
+TRAIN = osp.join(CHECKOUT, 'tools', 'train.py')
 
 
 def parse_args() -> argparse.Namespace:
@@ -77,6 +81,9 @@ def _start(config: str, work_dir: str, threads: int) -> subprocess.Popen:
     """Start one ``tools/train.py`` run in the background, its output to
     ``WORK_DIR/train_output.log``."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    # the derived configs import the harness's hook and detector
+    env['PYTHONPATH'] = os.pathsep.join(
+        filter(None, [CHECKOUT, env.get('PYTHONPATH')]))
     env['MKL_NUM_THREADS'] = str(threads)
     out = open(osp.join(work_dir, 'train_output.log'), 'w')
     proc = subprocess.Popen(

@@ -16,8 +16,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 _CLASSIFIER_MODULES = ('avgpool', 'fc', 'classifier', 'head', 'heads')
 
 
-def _default_layout(name: str,
-                    model: nn.Module) -> Tuple[List[str], List[str]]:
+def default_layout(name: str, model: nn.Module) -> Tuple[List[str], List[str]]:
     """Return the execution order and stage taps of well-known torchvision
     families.
 
@@ -90,7 +89,7 @@ class TorchvisionBackbone(BaseModule):
                 'see torchvision.models.list_models(torchvision.models).')
         model = torchvision.models.get_model(model_name, weights=None)
         if stages is None:
-            steps, stages = _default_layout(model_name, model)
+            steps, stages = default_layout(model_name, model)
         else:
             stages = list(stages)
             steps = self._features_steps(model, stages)

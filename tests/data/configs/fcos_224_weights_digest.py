@@ -1,11 +1,11 @@
 # fcos_voc_224 whose ranks each write a digest of their final weights
-# (lodaa_plugin.testing.hooks), for the multi-node and SLURM tests.
+# (lodaa_testing.hooks), for the multi-node and SLURM tests.
 _base_ = '../../../configs/fcos_voc_224.py'
 
 custom_imports = dict(
     imports=[
         'lodaa_plugin', 'lodaa_plugin.compat.enable',
-        'lodaa_plugin.utils.enable_hints', 'lodaa_plugin.testing.hooks'
+        'lodaa_plugin.utils.enable_hints', 'lodaa_testing.hooks'
     ],
     allow_failed_imports=False)
 custom_hooks = [

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from lodaa_plugin.datasets import ImageLoadError, LodaaLoadImageFromFile
-from lodaa_plugin.testing import VOC07_ROOT
-from lodaa_plugin.testing.voc_data import png_header_only
+from lodaa_testing import VOC07_ROOT
+from lodaa_testing.voc_data import png_header_only
 
 JPEG = osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '000005.jpg')
 
@@ -111,7 +111,7 @@ def test_an_image_that_disagrees_with_its_annotation_is_an_error(tmp_path):
                                                 ((40, 60), (60, 40))])
 def test_exif_orientation_follows_the_annotation(tmp_path, annotated,
                                                  expected):
-    from lodaa_plugin.testing import logged_warnings
+    from lodaa_testing import logged_warnings
     exif = Image.Exif()
     exif[0x0112] = 6  # stored 60 x 40, shown rotated by 90 degrees
     path = _save(

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from lodaa_plugin.engine.hooks import AtomicCheckpointHook
-from lodaa_plugin.testing import python_env
-from lodaa_plugin.testing.toy import final_weights, run_toy, toy_command
 from lodaa_plugin.utils import ATOMIC_BACKEND
+from lodaa_testing import python_env
+from lodaa_testing.toy import final_weights, run_toy, toy_command
 
 
 # ------------------------------------------------- interruption and resume

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from lodaa_plugin.testing.toy import final_weights, run_toy
+from lodaa_testing.toy import final_weights, run_toy
 
 
 # ---------------------------------------------------------- non-finite loss

@@ -5,12 +5,12 @@ import subprocess
 
 import pytest
 
-from lodaa_plugin.testing import PYTHON, REPO_ROOT, python_env
+from lodaa_testing import PYTHON, REPO_ROOT, python_env
 
 
 @pytest.mark.slow
 def test_mismatched_head_and_dataset_classes(tmp_path):
-    from lodaa_plugin.testing import CELLS_ROOT, data_options
+    from lodaa_testing import CELLS_ROOT, data_options
     result = subprocess.run([
         PYTHON,
         osp.join(REPO_ROOT, 'tools', 'train.py'),

@@ -14,8 +14,8 @@ from lodaa_plugin.engine.hooks import (INTERRUPTED_EXIT_CODE,
                                        PREEMPTED_EXIT_CODE,
                                        listen_for_preemption,
                                        release_unhooked_signals)
-from lodaa_plugin.testing import python_env
-from lodaa_plugin.testing.toy import final_weights, run_toy, toy_command
+from lodaa_testing import python_env
+from lodaa_testing.toy import final_weights, run_toy, toy_command
 
 
 def _group(pgid: int) -> list:
@@ -140,8 +140,7 @@ def test_a_signal_while_the_run_is_set_up_exits_75(tmp_path, four_image_voc):
     """SIGUSR1 before the first iteration (the config, model and data still
     being built) is noted by tools/train.py and ends the run with 75, not
     with the signal's default action."""
-    from lodaa_plugin.testing import (PYTHON, config_path, data_options,
-                                      tool_path)
+    from lodaa_testing import PYTHON, config_path, data_options, tool_path
     proc = subprocess.Popen([
         PYTHON,
         tool_path('train.py'),

@@ -8,8 +8,8 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from lodaa_plugin.testing import VOC07_ROOT
-from lodaa_plugin.testing.configs import classification_config
+from lodaa_testing import VOC07_ROOT
+from lodaa_testing.configs import classification_config
 
 VOC07 = osp.join(VOC07_ROOT, 'VOC2007')
 

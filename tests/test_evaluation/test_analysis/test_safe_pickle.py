@@ -12,8 +12,8 @@ import torch
 
 from lodaa_plugin.compat.checkpoint import UNSAFE_LOAD_ENV
 from lodaa_plugin.evaluation.analysis.safe_pickle import load_detections_pickle
-from lodaa_plugin.testing import (PYTHON, config_path, data_options,
-                                  python_env, tool_path)
+from lodaa_testing import (PYTHON, config_path, data_options, python_env,
+                           tool_path)
 
 
 class _Payload:

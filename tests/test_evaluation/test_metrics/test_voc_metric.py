@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from lodaa_plugin.evaluation import LodaaVOCMetric
-from lodaa_plugin.testing import FOUR_IDS, REPO_ROOT, VOC07_ROOT
-from lodaa_plugin.testing.voc_reference import mean_ap
+from lodaa_testing import FOUR_IDS, REPO_ROOT, VOC07_ROOT
+from lodaa_testing.voc_reference import mean_ap
 
 
 def _metric(images, classes):

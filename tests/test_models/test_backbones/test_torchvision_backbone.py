@@ -11,7 +11,7 @@ from mmengine.config import Config
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from lodaa_plugin.models import TorchvisionBackbone
-from lodaa_plugin.testing import VOC07_ROOT
+from lodaa_testing import VOC07_ROOT
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 

@@ -14,7 +14,7 @@ from mmengine.config import Config, ConfigDict
 from lodaa_plugin.deployment.postprocess import detections, level_points
 from lodaa_plugin.models.dense_heads.fcos_postprocess import (
     FCOSTestRules, batched_detections, detections_to_lists, plain_nms_iou)
-from lodaa_plugin.testing import config_path
+from lodaa_testing import config_path
 
 SIZES = [(28, 28), (14, 14), (7, 7)]
 METAS = [

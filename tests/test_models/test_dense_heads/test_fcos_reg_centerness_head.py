@@ -10,7 +10,7 @@ from mmengine.structures import InstanceData
 from torchvision.ops import batched_nms as tv_batched_nms
 
 from lodaa_plugin.models import FCOSRegCenternessHead
-from lodaa_plugin.testing import VOC07_ROOT
+from lodaa_testing import VOC07_ROOT
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 

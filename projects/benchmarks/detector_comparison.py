@@ -126,11 +126,11 @@ def save_starting_backbone(cfg: Config, seed: int, path: str) -> str:
     Returns:
         str: ``path``.
     """
-    from .torchvision_fcos import build_lodaa
+    from lodaa_plugin.utils.builders import build_model_without_weights
     cfg = copy.deepcopy(cfg)
     init_cfg = cfg.model.backbone.get('init_cfg')
     torch.manual_seed(seed)
-    model = build_lodaa(cfg)  # random backbone, no init_cfg
+    model = build_model_without_weights(cfg)[0]  # random backbone, no init_cfg
     if init_cfg:
         cfg.model.backbone.init_cfg = init_cfg
         model.backbone.init_cfg = init_cfg
@@ -164,8 +164,8 @@ def row_config(cfg: Config, row: str, backbone_init: str,
     else:
         model.bbox_head = ConfigDict(ROWS[row][1](dict(model.bbox_head)))
     imports = list(cfg.custom_imports.imports)
-    for module in ('lodaa_plugin.benchmarks.run_record_hook',
-                   'lodaa_plugin.benchmarks.torchvision_detector'):
+    for module in ('projects.benchmarks.run_record_hook',
+                   'projects.benchmarks.torchvision_detector'):
         if module not in imports:
             imports.append(module)
     cfg.custom_imports.imports = imports
@@ -192,8 +192,9 @@ def evaluate_predictions(predictions: str, dataset) -> dict:
         dict: The metric's values (``mAP`` is VOC07 11-point), and
         ``pr_recall`` / ``pr_precision`` lists.
     """
-    from ..evaluation.analysis import (load_predictions, mean_pr_curve,
-                                       voc_metric_values)
+    from lodaa_plugin.evaluation.analysis import (load_predictions,
+                                                  mean_pr_curve,
+                                                  voc_metric_values)
     classes = list(dataset.metainfo['classes'])
     results = load_predictions(predictions, dataset)
     values = voc_metric_values(results, dataset.metainfo)

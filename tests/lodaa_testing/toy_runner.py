@@ -1,7 +1,7 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """A tiny mmengine Runner job used by the tests (also under torchrun).
 
-    python -m lodaa_plugin.testing.toy_runner WORK_DIR MAX_EPOCHS \
+    python -m lodaa_testing.toy_runner WORK_DIR MAX_EPOCHS \
         [--resume] [--launcher pytorch] [--skip-nan] [--by-iter] \
         [--workers N]
 

@@ -10,9 +10,9 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from ..apis import predict_images
-from ..deployment import DeployedDetector
-from ..deployment.preprocess import read_image
+from lodaa_plugin.apis import predict_images
+from lodaa_plugin.deployment import DeployedDetector
+from lodaa_plugin.deployment.preprocess import read_image
 from .torchvision_fcos import build_torchvision_fcos, share_weights
 
 PATHS = ('torchvision eager fp32', 'LODAA eager fp32', 'LODAA eager bf16',
@@ -116,14 +116,15 @@ def time_split(detector: DeployedDetector, files: List[str], steps: int,
         detector (DeployedDetector): The path.
         files (list[str]): One batch of image files.
         steps (int): Repeats; the median is kept.
-        timed (Callable): Times a call (``lodaa_plugin.benchmarks.timing``).
+        timed (Callable): Times a call (``projects.benchmarks.timing``).
 
     Returns:
         dict[str, float]: Milliseconds per image of each part.
     """
     import statistics
 
-    from ..deployment.preprocess import normalise, preprocess, read_images
+    from lodaa_plugin.deployment.preprocess import (normalise, preprocess,
+                                                    read_images)
     cfg = detector.cfg['preprocess']
     parts = {}
 

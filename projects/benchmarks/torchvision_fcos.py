@@ -13,9 +13,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from torchvision.ops.misc import FrozenBatchNorm2d
+
+from lodaa_plugin.models.backbones.torchvision_backbone import default_layout
 
 # torchvision FCOS decodes box distances in units of its anchor size, and
 # assigns objects to levels by it: centre sampling within 1.5 anchor sizes,
@@ -72,14 +73,10 @@ class TwinBackbone(nn.Module):
             backbone.model_name,
             norm_layer=FrozenBatchNorm2d
             if backbone.get('norm_eval', True) else None)
-        stages = ['trunk_output.block1', 'trunk_output.block2',
-                  'trunk_output.block3', 'trunk_output.block4'] \
-            if backbone.model_name.startswith('regnet') else \
-            ['layer1', 'layer2', 'layer3', 'layer4']
+        steps, stages = default_layout(backbone.model_name, tv)
         frozen = backbone.get('frozen_stages', -1)
         if frozen >= 0:
-            stem = [n for n, _ in tv.named_children()
-                    ][:1 if backbone.model_name.startswith('regnet') else 4]
+            stem = steps[:len(steps) - len(stages)]
             for name in stem + stages[:frozen]:
                 for param in tv.get_submodule(name).parameters():
                     param.requires_grad = False
@@ -267,21 +264,6 @@ def head_outputs(
         cls=(flat(cls), out['cls_logits']),
         box=(flat(box), out['bbox_regression'] * anchor),
         ctr=(flat(ctr), out['bbox_ctrness']))
-
-
-def build_lodaa(cfg: Config) -> nn.Module:
-    """Build LODAA's detector from a config, without pretrained weights.
-
-    Args:
-        cfg (Config): A LODAA detection config (changed: no ``init_cfg``).
-
-    Returns:
-        nn.Module: The detector.
-    """
-    from mmdet.registry import MODELS
-    init_default_scope('mmdet')
-    cfg.model.backbone.init_cfg = None  # speed does not depend on weights
-    return MODELS.build(cfg.model)
 
 
 def lodaa_batch(images: List[torch.Tensor],

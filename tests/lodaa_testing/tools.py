@@ -14,15 +14,20 @@ def python_env(repo_root: str = REPO_ROOT) -> Dict[str, str]:
     """Build the environment of a tool's process.
 
     Args:
-        repo_root (str): The checkout, put first on ``PYTHONPATH``.
-            Defaults to this checkout.
+        repo_root (str): The checkout, put first on ``PYTHONPATH`` with
+            its ``tests/`` (for :mod:`lodaa_testing`). Defaults to this
+            checkout.
 
     Returns:
         dict[str, str]: This process's environment, the checkout
         importable, one OpenMP thread unless set.
     """
     env = dict(os.environ)
-    env['PYTHONPATH'] = repo_root + os.pathsep + env.get('PYTHONPATH', '')
+    env['PYTHONPATH'] = os.pathsep.join([
+        repo_root,
+        os.path.join(repo_root, 'tests'),
+        env.get('PYTHONPATH', '')
+    ])
     env.setdefault('OMP_NUM_THREADS', '1')
     return env
 

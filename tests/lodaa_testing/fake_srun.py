@@ -2,7 +2,7 @@
 """A stand-in for SLURM's ``srun`` on one machine, for testing
 ``tools/slurm_*.sh``.
 
-    python -m lodaa_plugin.testing.fake_srun -p PART --ntasks=2 ... CMD ARGS
+    python -m lodaa_testing.fake_srun -p PART --ntasks=2 ... CMD ARGS
 
 Starts ``--ntasks`` copies of the command with the variables srun sets for
 each task (``SLURM_PROCID``, ``SLURM_NTASKS``, ``SLURM_LOCALID``,
