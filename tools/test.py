@@ -9,8 +9,6 @@
 """
 import argparse
 
-from mmengine.model import is_model_wrapper
-
 from lodaa_plugin.apis import load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
@@ -21,6 +19,7 @@ from lodaa_plugin.utils.cli_args import (add_common_args, add_deploy_args,
 from lodaa_plugin.utils.config_edits import enable_flip_tta
 from lodaa_plugin.utils.config_loading import load_config
 from lodaa_plugin.utils.dist import close_distributed
+from lodaa_plugin.utils.model_wrapper import unwrap_model
 
 
 def parse_args() -> argparse.Namespace:
@@ -85,8 +84,7 @@ def main() -> None:
     runner = build_runner(cfg)
     if args.backend != 'pytorch':
         _check_export_classes(runner, args)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = unwrap_model(runner.model)
     if args.tta:
         model = model.module  # the network inside the TTA model
     if args.backend == 'pytorch':
@@ -105,8 +103,7 @@ def main() -> None:
 
 def _check_export_classes(runner, args) -> None:
     """Refuse to score an export whose classes are not the test set's."""
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = unwrap_model(runner.model)
     exported = list(model.deployed.classes)
     dataset = list(runner.test_dataloader.dataset.metainfo['classes'])
     if exported != dataset:

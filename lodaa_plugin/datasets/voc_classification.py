@@ -7,9 +7,9 @@ from mmpretrain.datasets import VOC
 from mmpretrain.registry import DATASETS
 
 from .annotation_cache import AnnotationCache
-from .voc_detection import find_classes_file
+from .voc_classes import resolve_classes
 from .voc_split import load_voc_split, report_problems
-from .voc_xml import VOCAnnotationError, check_class_names, read_classes_file
+from .voc_xml import VOCAnnotationError
 from .whole_test_set import WholeTestSetMixin
 
 
@@ -42,14 +42,7 @@ class LodaaVOCClsDataset(WholeTestSetMixin, VOC):
                  skip_invalid: bool = False,
                  **kwargs) -> None:
         self.skip_invalid = skip_invalid
-        metainfo = dict(kwargs.pop('metainfo', None) or {})
-        if 'classes' not in metainfo:
-            classes_file = find_classes_file(data_root, [])
-            if classes_file is not None:
-                metainfo['classes'] = read_classes_file(classes_file)
-        else:
-            metainfo['classes'] = check_class_names(metainfo['classes'],
-                                                    'metainfo.classes')
+        metainfo = resolve_classes(kwargs.pop('metainfo', None), data_root, [])
         super().__init__(
             data_root=data_root, split=split, metainfo=metainfo, **kwargs)
 

@@ -3,7 +3,7 @@
 import logging
 import os.path as osp
 from collections import Counter
-from typing import List, Optional, Sequence, Union
+from typing import List, Union
 
 from mmdet.datasets import VOCDataset
 from mmdet.registry import DATASETS
@@ -11,29 +11,11 @@ from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from .annotation_cache import AnnotationCache
+from .voc_classes import resolve_classes
 from .voc_split import (VOCSplit, load_voc_split, report_problems,
                         unknown_names_text)
-from .voc_xml import VOCAnnotationError, check_class_names, read_classes_file
+from .voc_xml import VOCAnnotationError
 from .whole_test_set import WholeTestSetMixin
-
-
-def find_classes_file(data_root: str,
-                      sub_roots: Sequence[str]) -> Optional[str]:
-    """Find the ``classes.txt`` of a dataset: in a year folder, else the
-    root.
-
-    Args:
-        data_root (str): The dataset root (``.../VOCdevkit/``).
-        sub_roots (Sequence[str]): Year folders relative to the root.
-
-    Returns:
-        str or None: The first ``classes.txt`` found.
-    """
-    for folder in [osp.join(data_root, s) for s in sub_roots] + [data_root]:
-        path = osp.join(folder, 'classes.txt')
-        if osp.isfile(path):
-            return path
-    return None
 
 
 @DATASETS.register_module()
@@ -85,14 +67,8 @@ class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
         self.cache_annotations = cache_annotations
         data_root = kwargs.get('data_root', '') or ''
         self.sub_roots = [self._sub_root(f) for f in self.ann_files]
-        metainfo = dict(kwargs.pop('metainfo', None) or {})
-        if 'classes' not in metainfo:
-            classes_file = find_classes_file(data_root, self.sub_roots)
-            if classes_file is not None:
-                metainfo['classes'] = read_classes_file(classes_file)
-        else:
-            metainfo['classes'] = check_class_names(metainfo['classes'],
-                                                    'metainfo.classes')
+        metainfo = resolve_classes(
+            kwargs.pop('metainfo', None), data_root, self.sub_roots)
         if 'classes' in metainfo and 'palette' not in metainfo and tuple(
                 metainfo['classes']) != self.METAINFO['classes']:
             metainfo['palette'] = None

@@ -1,17 +1,17 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Reading a config the way LODAA's tools do: ``--cfg-options`` keys that
-nothing reads are refused, and configs that moved are found where they went.
+nothing reads are refused, and a config path that does not exist is named
+with the nearest configs that do.
 """
 import argparse
 import difflib
+import glob
 import importlib
 import os
 import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
-
-from .moved_configs import resolve_moved_config
 
 
 def configs_dir() -> str:
@@ -47,10 +47,7 @@ def load_config(args: argparse.Namespace) -> Config:
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    path = resolve_moved_config(args.config)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file {args.config} does not exist')
-    cfg = read_config(path, args.cfg_options)
+    cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -66,8 +63,6 @@ def load_config(args: argparse.Namespace) -> Config:
 def read_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config and apply ``--cfg-options``, refusing unread keys.
 
-    A config that moved (:mod:`.moved_configs`) is read from its new place.
-
     Args:
         path (str): The config file.
         cfg_options (dict, optional): ``key=value`` options. Defaults to
@@ -75,12 +70,36 @@ def read_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
     Returns:
         Config: The merged config.
+
+    Raises:
+        FileNotFoundError: When ``path`` is not a file, naming the configs
+            whose names are closest to it.
     """
-    cfg = Config.fromfile(resolve_moved_config(path))
+    if not osp.isfile(path):
+        raise FileNotFoundError(_missing_config_message(path))
+    cfg = Config.fromfile(path)
     if cfg_options:
         check_option_keys(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def _missing_config_message(path: str) -> str:
+    """Say that a config does not exist and which of LODAA's are closest."""
+    try:
+        root = configs_dir()
+    except FileNotFoundError:
+        return f'config file {path} does not exist'
+    known = sorted(
+        osp.relpath(found, root)
+        for found in glob.glob(osp.join(root, '**', '*.py'), recursive=True)
+        if not osp.basename(found).startswith('_'))
+    names = {osp.basename(name): name for name in known}
+    close = difflib.get_close_matches(
+        osp.basename(path), list(names), n=3, cutoff=0.5)
+    hint = (', '.join(f'configs/{names[name]}' for name in close)
+            if close else f'none close, see {root}')
+    return f'config file {path} does not exist. Closest: {hint}'
 
 
 # Top-level config keys that mmengine's Runner (and LODAA's tools) read;

@@ -11,8 +11,9 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from lodaa_plugin.utils.model_wrapper import unwrap_model
 
 
 @HOOKS.register_module()
@@ -38,8 +39,7 @@ class RunRecordHook(Hook):
         """
         if self.backbone_init is None:
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         import torch
         start = torch.load(self.backbone_init, weights_only=True)
         mine = model.backbone.state_dict()

@@ -9,8 +9,9 @@ import os.path as osp
 
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from lodaa_plugin.utils.model_wrapper import unwrap_model
 
 
 @HOOKS.register_module()
@@ -24,8 +25,7 @@ class WeightsDigestHook(Hook):
         Args:
             runner (Runner): The runner.
         """
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         digest = hashlib.sha256()
         for name, tensor in sorted(model.state_dict().items()):
             digest.update(name.encode())

@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 
 import lodaa_plugin  # noqa: F401  (registers the hooks)
 from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.utils.model_wrapper import unwrap_model
 
 
 class ToyModel(BaseModel):
@@ -111,8 +112,7 @@ def main() -> None:
         randomness=dict(seed=0, deterministic=True),
         resume=args.resume)
     runner.train()
-    model = runner.model.module if hasattr(runner.model,
-                                           'module') else runner.model
+    model = unwrap_model(runner.model)
     final = f'{model.linear.weight.flatten().tolist()} ' \
         f'{model.linear.bias.item()}'
     print('FINAL_WEIGHTS', final)

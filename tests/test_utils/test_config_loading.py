@@ -3,7 +3,7 @@
 import pytest
 from mmengine.config import Config
 
-from lodaa_plugin.utils.config_loading import check_option_keys
+from lodaa_plugin.utils.config_loading import check_option_keys, read_config
 from lodaa_testing import config_path
 
 
@@ -62,3 +62,14 @@ def test_new_nested_keys_that_are_read_pass():
             'model.backbone.init_cfg': None,
             'env_cfg.dist_cfg.timeout': 60,
         })
+
+
+def test_a_missing_config_names_the_closest_ones(tmp_path):
+    # a typo of a config's name, and a path nothing resembles
+    with pytest.raises(FileNotFoundError) as error:
+        read_config(str(tmp_path / 'simple-cnn_1xb64-30e_voc07-64p.py'))
+    message = str(error.value)
+    assert 'simple-cnn_1xb64-30e_voc07-64p.py does not exist' in message
+    assert 'configs/simple_cnn/simple-cnn_1xb64-30e_voc07-64px.py' in message
+    with pytest.raises(FileNotFoundError, match='none close, see '):
+        read_config(str(tmp_path / 'zzz.py'))

@@ -8,8 +8,9 @@ import torch
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from ...utils.model_wrapper import unwrap_model
 
 
 def _elements(value) -> torch.Tensor:
@@ -32,8 +33,7 @@ def _learning_rates(runner) -> Dict[str, List[float]]:
 
 def _non_finite_weights(runner) -> str:
     """Name up to three parameters that are not finite ('' if none)."""
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = unwrap_model(runner.model)
     bad = [
         name for name, p in model.named_parameters()
         if not bool(torch.isfinite(p).all())
@@ -86,8 +86,7 @@ class NonFiniteLossHook(Hook):
             raise RuntimeError(
                 'NonFiniteLossHook(skip=True) runs in a single process: a '
                 'skipped step on one rank would stall the others.')
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         original = model.parse_losses
         hook = self
 

@@ -3,8 +3,9 @@
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from ...utils.model_wrapper import unwrap_model
 
 
 @HOOKS.register_module()
@@ -25,8 +26,7 @@ class NumClassesCheckHook(Hook):
         loader = getattr(runner, loader_name, None)
         dataset = getattr(loader, 'dataset', None)
         classes = getattr(dataset, 'metainfo', {}).get('classes')
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         head = getattr(model, 'bbox_head', None) or getattr(
             model, 'head', None)
         num_classes: Optional[int] = getattr(head, 'num_classes', None)

@@ -6,10 +6,11 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
 from tqdm import tqdm
+
+from ...utils.model_wrapper import unwrap_model
 
 # Transforms that draw random numbers: cached features would freeze one draw.
 RANDOM_TRANSFORM_MARKERS = ('Random', 'ColorJitter', 'AutoAugment',
@@ -82,7 +83,7 @@ class CachedFeatureTrainLoop(EpochBasedTrainLoop):
     @property
     def model(self) -> torch.nn.Module:
         model = self.runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(model)
 
     def build_cache(self) -> None:
         """Run the frozen part once over the training set."""
