@@ -1,6 +1,7 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Every config builds, and each component swaps by config."""
 import glob
+import math
 import os.path as osp
 import subprocess
 import textwrap
@@ -63,26 +64,19 @@ def test_detection_configs_build_and_compute_losses(path):
     _loss(model)
 
 
-def test_224_recipe_matches_the_course():
-    cfg = Config.fromfile('configs/fcos_voc_224.py')
-    assert cfg.model.bbox_head.strides == [8, 16, 32]
-    assert cfg.model.neck.num_outs == 3
-    assert cfg.model.neck.out_channels == 128
-    assert cfg.model.bbox_head.feat_channels == 128
-    assert cfg.train_dataloader.batch_size == 16
-    assert cfg.optim_wrapper.optimizer.lr == 8e-3
-    assert cfg.train_cfg.max_iters == 9000
-    assert cfg.param_scheduler[1].milestones == [5400, 8100]
-
-
-def test_full_recipe_evaluates_voc07_11_points():
-    cfg = Config.fromfile('configs/fcos_voc.py')
-    assert cfg.test_evaluator == dict(
-        type='LodaaVOCMetric', metric='mAP', eval_mode='11points')
-    assert cfg.test_dataloader.dataset.ann_file == \
-        'VOC2007/ImageSets/Main/test.txt'
-    assert len(cfg.train_dataloader.dataset.ann_file) == 2
-    assert cfg.auto_scale_lr.base_batch_size == 16
+@pytest.mark.parametrize('path', DETECTION_CONFIGS)
+def test_the_neck_feeds_every_head_level(path):
+    """One neck map per head stride, of the size that stride gives: a
+    mismatch would place the head's points off their features."""
+    cfg = Config.fromfile(path)
+    model = _build(cfg).eval()
+    size = 224
+    with torch.no_grad():
+        maps = model.neck(model.backbone(torch.zeros(1, 3, size, size)))
+    strides = model.bbox_head.strides
+    assert [tuple(m.shape[-2:]) for m in maps] == [(math.ceil(size / s), ) * 2
+                                                   for s in strides]
+    assert len(model.bbox_head.regress_ranges) == len(strides)
 
 
 def test_swap_backbone_for_mmdet_resnet():

@@ -55,8 +55,8 @@ def load_voc_split(ann_path: str,
         ann_subdir (str): Annotation folder name. Defaults to
             ``'Annotations'``.
         cache (AnnotationCache, optional): Parsed files from earlier runs; a
-            file is parsed again when its size or mtime changed. Defaults to
-            None.
+            file is parsed again when its content's digest changed.
+            Defaults to None.
 
     Returns:
         VOCSplit: Usable images, errors (duplicate ids, missing files,

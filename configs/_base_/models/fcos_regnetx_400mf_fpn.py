@@ -46,9 +46,8 @@ model = dict(
             gamma=2.0,
             alpha=0.25,
             loss_weight=1.0),
-        # IoU loss weighted by the centerness target, as mmdet: GIoU scored
-        # the same VOC07 mAP over seeds and a lower COCO AP, torchvision's
-        # plain mean no better (docs/benchmarks.md)
+        # IoU loss weighted by the centerness target, as mmdet; how it
+        # compares with GIoU and torchvision's plain mean: docs/benchmarks.md
         loss_bbox=dict(type='IoULoss', loss_weight=1.0),
         bbox_loss_weighting='centerness',
         loss_centerness=dict(
