@@ -44,7 +44,7 @@ def _centerness_on_cls(head: dict) -> dict:
         center_sample_radius=head.get('center_sample_radius', 1.5),
         norm_on_bbox=head.get('norm_on_bbox', True),
         conv_bias=head.get('conv_bias', True),
-        loss_bbox=head.get('loss_bbox', dict(type='GIoULoss')),
+        loss_bbox=head.get('loss_bbox', dict(type='IoULoss', loss_weight=1.0)),
         centerness_on_reg=False)
     return dict(_mmdet_stock(head), **keep)
 

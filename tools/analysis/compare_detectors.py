@@ -71,8 +71,8 @@ def parse_args() -> argparse.Namespace:
         '--jobs',
         type=positive_int,
         default=1,
-        help='trainings at once, the CPU cores shared between them (on a '
-        '2-core CPU, 2 jobs of 1 thread finish ~1.6x sooner than 1 of 2)')
+        help='trainings at once, the CPU cores shared between them '
+        '(docs/benchmarks.md: how much sooner they finish)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
