@@ -2,10 +2,11 @@
 """A cache of parsed VOC annotation files, invalidated per file.
 
 Parsing the 16,551 XML files of VOC07+12 trainval at every start is slow
-(docs/benchmarks.md has the timings). The cache keeps each file's parse result with a
-digest of its content; a later run reads and hashes the files (fast) and
-re-parses only those whose content changed. It lives outside the dataset folder
-(which may be read-only), in ``$LODAA_CACHE_DIR`` or ``~/.cache/lodaa``.
+(docs/benchmarks.md has the timings). The cache keeps each file's parse
+result with a digest of its content; a later run reads and hashes the files
+(fast) and re-parses only those whose content changed. It lives outside
+the dataset folder (which may be read-only), in ``$LODAA_CACHE_DIR`` or
+``~/.cache/lodaa``.
 """
 import dataclasses
 import hashlib

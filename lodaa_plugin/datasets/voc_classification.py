@@ -7,6 +7,7 @@ from mmpretrain.datasets import VOC
 from mmpretrain.registry import DATASETS
 
 from .annotation_cache import AnnotationCache
+from .split_health import check_split_health
 from .voc_classes import resolve_classes
 from .voc_split import load_voc_split, report_problems
 from .voc_xml import VOCAnnotationError
@@ -33,6 +34,9 @@ class LodaaVOCClsDataset(WholeTestSetMixin, VOC):
             Defaults to ``'trainval'``.
         skip_invalid (bool): Skip unusable images instead of raising. Defaults
             to False.
+        allow_split_overlap (bool): Warn, instead of raising, when the split
+            shares images with a sibling list it must be disjoint from
+            (:mod:`~lodaa_plugin.datasets.split_health`). Defaults to False.
         **kwargs: Everything :class:`~mmpretrain.datasets.VOC` accepts.
     """
 
@@ -40,8 +44,10 @@ class LodaaVOCClsDataset(WholeTestSetMixin, VOC):
                  data_root: str,
                  split: str = 'trainval',
                  skip_invalid: bool = False,
+                 allow_split_overlap: bool = False,
                  **kwargs) -> None:
         self.skip_invalid = skip_invalid
+        self.allow_split_overlap = allow_split_overlap
         metainfo = resolve_classes(kwargs.pop('metainfo', None), data_root, [])
         super().__init__(
             data_root=data_root, split=split, metainfo=metainfo, **kwargs)
@@ -53,6 +59,10 @@ class LodaaVOCClsDataset(WholeTestSetMixin, VOC):
             list[dict]: ``img_path``, ``gt_label``, ``gt_label_difficult``.
         """
         classes = self.CLASSES
+        check_split_health(
+            self.image_set_path,
+            lambda img_id: osp.join(self.img_prefix, f'{img_id}.jpg'),
+            self.allow_split_overlap)
         cache = AnnotationCache(self.data_root, classes)
         loaded = load_voc_split(self.image_set_path, self.data_root, classes,
                                 osp.relpath(self.img_prefix, self.data_root),

@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from .annotation_cache import AnnotationCache
+from .split_health import check_split_health
 from .voc_classes import resolve_classes
 from .voc_split import (VOCSplit, load_voc_split, report_problems,
                         unknown_names_text)
@@ -44,6 +45,9 @@ class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
             e.g. ``'VOC2007/ImageSets/Main/test.txt'``. Defaults to ``''``.
         skip_invalid (bool): Skip (and count) images whose annotation or image
             file is unusable instead of raising. Defaults to False.
+        allow_split_overlap (bool): Warn, instead of raising, when the list
+            shares images with a sibling list it must be disjoint from
+            (:mod:`~lodaa_plugin.datasets.split_health`). Defaults to False.
         cache_annotations (bool): Keep parsed annotations between runs
             (:class:`AnnotationCache`); changed files are parsed again.
             Defaults to True.
@@ -54,6 +58,7 @@ class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
     def __init__(self,
                  ann_file: Union[str, List[str]] = '',
                  skip_invalid: bool = False,
+                 allow_split_overlap: bool = False,
                  show_stats: bool = True,
                  cache_annotations: bool = True,
                  **kwargs) -> None:
@@ -63,6 +68,7 @@ class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
             raise ValueError('LodaaVOCDataset needs ann_file, e.g. '
                              "'VOC2007/ImageSets/Main/trainval.txt'")
         self.skip_invalid = skip_invalid
+        self.allow_split_overlap = allow_split_overlap
         self.show_stats = show_stats
         self.cache_annotations = cache_annotations
         data_root = kwargs.get('data_root', '') or ''
@@ -100,6 +106,11 @@ class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
         merged = VOCSplit()
         for ann_file, sub_root in zip(self.ann_files, self.sub_roots):
             year_root = osp.join(self.data_root, sub_root)
+            check_split_health(
+                osp.join(self.data_root, ann_file),
+                lambda img_id, root=year_root: osp.join(
+                    root, self.img_subdir, f'{img_id}.jpg'),
+                self.allow_split_overlap)
             cache = AnnotationCache(year_root, classes) \
                 if self.cache_annotations else None
             split = load_voc_split(

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.logging import print_log
 
 from .annotation_cache import AnnotationCache
+from .split_health import read_ids
 from .voc_xml import (DROP_UNKNOWN_CLASS, VOCAnnotation, VOCAnnotationError,
                       parse_voc_xml)
 
@@ -67,9 +68,7 @@ def load_voc_split(ann_path: str,
             f'{ann_path} does not exist. LODAA expects the VOC layout '
             '<data_root>/<year>/ImageSets/Main/<split>.txt with '
             f'{img_subdir}/ and {ann_subdir}/ beside ImageSets/.')
-    # utf-8-sig: a byte-order mark would otherwise join the first id
-    with open(ann_path, encoding='utf-8-sig') as f:
-        img_ids = [line.split()[0] for line in f if line.strip()]
+    img_ids = read_ids(ann_path)
     split = VOCSplit()
     for img_id, count in Counter(img_ids).items():
         if count > 1:

@@ -231,14 +231,19 @@ def test_every_annotation_file_of_the_shared_samples_loads():
                                  None), ('voc2012_sample', 'VOC2012', None),
                                 ('cells_voc', 'VOC2007', ('cellbody', ))):
         root = osp.join(SHARED, name, 'VOCdevkit')
+        # the cells set's own lists: test repeats 27 trainval ids, and
+        # trainval lacks the 302 ids of train
+        leaky = name == 'cells_voc'
         with logged_warnings() as warnings:
             ds = _dataset(
                 root, [
                     f'{year}/ImageSets/Main/{s}.txt'
                     for s in ('trainval', 'test')
                 ],
-                metainfo=dict(classes=classes) if classes else None)
-        assert not warnings, warnings
+                metainfo=dict(classes=classes) if classes else None,
+                allow_split_overlap=leaky)
+        assert bool(warnings) == leaky, warnings
+        assert all('overlap' in w or 'lacks 302' in w for w in warnings)
         insts = [
             i for k in range(len(ds)) for i in ds.get_data_info(k)['instances']
         ]
