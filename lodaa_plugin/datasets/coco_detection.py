@@ -12,6 +12,8 @@ from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
+from .class_table import class_table
+from .split_health import check_disjoint, coco_siblings
 from .whole_test_set import WholeTestSetMixin
 
 MAX_LISTED = 20
@@ -87,14 +89,31 @@ class LodaaCocoDataset(WholeTestSetMixin, CocoDataset):
     - ``iscrowd`` objects keep ``ignore_flag=1`` (ignored in training and
       in the VOC metric, as VOC's ``difficult``).
 
+    - A file whose name says ``train`` shares no image file (by path or
+      content) with a ``val`` or ``test`` file beside it, nor ``val`` with
+      ``test`` (:mod:`~lodaa_plugin.datasets.split_health`).
+    - At start it logs a per-class table of images, objects and crowd
+      objects.
+
     Args:
         skip_invalid (bool): Skip (and count) unusable images instead of
             raising. Defaults to False.
+        allow_split_overlap (bool): Warn, instead of raising, when the file
+            shares images with a sibling it must be disjoint from. Defaults
+            to False.
+        show_stats (bool): Log the per-class table. Defaults to True.
         **kwargs: Everything :class:`~mmdet.datasets.CocoDataset` takes.
     """
 
-    def __init__(self, *args, skip_invalid: bool = False, **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 skip_invalid: bool = False,
+                 allow_split_overlap: bool = False,
+                 show_stats: bool = True,
+                 **kwargs) -> None:
         self.skip_invalid = skip_invalid
+        self.allow_split_overlap = allow_split_overlap
+        self.show_stats = show_stats
         metainfo = dict(kwargs.get('metainfo') or {})
         if 'classes' not in metainfo:
             ann_file = kwargs.get('ann_file', '')
@@ -112,6 +131,12 @@ class LodaaCocoDataset(WholeTestSetMixin, CocoDataset):
             list[dict]: One entry per usable image.
         """
         data = _read_json(self.ann_file)
+        # images keyed by their resolved file, and compared by content for
+        # every role: the same file, or a copy, in two splits
+        check_disjoint(self.ann_file, self._image_files(data),
+                       [(other, self._image_files(_read_json(other)))
+                        for other in coco_siblings(self.ann_file)], True,
+                       self.allow_split_overlap)
         problems, bad_images = self._problems(data)
         self._drops: Counter = Counter()
         self._drop_examples: Dict[str, str] = {}
@@ -141,6 +166,29 @@ class LodaaCocoDataset(WholeTestSetMixin, CocoDataset):
                 level=logging.WARNING)
         if not data_list:
             raise CocoAnnotationError(f'{self.ann_file}: no usable image')
+        return data_list
+
+    def _image_files(self, data: Dict) -> Dict[str, str]:
+        """Each image's resolved file, keyed by itself."""
+        paths = (
+            osp.abspath(
+                osp.join(self.data_prefix.get('img', ''), image['file_name']))
+            for image in data['images'])
+        return {path: path for path in paths}
+
+    def filter_data(self) -> List[dict]:
+        """Filter as mmdet does, then log the per-class table once.
+
+        Returns:
+            list[dict]: The kept data infos.
+        """
+        data_list = super().filter_data()
+        if self.show_stats:
+            print_log(
+                '\n' + class_table(data_list, self._metainfo['classes'],
+                                   self.ann_file, 'crowd'),
+                logger='current',
+                level=logging.INFO)
         return data_list
 
     def _problems(self, data: Dict) -> tuple:

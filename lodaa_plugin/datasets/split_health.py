@@ -2,19 +2,21 @@
 """Split health: the images a model trains on are not the ones it is scored
 on, and each list holds what its name promises.
 
-The lists are VOC's ``ImageSets/Main/{train,val,trainval,test}.txt``. Two
-lists that must share no image (``train``/``val``, ``train``/``test``,
-``trainval``/``test``, ``val``/``test``) are compared by image id and, for a
-training list, by the content of its image files (a copy under another
-name is the same image). ``trainval`` must hold every id of ``train`` and
-``val``.
+VOC's ``ImageSets/Main/{train,val,trainval,test}.txt``: two lists that must
+share no image (``train``/``val``, ``train``/``test``, ``trainval``/``test``,
+``val``/``test``) are compared by image id and, for a training list, by the
+content of its image files (a copy under another name is the same image);
+``trainval`` must hold every id of ``train`` and ``val``. COCO-JSON files in
+one folder are matched by their names (``train`` against ``val`` and
+``test``, ``val`` against ``test``) and compared by image file name and
+content alike.
 """
 import hashlib
 import json
 import logging
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
@@ -46,7 +48,7 @@ def read_ids(path: str) -> List[str]:
 def check_split_health(list_path: str,
                        image_path: Callable[[str], str],
                        allow_overlap: bool = False) -> None:
-    """Check one list against its sibling lists in the same folder.
+    """Check a VOC ``ImageSets`` list against its sibling lists.
 
     Args:
         list_path (str): The list the dataset reads, e.g.
@@ -65,45 +67,96 @@ def check_split_health(list_path: str,
         return  # the loader names the missing list and the layout
     folder, name = osp.split(list_path)
     name = osp.splitext(name)[0]
-    ids = read_ids(list_path)
+
+    def images(path: str) -> Dict[str, str]:
+        return {i: image_path(i) for i in read_ids(path)}
+
+    others = [b if a == name else a for a, b in DISJOINT if name in (a, b)]
+    siblings = [(path, images(path))
+                for path in (osp.join(folder, f'{o}.txt') for o in others)
+                if osp.isfile(path)]
+    if name == 'trainval':
+        _warn_missing_parts(folder, list_path, set(read_ids(list_path)))
+    check_disjoint(list_path, images(list_path), siblings, name in TRAINING,
+                   allow_overlap)
+
+
+def coco_siblings(ann_file: str) -> List[str]:
+    """Find the COCO files beside one that must share none of its images.
+
+    Args:
+        ann_file (str): A COCO JSON file, e.g. ``.../instances_train.json``.
+
+    Returns:
+        list[str]: The ``val`` and ``test`` files beside a ``train`` file,
+        the ``test`` files beside a ``val`` one; none when its name says
+        neither train, val nor test.
+    """
+    role = _coco_role(ann_file)
+    held_out = dict(train=('val', 'test'), val=('test', ), test=('val', ))
+    if role is None:
+        return []
+    folder = osp.dirname(ann_file) or '.'
+    return [
+        osp.join(folder, f) for f in sorted(os.listdir(folder))
+        if f.endswith('.json') and _coco_role(f) in held_out[role]
+    ]
+
+
+def _coco_role(path: str) -> Optional[str]:
+    stem = osp.splitext(osp.basename(path))[0].lower()
+    stem = stem.replace('trainval', 'train')  # trained on
+    roles = [r for r in ('train', 'val', 'test') if r in stem]
+    return roles[0] if len(roles) == 1 else None
+
+
+def check_disjoint(path: str,
+                   images: Dict[str, str],
+                   siblings: Sequence[Tuple[str, Dict[str, str]]],
+                   training: bool,
+                   allow_overlap: bool = False) -> None:
+    """Refuse (or warn about) images shared with lists they must not be in.
+
+    Args:
+        path (str): The list or annotation file read.
+        images (dict[str, str]): Its image keys (ids, file names) and files.
+        siblings (Sequence[tuple[str, dict[str, str]]]): Each list that must
+            share none of them, with its keys and files.
+        training (bool): Whether ``path`` is trained on: then file contents
+            are compared too.
+        allow_overlap (bool): Warn instead of raising. Defaults to False.
+
+    Raises:
+        VOCAnnotationError: Naming both files, the count and examples.
+    """
     problems = []
-    for other, other_ids in _disjoint_siblings(folder, name):
-        other_path = osp.join(folder, f'{other}.txt')
-        shared = sorted(set(ids) & set(other_ids))
+    for other_path, other in siblings:
+        shared = sorted(set(images) & set(other))
         if shared:
-            problems.append(f'{len(shared)} image id(s) of {list_path} are '
-                            f'also in {other_path}: {_examples(shared)}')
-        if name in TRAINING:
-            copies = _same_content(ids, other_ids, image_path)
+            problems.append(f'{len(shared)} image(s) of {path} are also in '
+                            f'{other_path}: {_examples(shared)}')
+        if training:
+            copies = _same_content(images, other)
             if copies:
                 pairs = [f'{a} = {b}' for a, b in copies]
                 problems.append(
-                    f'{len(copies)} image(s) of {list_path} are byte for '
-                    f'byte images of {other_path} under another id: '
+                    f'{len(copies)} image(s) of {path} are byte for byte '
+                    f'images of {other_path} under another name: '
                     f'{_examples(pairs)}')
-    if name == 'trainval':
-        _warn_missing_parts(folder, list_path, set(ids))
-    if problems:
-        text = '\n  '.join(problems)
-        if not allow_overlap:
-            raise VOCAnnotationError(
-                f'training and held-out images overlap:\n  {text}\nA model '
-                'scored on images it trained on reports inflated numbers. '
-                'Fix the lists, or set allow_split_overlap=True in the '
-                'dataset config to go on (with a warning).')
-        print_log(
-            f'allow_split_overlap=True: training and held-out images '
-            f'overlap:\n  {text}',
-            logger='current',
-            level=logging.WARNING)
-
-
-def _disjoint_siblings(folder: str, name: str) -> List[Tuple[str, List[str]]]:
-    """The lists beside ``name`` that must share none of its images."""
-    others = [b if a == name else a for a, b in DISJOINT if name in (a, b)]
-    return [(other, read_ids(osp.join(folder, f'{other}.txt')))
-            for other in others
-            if osp.isfile(osp.join(folder, f'{other}.txt'))]
+    if not problems:
+        return
+    text = '\n  '.join(problems)
+    if not allow_overlap:
+        raise VOCAnnotationError(
+            f'training and held-out images overlap:\n  {text}\nA model '
+            'scored on images it trained on reports inflated numbers. '
+            'Fix the lists, or set allow_split_overlap=True in the '
+            'dataset config to go on (with a warning).')
+    print_log(
+        f'allow_split_overlap=True: training and held-out images '
+        f'overlap:\n  {text}',
+        logger='current',
+        level=logging.WARNING)
 
 
 def _warn_missing_parts(folder: str, list_path: str, ids: set) -> None:
@@ -130,20 +183,20 @@ def _examples(items: Sequence[str]) -> str:
                     if len(items) > EXAMPLES else '')
 
 
-def _same_content(ids: Sequence[str], other_ids: Sequence[str],
-                  image_path: Callable[[str], str]) -> List[Tuple[str, str]]:
-    """(id, other id) pairs of different ids whose image files are equal."""
+def _same_content(images: Dict[str, str],
+                  other: Dict[str, str]) -> List[Tuple[str, str]]:
+    """(key, other key) pairs of different keys whose files are equal."""
     digests = _ImageDigests()
     seen: Dict[str, str] = {}
-    for img_id in other_ids:
-        digest = digests.get(image_path(img_id))
+    for key, path in other.items():
+        digest = digests.get(path)
         if digest is not None:
-            seen.setdefault(digest, img_id)
+            seen.setdefault(digest, key)
     copies = []
-    for img_id in ids:
-        digest = digests.get(image_path(img_id))
-        if digest in seen and seen[digest] != img_id:
-            copies.append((img_id, seen[digest]))
+    for key, path in images.items():
+        digest = digests.get(path)
+        if digest in seen and seen[digest] != key:
+            copies.append((key, seen[digest]))
     digests.save()
     return copies
 

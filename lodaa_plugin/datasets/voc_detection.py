@@ -2,15 +2,14 @@
 """PASCAL VOC detection dataset that takes real-world VOC-layout data."""
 import logging
 import os.path as osp
-from collections import Counter
 from typing import List, Union
 
 from mmdet.datasets import VOCDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
-from terminaltables import AsciiTable
 
 from .annotation_cache import AnnotationCache
+from .class_table import class_table
 from .split_health import check_split_health
 from .voc_classes import resolve_classes
 from .voc_split import (VOCSplit, load_voc_split, report_problems,
@@ -204,28 +203,5 @@ class LodaaVOCDataset(WholeTestSetMixin, VOCDataset):
         Returns:
             str: The table, titled with the split files.
         """
-        classes = self._metainfo['classes']
-        images, objects, difficult = Counter(), Counter(), Counter()
-        for info in data_list:
-            seen = set()
-            for inst in info['instances']:
-                label = inst['bbox_label']
-                if inst['ignore_flag']:
-                    difficult[label] += 1
-                else:
-                    objects[label] += 1
-                seen.add(label)
-            images.update(seen)
-        rows = [['class', 'images', 'objects', 'difficult']]
-        for i, name in enumerate(classes):
-            rows.append([name, images[i], objects[i], difficult[i]])
-        rows.append([
-            'total',
-            len(data_list),
-            sum(objects.values()),
-            sum(difficult.values())
-        ])
-        title = ' + '.join(self.ann_files)
-        table = AsciiTable(rows, title=title)
-        table.inner_footing_row_border = True
-        return table.table
+        return class_table(data_list, self._metainfo['classes'],
+                           ' + '.join(self.ann_files), 'difficult')

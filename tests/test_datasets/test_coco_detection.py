@@ -222,3 +222,40 @@ def test_coco_config_trains_and_scores_with_both_metrics(tmp_path):
                    cwd=str(tmp_path))
     assert re.search(r'coco/bbox_mAP: [\d.]+', log), log[-3000:]
     assert re.search(r'pascal_voc/mAP: [\d.]+', log), log[-3000:]
+
+
+def test_train_and_val_files_that_share_images_are_refused(
+        synthetic, tmp_path, mmdet_scope):
+    # a val file beside the train file, holding one of its images
+    train = json.load(
+        open(osp.join(synthetic, 'annotations', 'instances_trainval.json')))
+    val = _edit(synthetic, tmp_path,
+                lambda d: d['images'].append(dict(train['images'][0], id=999)),
+                'instances_val.json')
+    (tmp_path / 'instances_train.json').write_text(json.dumps(train))
+    with pytest.raises(ValueError, match=f'1 image.* also in {val}'):
+        _dataset(synthetic, str(tmp_path / 'instances_train.json'))
+    with logged_warnings() as warnings:
+        _dataset(
+            synthetic,
+            str(tmp_path / 'instances_train.json'),
+            allow_split_overlap=True)
+    assert any('allow_split_overlap=True' in w for w in warnings)
+
+
+def test_the_per_class_table_is_logged(synthetic, mmdet_scope):
+    import logging
+
+    from mmengine.logging import MMLogger
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        _dataset(synthetic).filter_data()
+    finally:
+        logger.removeHandler(handler)
+    table = next(r for r in records if '| class' in r)
+    assert 'crowd' in table and 'ellipse' in table
+    assert re.search(r'\| total +\| 8 +\|', table)

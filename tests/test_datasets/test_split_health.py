@@ -37,7 +37,7 @@ def test_the_real_one_class_lists_are_refused_and_named():
         check_split_health(
             osp.join(REAL_LISTS, 'train.txt'), lambda i: f'/nowhere/{i}.jpg')
     message = str(error.value)
-    assert '202 image id(s) of' in message
+    assert '202 image(s) of' in message
     assert osp.join(REAL_LISTS, 'test.txt') in message
     assert 'allow_split_overlap=True' in message
 
@@ -50,7 +50,7 @@ def test_trainval_that_is_not_train_plus_val_warns(tmp_path):
             allow_overlap=True)
     lacks = [w for w in warnings if 'lacks' in w]
     assert len(lacks) == 1 and 'lacks 302 of the 302 ids' in lacks[0]
-    assert any('27 image id(s)' in w for w in warnings)  # test has val's
+    assert any('27 image(s)' in w for w in warnings)  # test has val's
 
 
 def test_disjoint_lists_pass_silently(tmp_path):
