@@ -32,10 +32,15 @@ def init_detector_strict(config: str,
         ``dataset_meta`` (from the checkpoint, else the config's dataset).
     """
     import warnings
-    with warnings.catch_warnings():
-        # without a checkpoint mmdet names COCO classes; replaced below
-        warnings.simplefilter('ignore')
+    # without a checkpoint mmdet warns that it names COCO classes (after its
+    # own simplefilter, so an 'ignore' filter would not hold); the classes
+    # are replaced below, and any other warning is passed on
+    with warnings.catch_warnings(record=True) as caught:
         model = init_detector(config, None, device='cpu')
+    for warning in caught:
+        if 'use COCO classes' not in str(warning.message):
+            warnings.warn_explicit(warning.message, warning.category,
+                                   warning.filename, warning.lineno)
     loaded = load_checkpoint_strict(model, checkpoint, config)
     meta = checkpoint_dataset_meta(loaded)
     if meta:
