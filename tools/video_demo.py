@@ -100,6 +100,18 @@ def build_predictor(args: argparse.Namespace):
     return detector, detector.classes
 
 
+def open_writer(path: str, fps: float, size: tuple) -> cv2.VideoWriter:
+    """A writer that keeps the frames' size: MPEG-4 in .mp4, XviD in .avi,
+    and OpenCV's own Motion JPEG in .avi for odd sizes (FFmpeg's encoders
+    round them down to even)."""
+    odd = size[0] % 2 or size[1] % 2
+    if path.endswith('.avi') and odd:
+        return cv2.VideoWriter(path, cv2.CAP_OPENCV_MJPEG,
+                               cv2.VideoWriter_fourcc(*'MJPG'), fps, size)
+    fourcc = 'XVID' if path.endswith('.avi') else 'mp4v'
+    return cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, size)
+
+
 def draw(frame: np.ndarray, result: dict, classes, score_thr: float):
     """The frame (BGR) with its detections drawn."""
     from lodaa_plugin.visualization import draw_detections
@@ -116,6 +128,14 @@ def main() -> None:
         capture = open_source(args.video)
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(str(error)) from None
+    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    if args.out and not args.out.endswith('.avi') and (size[0] % 2
+                                                       or size[1] % 2):
+        raise SystemExit(
+            f'{args.out}: OpenCV writes MPEG-4 in even sizes only, and '
+            f'{args.video} is {size[0]}x{size[1]} (it would lose a row or '
+            'column); name an .avi output, which keeps the size exactly')
     predict, classes = build_predictor(args)
     fps = capture.get(cv2.CAP_PROP_FPS)
     if args.video.isdigit() or not fps or fps != fps:
@@ -145,10 +165,8 @@ def main() -> None:
                 out = draw(frame, result, classes, args.score_thr)
                 if args.out and writer is None:
                     partial = args.out + '.partial' + osp.splitext(args.out)[1]
-                    fourcc = 'XVID' if args.out.endswith('.avi') else 'mp4v'
-                    writer = cv2.VideoWriter(partial,
-                                             cv2.VideoWriter_fourcc(*fourcc),
-                                             fps, (out.shape[1], out.shape[0]))
+                    writer = open_writer(partial, fps,
+                                         (out.shape[1], out.shape[0]))
                     if not writer.isOpened():
                         raise ValueError(f'{args.out}: OpenCV cannot write '
                                          'this video (try .mp4 or .avi)')

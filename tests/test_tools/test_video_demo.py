@@ -65,6 +65,41 @@ def test_every_frame_comes_out_annotated(clip, backend, trained_fcos, exported,
     assert np.abs(frames[0].astype(int) - source[0]).mean() > 0.5
 
 
+@pytest.mark.slow
+def test_an_odd_sized_video_keeps_its_size(trained_fcos, tmp_path):
+    # 321x241: FFmpeg's encoders would write 320x240
+    size = (321, 241)
+    photo = cv2.imread(
+        osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '000005.jpg'))
+    clip = str(tmp_path / 'odd.avi')
+    writer = cv2.VideoWriter(clip, cv2.CAP_OPENCV_MJPEG,
+                             cv2.VideoWriter_fourcc(*'MJPG'), 10, size)
+    for _ in range(3):
+        writer.write(np.ascontiguousarray(photo[:size[1], :size[0]]))
+    writer.release()
+    assert _frames(clip)[0].shape == (241, 321, 3)
+    command = [
+        PYTHON,
+        tool_path('video_demo.py'), clip,
+        config_path('fcos_voc_224.py'),
+        osp.join(trained_fcos[0], 'iter_100.pth'), '--out'
+    ]
+    run_tool(command + [str(tmp_path / 'out.avi')], cwd=str(tmp_path))
+    frames = _frames(str(tmp_path / 'out.avi'))
+    assert len(frames) == 3 and frames[0].shape == (241, 321, 3)
+    # MPEG-4 cannot: refused before any frame is read, with the way out
+    import subprocess
+
+    from lodaa_testing import python_env
+    result = subprocess.run(
+        command + [str(tmp_path / 'out.mp4')],
+        env=python_env(),
+        capture_output=True,
+        text=True)
+    assert result.returncode != 0
+    assert '321x241' in result.stderr and 'name an .avi' in result.stderr
+
+
 def test_a_missing_or_broken_video_is_named(tmp_path):
     import subprocess
 
