@@ -123,7 +123,7 @@ def time_split(detector: DeployedDetector, files: List[str], steps: int,
     """
     import statistics
 
-    from ..deployment.preprocess import normalise, preprocess, read_images
+    from ..deployment.preprocess import preprocess, read_images
     cfg = detector.cfg['preprocess']
     parts = {}
 
@@ -136,9 +136,6 @@ def time_split(detector: DeployedDetector, files: List[str], steps: int,
         lambda: read_images(files, detector.decode_threads))
     parts['resize + pad'] = median_ms(lambda: preprocess(images, cfg))
     inputs, metas = detector.prepare(images)
-    if detector.graph == 'network':
-        pixels, _ = preprocess(images, cfg)
-        parts['normalise'] = median_ms(lambda: normalise(pixels, metas, cfg))
     outputs = detector.session(inputs)
     parts['graph'] = median_ms(lambda: detector.session(inputs))
     parts['numpy post-processing'] = median_ms(
