@@ -60,7 +60,8 @@ class DeployedDetector:
         decode_threads (int): Threads decoding image files. Defaults to 2.
         hint (str): OpenVINO's performance hint, ``'LATENCY'`` or
             ``'THROUGHPUT'`` (for :meth:`predict_many`). Defaults to
-            ``'LATENCY'``.
+            ``'LATENCY'``. What each graph, precision and hint gives:
+            docs/benchmarks.md (Deployment).
 
     Raises:
         DeployConfigError: When the folder is not a usable export.
@@ -104,7 +105,9 @@ class DeployedDetector:
         """
         inputs, metas = graph_inputs(
             list(images), self.cfg['preprocess'], self.decode_threads)
-        return {name: inputs[name] for name in self.session.input_names}, metas
+        if self.graph == 'network':  # it takes the first two only
+            del inputs['scale_factors']
+        return inputs, metas
 
     def _network_detections(self, outputs: List[np.ndarray],
                             metas: List[Dict]) -> List[np.ndarray]:
