@@ -147,10 +147,9 @@ def preprocess(images: Sequence[Union[str, np.ndarray]],
     return batch, metas
 
 
-def graph_inputs(
-        images: Sequence[Union[str, np.ndarray]],
-        cfg: Dict,
-        threads: int = 1) -> Tuple[Dict[str, np.ndarray], List[Dict]]:
+def graph_inputs(images: Sequence[Union[str, np.ndarray]],
+                 cfg: Dict,
+                 threads: int = 1) -> Tuple[Dict[str, np.ndarray], List[Dict]]:
     """The exported graphs' inputs for some images (the network-only graph
     takes the first two).
 
