@@ -32,6 +32,7 @@ def init_detector_strict(config: str,
         ``dataset_meta`` (from the checkpoint, else the config's dataset).
     """
     import warnings
+
     # without a checkpoint mmdet warns that it names COCO classes (after its
     # own simplefilter, so an 'ignore' filter would not hold); the classes
     # are replaced below, and any other warning is passed on

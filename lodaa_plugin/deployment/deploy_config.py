@@ -5,9 +5,9 @@ import os.path as osp
 from typing import Any, Dict
 
 DEPLOY_FILE = 'deploy.json'
-# 2 added the end-to-end graph (``end2end``) and INT8 (``int8``); 1 is read
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# the layout of this file and the graphs' interfaces; a folder of another
+# version is refused (export again)
+FORMAT_VERSION = 3
 # keys a deploy.json must have, and what each holds
 REQUIRED = {
     'format_version': 'version of this file layout',
@@ -17,6 +17,7 @@ REQUIRED = {
     'test_cfg': 'score_thr, nms_pre, min_bbox_size, nms_iou, max_per_img',
     'score_fusion': "'sqrt' or 'product' of class score and centerness",
     'models': 'backend name to the network file, relative to the folder',
+    'end2end': 'backend name to the end-to-end graph file',
     'input': "'fixed' [H, W] or 'dynamic'",
 }
 
@@ -49,20 +50,20 @@ def load_deploy_config(export_dir: str) -> Dict[str, Any]:
             cfg = json.load(f)
     except json.JSONDecodeError as error:
         raise DeployConfigError(f'{path}: not JSON ({error})') from None
+    # another layout's keys would be reported as missing: the version first
+    if cfg.get('format_version') != FORMAT_VERSION:
+        raise DeployConfigError(
+            f'{path}: format_version {cfg.get("format_version")!r} is '
+            f'unknown, this LODAA reads {FORMAT_VERSION}; export again')
     missing = [k for k in REQUIRED if k not in cfg]
     if missing:
         raise DeployConfigError(
             f'{path}: missing {", ".join(missing)} '
             f'({"; ".join(f"{k}: {REQUIRED[k]}" for k in missing)})')
-    if cfg['format_version'] not in READABLE_VERSIONS:
-        raise DeployConfigError(
-            f'{path}: format_version {cfg["format_version"]}, this LODAA '
-            f'reads {", ".join(map(str, READABLE_VERSIONS))}; export again')
     problems = _structure_problems(cfg)
     if problems:
         raise DeployConfigError(f'{path}: ' + '; '.join(problems) +
                                 ' (export again, or fix the file)')
-    cfg.setdefault('end2end', {})
     for kind, files in (('network', cfg['models']), ('end-to-end graph',
                                                      cfg['end2end'])):
         for backend, name in files.items():

@@ -1,8 +1,9 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""Export a trained LODAA FCOS: the end-to-end graph (pixels to detections,
-:mod:`.end_to_end`) and the network alone to ONNX (and OpenVINO's IR), what
-the runtime needs to ``deploy.json``, and a check of the exported outputs
-against PyTorch on real images.
+"""Export a trained LODAA FCOS: the end-to-end graph (pixels to detections)
+and the network alone (pixels to the head's maps), both of
+:mod:`.end_to_end`, to ONNX (and OpenVINO's IR), what the runtime needs to
+``deploy.json``, and a check of the exported outputs against PyTorch on real
+images.
 
 Every rule comes from the built model: the head's test-time rules
 (:class:`~lodaa_plugin.models.dense_heads.fcos_postprocess.FCOSTestRules`)
@@ -23,36 +24,9 @@ from mmengine.config import Config
 from ..image_bytes import DEFAULT_MAX_PIXELS
 from ..models.dense_heads.fcos_postprocess import FCOSTestRules
 from ..utils.atomic_write import atomic_write_bytes
-from .deploy_config import DEPLOY_FILE, FORMAT_VERSION, load_deploy_config
-from .end_to_end import EndToEndFCOS, export_end_to_end_onnx
-from .preprocess import normalise, preprocess
-
-
-class ExportableFCOS(nn.Module):
-    """The detector's network from a normalised, padded batch to per-level
-    maps: class probabilities, centerness probabilities, distances in pixels
-    (the head's eval-mode outputs, sigmoid applied).
-
-    Args:
-        detector (nn.Module): LODAA's (or mmdet's) FCOS, in eval mode.
-    """
-
-    def __init__(self, detector: nn.Module) -> None:
-        super().__init__()
-        self.detector = detector
-
-    def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """Per level class maps, then centerness maps, then distance maps.
-
-        Args:
-            images (Tensor): (N, 3, H, W) normalised, padded.
-
-        Returns:
-            tuple[Tensor]: ``3 x levels`` NCHW maps.
-        """
-        cls, box, ctr = self.detector.bbox_head(
-            self.detector.extract_feat(images))
-        return (*[c.sigmoid() for c in cls], *[c.sigmoid() for c in ctr], *box)
+from .deploy_config import DEPLOY_FILE, FORMAT_VERSION
+from .end_to_end import EndToEndFCOS, ExportableFCOS, export_end_to_end_onnx
+from .preprocess import padded_size
 
 
 def _test_resize(cfg: Config) -> Dict:
@@ -78,8 +52,8 @@ def export_rules(model: nn.Module) -> FCOSTestRules:
         FCOSTestRules: The rules.
 
     Raises:
-        ValueError: For a test_cfg no exported graph or numpy code does
-            exactly (soft-NMS, ``offset=1``, class-agnostic, ...).
+        ValueError: For a test_cfg no exported graph does exactly
+            (soft-NMS, ``offset=1``, class-agnostic, ...).
     """
     try:
         return FCOSTestRules.from_head(model.bbox_head)
@@ -120,6 +94,22 @@ def preprocess_settings(cfg: Config, model: nn.Module) -> Dict:
         pad_size_divisor=int(getattr(pre, 'pad_size_divisor', 1)))
 
 
+def build_graphs(model: nn.Module,
+                 pre: Dict) -> Tuple[ExportableFCOS, EndToEndFCOS]:
+    """The two graphs the export writes, around the built detector.
+
+    Args:
+        model (nn.Module): The detector, in eval mode.
+        pre (dict): :func:`preprocess_settings`.
+
+    Returns:
+        tuple: The network-only graph and the end-to-end graph.
+    """
+    network = ExportableFCOS(model, pre['mean'], pre['std'],
+                             pre['bgr_to_rgb']).eval()
+    return network, EndToEndFCOS(network, export_rules(model)).eval()
+
+
 def deploy_settings(cfg: Config, model: nn.Module, classes: Sequence[str],
                     models: Dict, end2end: Dict,
                     input_shape: Optional[Tuple[int, int]],
@@ -154,13 +144,13 @@ def deploy_settings(cfg: Config, model: nn.Module, classes: Sequence[str],
         checkpoint_sha256=digest)
 
 
-def export_onnx(network: nn.Module, example: torch.Tensor, path: str,
+def export_onnx(network: nn.Module, example: Sequence[torch.Tensor], path: str,
                 levels: int, dynamic_size: bool) -> List[str]:
-    """Write the network as ONNX with a dynamic batch (and size).
+    """Write the network-only graph as ONNX with a dynamic batch (and size).
 
     Args:
-        network (nn.Module): :class:`ExportableFCOS`.
-        example (Tensor): An example batch.
+        network (nn.Module): :class:`~.end_to_end.ExportableFCOS`.
+        example (Sequence[Tensor]): Example ``images`` and ``img_shapes``.
         path (str): The ``.onnx`` file.
         levels (int): Head levels.
         dynamic_size (bool): Height and width dynamic too.
@@ -174,15 +164,16 @@ def export_onnx(network: nn.Module, example: torch.Tensor, path: str,
     axes = {0: 'batch'}
     if dynamic_size:
         axes.update({2: 'height', 3: 'width'})
-    dynamic = dict(images=axes)
+    dynamic = dict(images=axes, img_shapes={0: 'batch'})
     for name in names:
         dynamic[name] = {0: 'batch'}
         if dynamic_size:
             dynamic[name].update({2: f'{name}_h', 3: f'{name}_w'})
     torch.onnx.export(
-        network, (example, ),
+        network,
+        tuple(example),
         path,
-        input_names=['images'],
+        input_names=['images', 'img_shapes'],
         output_names=names,
         dynamic_axes=dynamic,
         opset_version=17,
@@ -213,7 +204,7 @@ def compare_outputs(network: nn.Module, export_dir: str, images: List[str],
     images; report the largest absolute difference of any output.
 
     Args:
-        network (nn.Module): :class:`ExportableFCOS`.
+        network (nn.Module): :class:`~.end_to_end.ExportableFCOS`.
         export_dir (str): The export folder (``deploy.json`` written).
         images (list[str]): Image files.
         backends (Sequence[str]): ``'onnxruntime'`` and/or ``'openvino'``.
@@ -222,18 +213,17 @@ def compare_outputs(network: nn.Module, export_dir: str, images: List[str],
         dict[str, float]: Backend to its largest difference.
     """
     from .predictor import DeployedDetector
-    settings = load_deploy_config(export_dir)
-    pixels, metas = preprocess(images, settings['preprocess'])
-    batch = normalise(pixels, metas, settings['preprocess'])
-    with torch.no_grad():
-        expected = [t.numpy() for t in network(torch.from_numpy(batch))]
     worst = {}
     for backend in backends:
         detector = DeployedDetector(
             export_dir, backend, precision='fp32', graph='network')
-        got = detector.run_network(batch)
+        inputs, _ = detector.prepare(images)
+        with torch.no_grad():
+            expected = network(*(torch.from_numpy(inputs[name])
+                                 for name in ('images', 'img_shapes')))
+        got = detector.session(inputs)
         worst[backend] = max(
-            float(np.abs(g - e).max()) for g, e in zip(got, expected))
+            float(np.abs(g - e.numpy()).max()) for g, e in zip(got, expected))
     return worst
 
 
@@ -318,24 +308,18 @@ def export_detector(cfg: Config,
     resize = pre['resize']
     if dynamic_size is None:
         dynamic_size = resize['keep_ratio']
-    divisor = pre['pad_size_divisor']
-    if resize['keep_ratio']:
-        side = -(-min(resize['scale']) // divisor) * divisor
-        shape = (side, side)
+    if resize['keep_ratio']:  # an example: the short side, squared
+        w = h = min(resize['scale'])
     else:
         w, h = resize['scale']
-        shape = (-(-h // divisor) * divisor, -(-w // divisor) * divisor)
-    model = model.eval()
-    network = ExportableFCOS(model).eval()
-    levels = len(rules.strides)
+    shape = padded_size(h, w, pre['pad_size_divisor'])
+    network, graph = build_graphs(model.eval(), pre)
     models = dict(onnx='model.onnx')
     end2end = dict(onnx='end2end.onnx')
-    export_onnx(network, torch.zeros(1, 3, *shape),
-                osp.join(out_dir, models['onnx']), levels, dynamic_size)
-    graph = EndToEndFCOS(model, rules, pre['mean'], pre['std'],
-                         pre['bgr_to_rgb']).eval()
     example = (torch.zeros(1, 3, *shape, dtype=torch.uint8),
                torch.tensor([shape], dtype=torch.float32), torch.ones(1, 2))
+    export_onnx(network, example[:2], osp.join(out_dir, models['onnx']),
+                len(rules.strides), dynamic_size)
     export_end_to_end_onnx(graph, example, osp.join(out_dir, end2end['onnx']))
     if 'openvino' in backends:
         models['openvino'] = 'model.xml'

@@ -26,8 +26,8 @@ class DeployedDetectorModel(BaseDetector):
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
         precision (str): ``'fp32'``, or OpenVINO's ``'default'`` or
             ``'int8'``.
-        graph (str, optional): ``'end2end'`` or ``'network'``; the
-            end-to-end graph when the export has one.
+        graph (str): ``'end2end'`` or ``'network'``. Defaults to
+            ``'end2end'``.
         data_preprocessor (dict, optional): The config's, unused by the
             prediction.
     """
@@ -36,7 +36,7 @@ class DeployedDetectorModel(BaseDetector):
                  export_dir: str,
                  backend: str = 'onnxruntime',
                  precision: str = 'fp32',
-                 graph: Optional[str] = None,
+                 graph: str = 'end2end',
                  data_preprocessor: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor)
         self.deployed = DeployedDetector(export_dir, backend, precision, graph)

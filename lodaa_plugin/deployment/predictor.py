@@ -4,8 +4,9 @@ torch, mmcv or mmdet.
 
 The end-to-end graph does normalisation, the network and the head's
 test-time rules itself: the runtime only decodes, resizes and pads. The
-network-only model needs the numpy normalisation and post-processing
-(:mod:`.postprocess`) around it.
+network-only graph's maps are post-processed by the head's own PyTorch
+function (:func:`~.end_to_end.detections_from_maps`), imported for that
+graph only: it needs the training environment.
 """
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
@@ -13,9 +14,9 @@ from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ..padded_detections import split_detections
 from .deploy_config import DeployConfigError, load_deploy_config
-from .postprocess import detections, level_points
-from .preprocess import end_to_end_inputs, normalise, preprocess
+from .preprocess import graph_inputs
 from .runtime import PRECISIONS, open_session
 
 BACKENDS = ('onnxruntime', 'openvino')
@@ -52,14 +53,15 @@ class DeployedDetector:
             choice (bf16 on CPUs with native bf16) or ``'int8'`` (OpenVINO,
             an export made with ``--int8``). Defaults to ``'fp32'``.
         graph (str, optional): ``'end2end'`` (pixels to detections in one
-            graph) or ``'network'`` (the network, with numpy
-            post-processing). Defaults to the end-to-end graph when the
-            export has one.
+            graph) or ``'network'`` (the network, post-processed in
+            PyTorch: needs the training environment). Defaults to
+            ``'end2end'``.
         threads (int, optional): Backend threads; its default when None.
         decode_threads (int): Threads decoding image files. Defaults to 2.
         hint (str): OpenVINO's performance hint, ``'LATENCY'`` or
             ``'THROUGHPUT'`` (for :meth:`predict_many`). Defaults to
-            ``'LATENCY'``.
+            ``'LATENCY'``. What each graph, precision and hint gives:
+            docs/benchmarks.md (Deployment).
 
     Raises:
         DeployConfigError: When the folder is not a usable export.
@@ -69,7 +71,7 @@ class DeployedDetector:
                  export_dir: str,
                  backend: str = 'onnxruntime',
                  precision: str = 'fp32',
-                 graph: Optional[str] = None,
+                 graph: str = 'end2end',
                  threads: Optional[int] = None,
                  decode_threads: int = 2,
                  hint: str = 'LATENCY') -> None:
@@ -79,15 +81,9 @@ class DeployedDetector:
         if precision not in PRECISIONS:
             raise ValueError(f'precision must be one of {PRECISIONS}, got '
                              f'{precision!r}')
-        self.cfg = load_deploy_config(export_dir)
-        if graph is None:
-            graph = 'end2end' if self.cfg['end2end'] else 'network'
         if graph not in GRAPHS:
             raise ValueError(f'graph must be one of {GRAPHS}, got {graph!r}')
-        if graph == 'end2end' and not self.cfg['end2end']:
-            raise DeployConfigError(
-                f'{export_dir}: no end-to-end graph (an export of an older '
-                'LODAA); export again, or use graph="network"')
+        self.cfg = load_deploy_config(export_dir)
         self.classes = list(self.cfg['classes'])
         self.export_dir = export_dir
         self.graph = graph
@@ -97,13 +93,6 @@ class DeployedDetector:
         self.session = open_session(
             _model_file(self.cfg, export_dir, backend, graph, precision),
             backend, precision, threads, hint)
-        self._points = {}
-
-    def _points_for(self, sizes: Sequence[tuple]) -> List[np.ndarray]:
-        key = tuple(sizes)
-        if key not in self._points:
-            self._points[key] = level_points(sizes, self.cfg['strides'])
-        return self._points[key]
 
     def prepare(self, images: Sequence[Image]) -> tuple:
         """Decode, resize and pad images into the graph's inputs.
@@ -114,33 +103,16 @@ class DeployedDetector:
         Returns:
             tuple: The inputs (a dict by input name) and per-image metas.
         """
-        if self.graph == 'end2end':
-            return end_to_end_inputs(
-                list(images), self.cfg['preprocess'], self.decode_threads)
-        pixels, metas = preprocess(
+        inputs, metas = graph_inputs(
             list(images), self.cfg['preprocess'], self.decode_threads)
-        batch = normalise(pixels, metas, self.cfg['preprocess'])
-        return {self.session.input_names[0]: batch}, metas
+        if self.graph == 'network':  # it takes the first two only
+            del inputs['scale_factors']
+        return inputs, metas
 
-    def run_network(self, batch: np.ndarray) -> List[np.ndarray]:
-        """Run only the network-only model on a normalised batch.
-
-        Args:
-            batch (np.ndarray): (N, 3, H, W) float32.
-
-        Returns:
-            list[np.ndarray]: Per level class probabilities, then per level
-            centerness, then per level distances, each NCHW.
-        """
-        if self.graph != 'network':
-            raise ValueError('run_network needs graph="network"')
-        outputs = self.session({self.session.input_names[0]: batch})
-        self._check_network_outputs(outputs)
-        return outputs
-
-    def _check_network_outputs(self, outputs: List[np.ndarray]) -> None:
-        """The network-only model's outputs fit deploy.json: three maps a
-        level, one channel a class."""
+    def _network_detections(self, outputs: List[np.ndarray],
+                            metas: List[Dict]) -> List[np.ndarray]:
+        """The network-only graph's maps through the head's test-time
+        rules, in PyTorch."""
         levels = len(self.cfg['strides'])
         if len(outputs) != 3 * levels:
             raise DeployConfigError(
@@ -152,55 +124,46 @@ class DeployedDetector:
                 f'{outputs[0].shape[1]} classes, deploy.json lists '
                 f'{len(self.classes)}: the folder mixes two exports; export '
                 'again')
+        import torch
+
+        from ..models.dense_heads.fcos_postprocess import FCOSTestRules
+        from .end_to_end import detections_from_maps
+        with torch.no_grad():
+            found = detections_from_maps(
+                [torch.from_numpy(np.asarray(m)) for m in outputs],
+                torch.tensor([m['img_shape'] for m in metas],
+                             dtype=torch.float32),
+                torch.tensor([m['scale_factor'] for m in metas],
+                             dtype=torch.float32),
+                FCOSTestRules.from_deploy_dict(self.cfg))
+        return [t.numpy() for t in found]
 
     def postprocess(self, outputs: List[np.ndarray],
                     metas: List[Dict]) -> List[Dict[str, np.ndarray]]:
         """Detections per image from the graph's outputs.
 
         Args:
-            outputs (list[np.ndarray]): The end-to-end graph's outputs, or
-                the network-only model's (post-processed in numpy).
+            outputs (list[np.ndarray]): The graph's outputs.
             metas (list[dict]): From the pre-processing.
 
         Returns:
             list[dict]: Per image ``bboxes``, ``scores``, ``labels``.
         """
-        if self.graph == 'end2end':
-            num, boxes, scores, labels = outputs
-            if labels.size and int(labels.max()) >= len(self.classes):
-                raise DeployConfigError(
-                    f'{self.export_dir}: the graph predicts class '
-                    f'{int(labels.max())}, deploy.json lists '
-                    f'{len(self.classes)} classes: the folder mixes two '
-                    'exports; export again')
-            return [
-                dict(
-                    bboxes=boxes[i, :n].astype(np.float32),
-                    scores=scores[i, :n].astype(np.float32),
-                    labels=labels[i, :n].astype(np.int64))
-                for i, n in enumerate(np.asarray(num).reshape(-1).tolist())
-            ]
-        self._check_network_outputs(outputs)
-        levels = len(self.cfg['strides'])
-        cls_maps, ctr_maps, box_maps = (outputs[:levels],
-                                        outputs[levels:2 * levels],
-                                        outputs[2 * levels:])
-        sizes = [m.shape[2:] for m in cls_maps]
-        points = np.concatenate(self._points_for(sizes))
-        lengths = [h * w for h, w in sizes]
-
-        def flat(maps, i, channels):
-            return np.concatenate([m[i].reshape(channels, -1).T
-                                   for m in maps]).astype(np.float32)
-
-        results = []
-        for i, meta in enumerate(metas):
-            results.append(
-                detections(
-                    flat(cls_maps, i, len(self.classes)),
-                    flat(ctr_maps, i, 1)[:, 0], flat(box_maps, i, 4), points,
-                    lengths, meta, self.cfg))
-        return results
+        if self.graph == 'network':
+            outputs = self._network_detections(outputs, metas)
+        num, boxes, scores, labels = outputs
+        if labels.size and int(labels.max()) >= len(self.classes):
+            raise DeployConfigError(
+                f'{self.export_dir}: the graph predicts class '
+                f'{int(labels.max())}, deploy.json lists {len(self.classes)} '
+                'classes: the folder mixes two exports; export again')
+        return [
+            dict(
+                bboxes=r['bboxes'].astype(np.float32),
+                scores=r['scores'].astype(np.float32),
+                labels=r['labels'].astype(np.int64))
+            for r in split_detections(np.asarray(num), boxes, scores, labels)
+        ]
 
     def __call__(self, images: Sequence[Image]) -> List[Dict[str, np.ndarray]]:
         """Detect objects in images, as one batch.

@@ -1,8 +1,9 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""The test pipeline's pre-processing in numpy and OpenCV: decode, resize,
-pad (the end-to-end graph's input), normalise (the network-only model's);
-the same pixels as mmcv's ``imread``, mmdet's ``Resize`` and
-``DetDataPreprocessor``."""
+"""The test pipeline's pre-processing in numpy and OpenCV, for the runtime,
+the INT8 calibration and the export's checks: decode, resize and pad, the
+same pixels as mmcv's ``imread``, mmdet's ``Resize`` and the padding of
+``DetDataPreprocessor``. Both exported graphs take these uint8 pixels and
+normalise them themselves (:func:`~.end_to_end.normalise`)."""
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Sequence, Tuple, Union
 
@@ -69,6 +70,21 @@ def resize(image: np.ndarray, scale: Tuple[int, int],
     return resized, (size[0] / w, size[1] / h)
 
 
+def padded_size(height: int, width: int, divisor: int) -> Tuple[int, int]:
+    """Height and width rounded up to a multiple of ``divisor``, as the
+    data preprocessor pads.
+
+    Args:
+        height (int): Rows.
+        width (int): Columns.
+        divisor (int): ``pad_size_divisor``.
+
+    Returns:
+        tuple[int, int]: The padded (height, width).
+    """
+    return -(-height // divisor) * divisor, -(-width // divisor) * divisor
+
+
 def read_images(images: Sequence[Union[str, np.ndarray]],
                 threads: int = 1,
                 max_pixels: int = DEFAULT_MAX_PIXELS) -> List[np.ndarray]:
@@ -99,8 +115,7 @@ def preprocess(images: Sequence[Union[str, np.ndarray]],
                cfg: Dict,
                threads: int = 1) -> Tuple[np.ndarray, List[Dict]]:
     """Decode, resize and pad images into one uint8 BGR NCHW batch, as the
-    end-to-end graph takes it (:func:`normalise` makes the network-only
-    model's input).
+    exported graphs take it.
 
     Args:
         images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
@@ -123,46 +138,20 @@ def preprocess(images: Sequence[Union[str, np.ndarray]],
                 ori_shape=image.shape[:2],
                 img_shape=out.shape[:2],
                 scale_factor=factor))
-    divisor = cfg['pad_size_divisor']
-    height = max(r.shape[0] for r in resized)
-    width = max(r.shape[1] for r in resized)
-    height = -(-height // divisor) * divisor
-    width = -(-width // divisor) * divisor
+    height, width = padded_size(
+        max(r.shape[0] for r in resized), max(r.shape[1] for r in resized),
+        cfg['pad_size_divisor'])
     batch = np.zeros((len(resized), 3, height, width), np.uint8)
     for i, r in enumerate(resized):
         batch[i, :, :r.shape[0], :r.shape[1]] = r.transpose(2, 0, 1)
     return batch, metas
 
 
-def normalise(batch: np.ndarray, metas: List[Dict], cfg: Dict) -> np.ndarray:
-    """The data preprocessor's step: channel order, mean and std, zeros in
-    the padding (mmdet pads after normalising).
-
-    Args:
-        batch (np.ndarray): (N, 3, H, W) uint8 BGR from :func:`preprocess`.
-        metas (list[dict]): Its per-image ``img_shape``.
-        cfg (dict): ``deploy.json``'s ``preprocess``.
-
-    Returns:
-        np.ndarray: (N, 3, H, W) float32, the network-only model's input.
-    """
-    if cfg['bgr_to_rgb']:
-        batch = batch[:, ::-1]
-    mean = np.asarray(cfg['mean'], np.float32).reshape(1, 3, 1, 1)
-    std = np.asarray(cfg['std'], np.float32).reshape(1, 3, 1, 1)
-    out = (batch.astype(np.float32) - mean) / std
-    for i, meta in enumerate(metas):
-        h, w = meta['img_shape']
-        out[i, :, h:, :] = 0
-        out[i, :, :, w:] = 0
-    return out
-
-
-def end_to_end_inputs(
-        images: Sequence[Union[str, np.ndarray]],
-        cfg: Dict,
-        threads: int = 1) -> Tuple[Dict[str, np.ndarray], List[Dict]]:
-    """The end-to-end graph's inputs for some images.
+def graph_inputs(images: Sequence[Union[str, np.ndarray]],
+                 cfg: Dict,
+                 threads: int = 1) -> Tuple[Dict[str, np.ndarray], List[Dict]]:
+    """The exported graphs' inputs for some images (the network-only graph
+    takes the first two).
 
     Args:
         images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.

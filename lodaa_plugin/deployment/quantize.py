@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from .deploy_config import load_deploy_config
 from .export import write_deploy_config
-from .preprocess import end_to_end_inputs
+from .preprocess import graph_inputs
 
 INT8_FILE = 'end2end_int8.xml'
 
@@ -35,7 +35,7 @@ def quantize_end_to_end(export_dir: str,
         raise ValueError(f'{export_dir}: no OpenVINO end-to-end graph; export '
                          'with --backend openvino')
     samples = [
-        end_to_end_inputs([path], settings['preprocess'])[0]
+        graph_inputs([path], settings['preprocess'])[0]
         for path in tqdm(calibration_images, desc='calibration', unit='img')
     ]
     model = ov.Core().read_model(

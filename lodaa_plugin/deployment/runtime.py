@@ -24,7 +24,6 @@ class OnnxRuntimeSession:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(
             path, options, providers=['CPUExecutionProvider'])
-        self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.precision = 'fp32'
 
@@ -74,7 +73,6 @@ class OpenVinoSession:
         self.compiled = core.compile_model(
             core.read_model(path), 'CPU', config)
         self.request = self.compiled.create_infer_request()
-        self.input_names = [i.get_any_name() for i in self.compiled.inputs]
         self.precision = str(
             self.compiled.get_property('INFERENCE_PRECISION_HINT'))
 

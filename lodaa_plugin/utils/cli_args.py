@@ -95,9 +95,9 @@ def add_deploy_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--graph',
         choices=['end2end', 'network'],
-        default=None,
-        help='with --backend: the end-to-end graph (default when the export '
-        'has one) or the network alone with numpy post-processing')
+        default='end2end',
+        help='with --backend: the end-to-end graph (default) or the network '
+        "alone, post-processed by the head's PyTorch function")
 
 
 def _number(kind: type,

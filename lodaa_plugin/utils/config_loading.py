@@ -97,8 +97,9 @@ def _missing_config_message(path: str) -> str:
     names = {osp.basename(name): name for name in known}
     close = difflib.get_close_matches(
         osp.basename(path), list(names), n=3, cutoff=0.5)
-    hint = (', '.join(f'configs/{names[name]}' for name in close)
-            if close else f'none close, see {root}')
+    hint = (', '.join(
+        f'configs/{names[name]}'
+        for name in close) if close else f'none close, see {root}')
     return f'config file {path} does not exist. Closest: {hint}'
 
 

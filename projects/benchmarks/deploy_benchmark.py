@@ -16,8 +16,9 @@ from lodaa_plugin.deployment.preprocess import read_image
 from .torchvision_fcos import build_torchvision_fcos, share_weights
 
 PATHS = ('torchvision eager fp32', 'LODAA eager fp32', 'LODAA eager bf16',
-         'ONNX Runtime fp32, network + numpy', 'ONNX Runtime fp32, end-to-end',
-         'OpenVINO default, network + numpy', 'OpenVINO fp32, end-to-end',
+         'ONNX Runtime fp32, network + PyTorch',
+         'ONNX Runtime fp32, end-to-end',
+         'OpenVINO default, network + PyTorch', 'OpenVINO fp32, end-to-end',
          'OpenVINO default, end-to-end', 'OpenVINO INT8, end-to-end')
 
 
@@ -89,11 +90,11 @@ def path_runners(cfg: Config, lodaa: nn.Module, export_dir: str,
         lodaa_eager,
         'LODAA eager bf16':
         lodaa_bf16,
-        'ONNX Runtime fp32, network + numpy':
+        'ONNX Runtime fp32, network + PyTorch':
         deployed('onnxruntime', 'fp32', 'network'),
         'ONNX Runtime fp32, end-to-end':
         deployed('onnxruntime', 'fp32', 'end2end'),
-        'OpenVINO default, network + numpy':
+        'OpenVINO default, network + PyTorch':
         deployed('openvino', 'default', 'network'),
         'OpenVINO fp32, end-to-end':
         deployed('openvino', 'fp32', 'end2end'),
@@ -110,7 +111,7 @@ def time_split(detector: DeployedDetector, files: List[str], steps: int,
                timed: Callable) -> Dict[str, float]:
     """Where one batch's time goes on a deployed path: decoding, resizing
     and padding, the graph (for the network-only model: normalisation and
-    network, then the numpy post-processing apart).
+    network, then the post-processing apart).
 
     Args:
         detector (DeployedDetector): The path.
@@ -123,8 +124,7 @@ def time_split(detector: DeployedDetector, files: List[str], steps: int,
     """
     import statistics
 
-    from lodaa_plugin.deployment.preprocess import (normalise, preprocess,
-                                                    read_images)
+    from lodaa_plugin.deployment.preprocess import preprocess, read_images
     cfg = detector.cfg['preprocess']
     parts = {}
 
@@ -137,12 +137,9 @@ def time_split(detector: DeployedDetector, files: List[str], steps: int,
         lambda: read_images(files, detector.decode_threads))
     parts['resize + pad'] = median_ms(lambda: preprocess(images, cfg))
     inputs, metas = detector.prepare(images)
-    if detector.graph == 'network':
-        pixels, _ = preprocess(images, cfg)
-        parts['normalise'] = median_ms(lambda: normalise(pixels, metas, cfg))
     outputs = detector.session(inputs)
     parts['graph'] = median_ms(lambda: detector.session(inputs))
-    parts['numpy post-processing'] = median_ms(
+    parts['post-processing'] = median_ms(
         lambda: detector.postprocess(outputs, metas))
     return parts
 

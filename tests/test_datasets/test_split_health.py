@@ -120,6 +120,7 @@ def test_the_check_command_names_every_overlap(tmp_path):
     import subprocess
 
     from lodaa_testing import PYTHON, python_env, tool_path
+
     # the second folder's train and test lists share b: both are named
     for lists, status, named in ((dict(train=['a'], test=['b']), 0, 0), (dict(
             train=['a', 'b'], val=['c'], test=['b']), 1, 2)):

@@ -1,18 +1,15 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""A bad export folder gets an error that names it and the problem; the
-numpy post-processing pieces on hand-made cases."""
+"""A bad export folder gets an error that names it and the problem."""
 import json
 
-import numpy as np
 import pytest
 
 from lodaa_plugin.deployment import (DeployConfigError, DeployedDetector,
                                      load_deploy_config)
-from lodaa_plugin.deployment.postprocess import batched_nms, level_points
 from lodaa_testing.voc_data import png_header_only
 
 GOOD = dict(
-    format_version=1,
+    format_version=3,
     classes=['a', 'b'],
     preprocess=dict(
         resize=dict(scale=[64, 64], keep_ratio=False),
@@ -29,6 +26,7 @@ GOOD = dict(
         max_per_img=10),
     score_fusion='sqrt',
     models=dict(onnx='model.onnx'),
+    end2end=dict(onnx='model.onnx'),
     input=[64, 64])
 
 
@@ -58,44 +56,16 @@ def test_bad_export_folders_are_named_with_the_problem(tmp_path):
     with pytest.raises(
             DeployConfigError, match='the onnx network model.onnx is missing'):
         load_deploy_config(_write(tmp_path / 'nomodel', GOOD, model=False))
-    newer = dict(GOOD, format_version=99)
-    with pytest.raises(DeployConfigError, match='format_version 99'):
-        load_deploy_config(_write(tmp_path / 'newer', newer))
+    for version in (2, 99):
+        other = dict(GOOD, format_version=version)
+        with pytest.raises(
+                DeployConfigError,
+                match=f'format_version {version} is unknown.*reads 3'):
+            load_deploy_config(_write(tmp_path / f'v{version}', other))
     assert load_deploy_config(_write(tmp_path / 'good',
                                      GOOD))['classes'] == ['a', 'b']
     with pytest.raises(ValueError, match='backend must be one of'):
         DeployedDetector(str(tmp_path / 'good'), backend='tensorrt')
-
-
-def test_points_are_centres_row_major():
-    first, second = level_points([(2, 3), (1, 2)], [8, 16])
-    np.testing.assert_array_equal(
-        first, [[4, 4], [12, 4], [20, 4], [4, 12], [12, 12], [20, 12]])
-    np.testing.assert_array_equal(second, [[8, 8], [24, 8]])
-
-
-def test_class_aware_nms():
-    boxes = np.array(
-        [[0, 0, 10, 10], [1, 1, 10, 10], [0, 0, 10, 10], [20, 20, 30, 30]],
-        np.float32)
-    scores = np.array([0.9, 0.8, 0.7, 0.6], np.float32)
-    labels = np.array([0, 0, 1, 0])
-    # the second overlaps the first (IoU 0.81); the third is another class
-    assert batched_nms(boxes, scores, labels, 0.5).tolist() == [0, 2, 3]
-    assert batched_nms(boxes, scores, labels, 0.9).tolist() == [0, 1, 2, 3]
-
-
-def test_nms_stopped_early_keeps_the_first_of_a_full_nms():
-    rng = np.random.RandomState(0)
-    xy = rng.uniform(0, 100, (300, 2))
-    boxes = np.hstack([xy, xy + rng.uniform(5, 30,
-                                            (300, 2))]).astype(np.float32)
-    scores = rng.uniform(size=300).astype(np.float32)
-    labels = rng.randint(0, 3, 300)
-    full = batched_nms(boxes, scores, labels, 0.5)
-    assert len(full) > 20
-    np.testing.assert_array_equal(
-        batched_nms(boxes, scores, labels, 0.5, max_keep=20), full[:20])
 
 
 @pytest.mark.parametrize('edit,message', [

@@ -1,6 +1,6 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """The end-to-end export: one graph from pixels to detections that equals
-the network-only export with LODAA's post-processing, runs in a plain
+the network-only export with the head's post-processing, runs in a plain
 ONNX Runtime client, refuses what it cannot reproduce, and quantizes to
 INT8 with its accuracy reported."""
 import glob
@@ -44,7 +44,8 @@ def test_export_writes_both_graphs_and_checks_them(exported):
 
 @pytest.mark.slow
 @pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
-def test_end_to_end_equals_network_and_numpy_postprocessing(exported, backend):
+def test_end_to_end_equals_network_and_the_heads_postprocessing(
+        exported, backend):
     from lodaa_plugin.deployment import DeployedDetector
     folder, _ = exported
     network = DeployedDetector(folder, backend, 'fp32', graph='network')
@@ -156,14 +157,16 @@ def test_a_config_the_graph_cannot_honour_is_refused(tmp_path, mmdet_scope):
                                                ('fcos_voc.py', True)])
 def test_runtime_preprocessing_equals_mmdet_test_pipeline(
         config, keep_ratio, mmdet_scope):
-    """Decoding, resizing, padding and normalisation of the runtime give
-    the pixels of mmdet's test pipeline plus its data preprocessor."""
+    """Decoding, resizing and padding of the runtime, then the graphs'
+    normalisation, give the pixels of mmdet's test pipeline plus its data
+    preprocessor."""
     import torch
     from mmdet.registry import MODELS
     from mmengine.dataset import Compose, pseudo_collate
 
+    from lodaa_plugin.deployment.end_to_end import normalise
     from lodaa_plugin.deployment.export import preprocess_settings
-    from lodaa_plugin.deployment.preprocess import normalise, preprocess
+    from lodaa_plugin.deployment.preprocess import graph_inputs
     from lodaa_plugin.utils.config_loading import read_config
     cfg = read_config(config_path(config))
     pipeline = Compose([
@@ -177,8 +180,13 @@ def test_runtime_preprocessing_equals_mmdet_test_pipeline(
     photos = PHOTOS[:3]
     data = pseudo_collate([pipeline(dict(img_path=p)) for p in photos])
     expected = holder.data_preprocessor(data, False)['inputs'].numpy()
-    pixels, metas = preprocess(photos, settings)
-    got = normalise(pixels, metas, settings)
+    inputs, metas = graph_inputs(photos, settings)
+    got = normalise(
+        torch.from_numpy(inputs['images']),
+        torch.from_numpy(inputs['img_shapes']),
+        torch.tensor(settings['mean']).view(1, 3, 1, 1),
+        torch.tensor(settings['std']).view(1, 3, 1, 1),
+        settings['bgr_to_rgb']).numpy()
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
     for meta, sample in zip(metas, data['data_samples']):

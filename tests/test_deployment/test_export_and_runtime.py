@@ -146,8 +146,7 @@ def test_benchmark_deploy_prints_every_path(tmp_path):
     assert set(split) == set(PATHS[3:])
     assert all(part['graph'] > 0 and part['decode'] > 0
                for part in split.values())
-    assert 'numpy post-processing' in split[
-        'OpenVINO default, network + numpy']
+    assert 'post-processing' in split['OpenVINO default, network + PyTorch']
 
 
 @pytest.mark.slow

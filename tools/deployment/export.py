@@ -9,11 +9,12 @@
         work_dirs/fcos_voc_224_deploy --backend openvino --precision int8
 
 Writes the end-to-end graph ``end2end.onnx`` (pixels to detections: batch,
-height and width dynamic), the network alone ``model.onnx`` (dynamic batch;
-dynamic height and width when the test pipeline keeps the aspect ratio, or
-with ``--dynamic-size``), their OpenVINO IR with ``--backend openvino``, and
-``deploy.json``. Every rule comes from the built model; a test_cfg no
-export reproduces exactly (soft-NMS, ``offset=1``, ...) is refused, named.
+height and width dynamic), the network alone ``model.onnx`` (the same pixels
+to the head's per-level maps; dynamic batch; dynamic height and width when
+the test pipeline keeps the aspect ratio, or with ``--dynamic-size``), their
+OpenVINO IR with ``--backend openvino``, and ``deploy.json``. Every rule
+comes from the built model; a test_cfg no export reproduces exactly
+(soft-NMS, ``offset=1``, ...) is refused, named.
 Then runs PyTorch and every export on real images and prints the largest
 differences. ``--int8`` quantizes the OpenVINO end-to-end graph with NNCF,
 calibrated on training images, and scores fp32 and INT8 on the test set: an
@@ -31,7 +32,7 @@ from mmengine.config import DictAction
 
 from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.deployment.export import (ExportableFCOS, compare_end_to_end,
+from lodaa_plugin.deployment.export import (build_graphs, compare_end_to_end,
                                             compare_outputs, export_detector)
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
@@ -153,17 +154,12 @@ def main() -> None:
           'dynamic batch), deploy.json')
     runtimes = ['onnxruntime'
                 ] + (['openvino'] if args.backend == 'openvino' else [])
-    network = ExportableFCOS(model.eval())
+    network, graph = build_graphs(model.eval(), settings['preprocess'])
     worst = compare_outputs(network, args.out, images, runtimes)
     for runtime, diff in worst.items():
         print(f'network, {runtime} fp32 vs PyTorch on {len(images)} images '
               f'({osp.basename(images[0])}, ...): largest output difference '
               f'{diff:.2e}')
-    from lodaa_plugin.deployment.end_to_end import EndToEndFCOS
-    from lodaa_plugin.deployment.export import export_rules
-    pre = settings['preprocess']
-    graph = EndToEndFCOS(model, export_rules(model), pre['mean'], pre['std'],
-                         pre['bgr_to_rgb']).eval()
     for runtime, check in compare_end_to_end(graph, args.out, images,
                                              runtimes).items():
         print(f'end-to-end, {runtime} fp32 vs PyTorch: '

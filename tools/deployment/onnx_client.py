@@ -24,6 +24,9 @@ def main() -> None:
     except (OSError, ValueError) as error:
         raise SystemExit(f'{export_dir}/deploy.json: not a readable export '
                          f'description ({error}); run export.py first')
+    # The resize and padding of lodaa_plugin/deployment/preprocess.py, written
+    # again on purpose: this client imports nothing of LODAA (it shows what
+    # a client in any language has to do).
     resize, divisor = cfg['preprocess']['resize'], cfg['preprocess'][
         'pad_size_divisor']
     session = ort.InferenceSession(f'{export_dir}/{cfg["end2end"]["onnx"]}')

@@ -3,13 +3,18 @@
 computation that PyTorch runs and that exports to ONNX / OpenVINO operators.
 
 The rules (:class:`FCOSTestRules`) come from the built head and its
-``test_cfg``; :func:`batched_detections` applies them: per level the
+``test_cfg`` (or from an export's ``deploy.json``); :func:`batched_detections`
+applies them: per level the
 ``nms_pre`` best (location, class) pairs above ``score_thr``, decoding,
 clipping, rescaling, score fusion, ``min_bbox_size``, class-aware NMS and
 ``max_per_img``. :func:`plain_nms_iou` defines which NMS configs are "plain"
-(torchvision's and ONNX's NMS do exactly what mmcv's does for them).
+(torchvision's and ONNX's NMS do exactly what mmcv's does for them). The
+head, the end-to-end export and the runtime of the network-only export all
+run this one definition;
+:func:`~lodaa_plugin.padded_detections.split_detections` cuts its padded
+outputs per image.
 """
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torchvision
@@ -94,6 +99,27 @@ class FCOSTestRules(NamedTuple):
             min_bbox_size=float(cfg.get('min_bbox_size', -1)),
             iou_threshold=iou,
             max_per_img=int(cfg.get('max_per_img', 100)))
+
+    @classmethod
+    def from_deploy_dict(cls, settings: Dict) -> 'FCOSTestRules':
+        """Read the rules back from ``deploy.json`` (see
+        :meth:`to_deploy_dict`).
+
+        Args:
+            settings (dict): ``deploy.json``'s content.
+
+        Returns:
+            FCOSTestRules: The rules.
+        """
+        test_cfg = settings['test_cfg']
+        return cls(
+            strides=tuple(int(s) for s in settings['strides']),
+            score_fusion=settings['score_fusion'],
+            score_thr=float(test_cfg['score_thr']),
+            nms_pre=int(test_cfg['nms_pre']),
+            min_bbox_size=float(test_cfg['min_bbox_size']),
+            iou_threshold=float(test_cfg['nms_iou']),
+            max_per_img=int(test_cfg['max_per_img']))
 
     def to_deploy_dict(self) -> Dict:
         """The rules as ``deploy.json`` stores them.
@@ -297,22 +323,3 @@ def batched_detections(
                          torch.full_like(order, -1))
     best = torch.where(found, best, torch.zeros_like(best))
     return found.sum(1), boxes, best, labels
-
-
-def detections_to_lists(num_dets: Tensor, boxes: Tensor, scores: Tensor,
-                        labels: Tensor) -> List[Dict[str, Tensor]]:
-    """Split :func:`batched_detections`' padded outputs per image.
-
-    Args:
-        num_dets (Tensor): (N,).
-        boxes (Tensor): (N, K, 4).
-        scores (Tensor): (N, K).
-        labels (Tensor): (N, K).
-
-    Returns:
-        list[dict]: Per image ``bboxes``, ``scores`` and ``labels``.
-    """
-    return [
-        dict(bboxes=boxes[i, :n], scores=scores[i, :n], labels=labels[i, :n])
-        for i, n in enumerate(num_dets.tolist())
-    ]

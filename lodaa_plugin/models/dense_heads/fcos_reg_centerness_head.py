@@ -2,20 +2,18 @@
 # FCOS: Tian et al., "FCOS: A simple and strong anchor-free object detector",
 # arXiv 2006.09214. Built on mmdet's FCOSHead (Apache 2.0, OpenMMLab).
 """FCOS head whose centerness branch sits on the box-regression stem."""
-import copy
 from typing import Dict, List, Optional, Tuple
 
 import torch
-import torchvision
-from mmcv.ops import batched_nms
 from mmdet.models.dense_heads import FCOSHead
 from mmdet.registry import MODELS, TASK_UTILS
-from mmdet.structures.bbox import get_box_tensor, get_box_wh, scale_boxes
+from mmdet.structures.bbox import get_box_tensor
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList, reduce_mean
 from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ...padded_detections import split_detections
 from ..utils import pad_boxes
 from .fcos_postprocess import (SCORE_FUSIONS, FCOSTestRules,
                                batched_detections, plain_nms_iou)
@@ -34,46 +32,37 @@ _ASSIGNER_KEYS = ('num_classes', 'strides', 'regress_ranges',
 class FCOSRegCenternessHead(FCOSHead):
     """FCOS head with centerness predicted from the regression tower.
 
-    The paper's follow-up (arXiv 2006.09214, Sec. 3.3 and Table 3) moves the
-    centerness branch from the classification tower to the box tower; this
-    head always does so and enables the paper's other improvements by
-    default: centre sampling (radius 1.5) and regression targets normalised
-    by the FPN stride. Boxes marked ignored (VOC ``difficult``)
-    are neither positives nor negatives: locations inside them that no other
-    box claims drop out of the classification loss.
-
-    Losses come in three parts: ``loss_cls`` (focal), ``loss_bbox`` (IoU,
-    weighted by the centerness target) and ``loss_centerness`` (BCE). IoU
-    rather than the follow-up's GIoU: over 6 seeds both score the same
-    VOC07 mAP, and IoU the higher COCO AP in one of two runs
-    (docs/benchmarks.md); it is mmdet's choice too.
+    mmdet's ``FCOSHead`` with ``centerness_on_reg=True`` fixed (the paper's
+    follow-up, arXiv 2006.09214, Sec. 3.3), its other improvements on by
+    default (centre sampling, stride-normalised targets), targets assigned
+    for the whole batch at once, boxes marked ignored (VOC ``difficult``)
+    neither positive nor negative, and a batched prediction
+    (:func:`batched_detections`) that the export traces. How much each
+    setting gives: docs/benchmarks.md.
 
     Args:
         num_classes (int): Number of object classes.
         in_channels (int): Channels of each FPN level.
-        score_fusion (str): How test scores combine the class probability
-            and centerness: ``'sqrt'`` for ``sqrt(cls * ctr)`` as the paper
-            and its official code, ``'product'`` for ``cls * ctr`` as mmdet.
-            Defaults to ``'sqrt'``.
+        score_fusion (str): Test score from the class probability and the
+            centerness: ``'sqrt'`` for ``sqrt(cls * ctr)`` (the paper's
+            code), ``'product'`` for ``cls * ctr`` (mmdet's). Defaults to
+            ``'sqrt'``.
         center_sampling (bool): Positives only near box centres. Defaults
-            to True (mmdet's FCOSHead: False).
+            to True (mmdet: False).
         center_sample_radius (float): Centre radius, in strides. Defaults
             to 1.5.
         norm_on_bbox (bool): Regression targets divided by the stride.
-            Defaults to True (mmdet's FCOSHead: False).
-        loss_bbox (dict): Box loss config. Defaults to
-            ``dict(type='IoULoss', loss_weight=1.0)``, as mmdet's FCOSHead
-            (torchvision's FCOS and the paper's follow-up: GIoU).
-        bbox_loss_weighting (str): How the box loss averages over the
-            positive locations: ``'centerness'`` weighs each by its
-            centerness target and divides by their sum (mmdet's FCOSHead
-            and the paper's code), ``'mean'`` takes the plain mean
-            (torchvision's FCOS). Defaults to ``'centerness'``.
+            Defaults to True (mmdet: False).
+        loss_bbox (dict): Box loss config. Defaults to mmdet's
+            ``dict(type='IoULoss', loss_weight=1.0)``.
+        bbox_loss_weighting (str): ``'centerness'`` weighs each positive's
+            box loss by its centerness target and divides by their sum
+            (mmdet's), ``'mean'`` takes the plain mean (torchvision's).
+            Defaults to ``'centerness'``.
         assigner (dict): Target assigner config; the head fills in its own
             classes, strides, ranges and sampling settings. Defaults to
             ``dict(type='FCOSBatchAssigner')``.
-        **kwargs: Everything :class:`mmdet.models.FCOSHead` accepts, except
-            ``centerness_on_reg``.
+        **kwargs: Everything :class:`mmdet.models.FCOSHead` accepts.
     """
 
     def __init__(self,
@@ -123,19 +112,9 @@ class FCOSRegCenternessHead(FCOSHead):
     def get_targets(
             self, points: List[Tensor], batch_gt_instances: InstanceList
     ) -> Tuple[List[Tensor], List[Tensor]]:
-        """Compute per-level labels and box targets for the whole batch.
-
-        The layout is mmdet's FCOSHead's: level-major, image-minor.
-
-        Args:
-            points (list[Tensor]): Per level, (P_l, 2) locations.
-            batch_gt_instances (list[InstanceData]): ``bboxes`` and
-                ``labels`` per image.
-
-        Returns:
-            tuple[list[Tensor], list[Tensor]]: Per level, labels
-            (B * P_l, ) and box targets (B * P_l, 4).
-        """
+        """mmdet's ``FCOSHead.get_targets`` (per level, labels (B * P_l, )
+        and box targets (B * P_l, 4), image-minor), for the whole batch at
+        once."""
         labels, targets = self._batch_targets(points, batch_gt_instances)
         counts = [len(p) for p in points]
         return ([lvl.reshape(-1) for lvl in labels.split(counts, 1)],
@@ -159,26 +138,10 @@ class FCOSRegCenternessHead(FCOSHead):
         batch_img_metas: List[dict],
         batch_gt_instances_ignore: OptInstanceList = None
     ) -> Dict[str, Tensor]:
-        """Compute the three FCOS losses.
-
-        Targets come for the whole batch at once; the head's only host
-        synchronisation selects the positive locations (mmdet's IoU losses
-        add one, and on the CPU its focal loss's one-hot two more).
-
-        Args:
-            cls_scores (list[Tensor]): Per level, (N, C, H, W) logits.
-            bbox_preds (list[Tensor]): Per level, (N, 4, H, W) distances.
-            centernesses (list[Tensor]): Per level, (N, 1, H, W) logits.
-            batch_gt_instances (list[InstanceData]): ``bboxes`` and
-                ``labels`` per image.
-            batch_img_metas (list[dict]): Meta information per image.
-            batch_gt_instances_ignore (list[InstanceData], optional): Boxes
-                to ignore (VOC difficult) per image. Defaults to None.
-
-        Returns:
-            dict[str, Tensor]: ``loss_cls``, ``loss_bbox``,
-            ``loss_centerness``.
-        """
+        """mmdet's ``FCOSHead.loss_by_feat`` (``loss_cls``, ``loss_bbox``,
+        ``loss_centerness``), with the targets of the whole batch at once
+        (no per-image host synchronisation), ``bbox_loss_weighting``, and
+        ``batch_gt_instances_ignore`` (VOC difficult boxes) honoured."""
         featmap_sizes = [featmap.size()[-2:] for featmap in cls_scores]
         points = self.prior_generator.grid_priors(
             featmap_sizes,
@@ -244,19 +207,9 @@ class FCOSRegCenternessHead(FCOSHead):
     def _ignore_weights(
             self, points: List[Tensor], labels: Tensor,
             batch_gt_instances_ignore: OptInstanceList) -> Optional[Tensor]:
-        """Weigh classification: zero for background locations inside
-        ignored boxes.
-
-        Args:
-            points (list[Tensor]): Per level, (P_l, 2) locations.
-            labels (Tensor): (B, P) labels from :meth:`_batch_targets`.
-            batch_gt_instances_ignore (list[InstanceData], optional):
-                Ignored boxes per image; None entries have none.
-
-        Returns:
-            Tensor or None: (B * P, ) weights, image-major like ``labels``;
-            None when no image has ignored boxes.
-        """
+        """(B * P, ) classification weights, image-major like ``labels``
+        ((B, P) from :meth:`_batch_targets`): zero for background locations
+        inside an ignored box; None when no image has ignored boxes."""
         # mmdet's unpack_gt_instances gives None for a sample without
         # ignored_instances (pipelines other than VOC's)
         ignores = [
@@ -288,17 +241,17 @@ class FCOSRegCenternessHead(FCOSHead):
                         with_nms: bool = True) -> InstanceList:
         """Detections of a batch from the head's outputs.
 
-        With a plain NMS (:func:`plain_nms_iou`) this is
+        With centerness and a plain NMS (:func:`plain_nms_iou`) this is
         :func:`batched_detections`, the computation the end-to-end export
-        traces; otherwise (soft-NMS, ``offset``, no NMS, ...) mmdet's
-        per-image path with :meth:`_predict_by_feat_single`. Both give the
-        same detections for a plain NMS (tested).
+        traces; otherwise (no centerness, no NMS, soft-NMS, ``offset``, ...)
+        mmdet's ``FCOSHead`` path with this head's score fusion. Both give
+        the same detections for a plain NMS (tested).
 
         Args:
             cls_scores (list[Tensor]): Per level (N, C, H, W) logits.
             bbox_preds (list[Tensor]): Per level (N, 4, H, W) distances.
             score_factors (list[Tensor], optional): Per level (N, 1, H, W)
-                centerness logits.
+                centerness logits; None ranks by class scores alone.
             batch_img_metas (list[dict], optional): Meta information of
                 each image (``img_shape``, ``scale_factor``).
             cfg (ConfigDict, optional): Test config; the head's if None.
@@ -316,98 +269,19 @@ class FCOSRegCenternessHead(FCOSHead):
             return super().predict_by_feat(cls_scores, bbox_preds,
                                            score_factors, batch_img_metas, cfg,
                                            rescale, with_nms)
-        rules = FCOSTestRules.from_head(self, cfg)
-        device = cls_scores[0].device
-        img_shapes = torch.tensor(
-            [m['img_shape'][:2] for m in batch_img_metas],
+        metas, device = batch_img_metas, cls_scores[0].device
+        img_shapes = torch.tensor([m['img_shape'][:2] for m in metas],
+                                  dtype=torch.float32,
+                                  device=device)
+        scale_factors = torch.tensor(
+            [m['scale_factor'] if rescale else (1., 1.) for m in metas],
             dtype=torch.float32,
             device=device)
-        scale_factors = torch.tensor([
-            m['scale_factor'] if rescale else (1.0, 1.0)
-            for m in batch_img_metas
-        ],
-                                     dtype=torch.float32,
-                                     device=device)
-        num_dets, boxes, scores, labels = batched_detections(
-            [c.sigmoid()
-             for c in cls_scores], [c.sigmoid() for c in score_factors],
-            bbox_preds, img_shapes, scale_factors, rules)
-        return [
-            InstanceData(
-                bboxes=boxes[i, :n],
-                scores=scores[i, :n],
-                labels=labels[i, :n]) for i, n in enumerate(num_dets.tolist())
-        ]
-
-    def _predict_by_feat_single(self,
-                                cls_score_list: List[Tensor],
-                                bbox_pred_list: List[Tensor],
-                                score_factor_list: List[Tensor],
-                                mlvl_priors: List[Tensor],
-                                img_meta: dict,
-                                cfg: Optional[ConfigDict],
-                                rescale: bool = False,
-                                with_nms: bool = True) -> InstanceData:
-        """Detect objects in one image: per level, the ``nms_pre`` best
-        (location, class) pairs above ``score_thr``, then
-        :meth:`_bbox_post_process`.
-
-        mmdet's ``BaseDenseHead._predict_by_feat_single`` for a sigmoid head
-        with centerness, with the same candidates; on the CPU the best
-        scores come from ``topk`` rather than a full sort (equal results up
-        to the order of equal scores).
-
-        Args:
-            cls_score_list (list[Tensor]): Per level, (C, H, W) logits.
-            bbox_pred_list (list[Tensor]): Per level, (4, H, W) distances.
-            score_factor_list (list[Tensor]): Per level, (1, H, W)
-                centerness logits.
-            mlvl_priors (list[Tensor]): Per level, (H * W, 2) locations.
-            img_meta (dict): Meta information of the image.
-            cfg (ConfigDict, optional): Test config; the head's if None.
-            rescale (bool): Map boxes back to the original image. Defaults
-                to False.
-            with_nms (bool): Apply NMS. Defaults to True.
-
-        Returns:
-            InstanceData: ``bboxes``, ``scores`` and ``labels``.
-        """
-        cfg = copy.deepcopy(self.test_cfg if cfg is None else cfg)
-        score_thr = cfg.get('score_thr', 0)
-        nms_pre = cfg.get('nms_pre', -1)
-        kept = dict(
-            bbox_pred=[], priors=[], scores=[], labels=[], score_factors=[])
-        for cls_score, bbox_pred, factor, priors in zip(
-                cls_score_list, bbox_pred_list, score_factor_list,
-                mlvl_priors):
-            scores = cls_score.permute(1, 2, 0).reshape(
-                -1, self.cls_out_channels).sigmoid()
-            valid = scores > score_thr
-            scores = scores[valid]
-            where = valid.nonzero()  # (location, class) pairs, row-major
-            num = len(scores) if nms_pre <= 0 else min(nms_pre, len(scores))
-            if scores.is_cuda:
-                scores, order = scores.sort(descending=True)
-                scores, order = scores[:num], order[:num]
-            else:
-                scores, order = scores.topk(num)
-            locations, labels = where[order].unbind(dim=1)
-            kept['bbox_pred'].append(
-                bbox_pred.permute(1, 2, 0).reshape(-1, 4)[locations])
-            kept['priors'].append(priors[locations])
-            kept['scores'].append(scores)
-            kept['labels'].append(labels)
-            kept['score_factors'].append(
-                factor.permute(1, 2, 0).reshape(-1).sigmoid()[locations])
-        kept = {k: torch.cat(v) for k, v in kept.items()}
-        results = InstanceData(
-            bboxes=self.bbox_coder.decode(
-                kept.pop('priors'),
-                kept.pop('bbox_pred'),
-                max_shape=img_meta['img_shape']),
-            **kept)
-        return self._bbox_post_process(results, cfg, rescale, with_nms,
-                                       img_meta)
+        outputs = batched_detections([c.sigmoid() for c in cls_scores],
+                                     [c.sigmoid() for c in score_factors],
+                                     bbox_preds, img_shapes, scale_factors,
+                                     FCOSTestRules.from_head(self, cfg))
+        return [InstanceData(**image) for image in split_detections(*outputs)]
 
     def _bbox_post_process(self,
                            results: InstanceData,
@@ -415,52 +289,10 @@ class FCOSRegCenternessHead(FCOSHead):
                            rescale: bool = False,
                            with_nms: bool = True,
                            img_meta: Optional[dict] = None) -> InstanceData:
-        """Rescale, fuse class scores with centerness, then NMS.
-
-        The steps of mmdet's ``BaseDenseHead._bbox_post_process`` with the
-        paper's score fusion. A plain class-aware NMS on the CPU runs as
-        :func:`torchvision.ops.batched_nms`, which takes one NMS per class
-        above 1,000 boxes (mmcv's single NMS over class-offset boxes, its
-        default up to 10,000 boxes, is quadratic in all of them); the kept
-        boxes are mmcv's. Every other case goes to mmcv's ``batched_nms``.
-
-        Args:
-            results (InstanceData): Boxes, scores, labels and
-                ``score_factors`` (centerness) of one image.
-            cfg (ConfigDict): Test config.
-            rescale (bool): Map boxes back to the original image. Defaults
-                to False.
-            with_nms (bool): Apply NMS. Defaults to True.
-            img_meta (dict, optional): Meta information of the image.
-                Defaults to None.
-
-        Returns:
-            InstanceData: The detections of the image.
-        """
-        if rescale:
-            scale_factor = [1 / s for s in img_meta['scale_factor']]
-            results.bboxes = scale_boxes(results.bboxes, scale_factor)
-        if hasattr(results, 'score_factors'):
-            fused = results.scores * results.pop('score_factors')
-            results.scores = fused.sqrt() if self.score_fusion == 'sqrt' \
-                else fused
-        if cfg.get('min_bbox_size', -1) >= 0:
-            w, h = get_box_wh(results.bboxes)
-            valid = (w > cfg.min_bbox_size) & (h > cfg.min_bbox_size)
-            if not valid.all():
-                results = results[valid]
-        if with_nms and results.bboxes.numel() > 0:
-            boxes = get_box_tensor(results.bboxes)
-            iou = plain_nms_iou(cfg.nms) if boxes.device.type == 'cpu' \
-                else None
-            if iou is None:
-                det_bboxes, keep = batched_nms(boxes, results.scores,
-                                               results.labels, cfg.nms)
-            else:
-                keep = torchvision.ops.batched_nms(boxes, results.scores,
-                                                   results.labels, iou)
-                det_bboxes = results.scores[keep, None]
-            results = results[keep]
-            results.scores = det_bboxes[:, -1]  # soft-NMS rescores
-            results = results[:cfg.max_per_img]
-        return results
+        """mmdet's step, with the score fusion: ``'sqrt'`` fuses here,
+        ``'product'`` is mmdet's own."""
+        if self.score_fusion == 'sqrt' and 'score_factors' in results:
+            results.scores = (results.scores *
+                              results.pop('score_factors')).sqrt()
+        return super()._bbox_post_process(results, cfg, rescale, with_nms,
+                                          img_meta)

@@ -1,7 +1,7 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """One definition of the FCOS head's test-time rules: the batched
-computation (what the head runs and the end-to-end export traces), mmdet's
-per-image path and the deployment runtime's numpy code give the same
+computation (what the head runs, the end-to-end export traces and the
+network-only export's runtime calls) gives mmdet's per-image path's
 detections on the same head outputs."""
 import copy
 
@@ -11,9 +11,10 @@ import torch
 from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 from mmengine.config import Config, ConfigDict
 
-from lodaa_plugin.deployment.postprocess import detections, level_points
-from lodaa_plugin.models.dense_heads.fcos_postprocess import (
-    FCOSTestRules, batched_detections, detections_to_lists, plain_nms_iou)
+from lodaa_plugin.models.dense_heads.fcos_postprocess import (FCOSTestRules,
+                                                              level_points,
+                                                              plain_nms_iou)
+from lodaa_plugin.padded_detections import split_detections
 from lodaa_testing import config_path
 
 SIZES = [(28, 28), (14, 14), (7, 7)]
@@ -99,7 +100,8 @@ def test_batched_rules_equal_mmdet_per_image_path(head, fusion, test_cfg,
     cls, ctr, box = _outputs(0, ties)
     head.score_fusion = fusion
     cfg = ConfigDict(copy.deepcopy(test_cfg))
-    # mmdet's per-image path, which LODAA's head keeps for other NMS kinds
+    # mmdet's per-image path (with the head's score fusion), which the
+    # head takes for other NMS kinds
     reference = BaseDenseHead.predict_by_feat(
         head, cls, box, ctr, METAS, cfg=cfg, rescale=True)
     # what the head runs for a plain NMS, and the export traces
@@ -112,42 +114,33 @@ def test_batched_rules_equal_mmdet_per_image_path(head, fusion, test_cfg,
             _rows(got.bboxes, got.scores, got.labels))
 
 
-@pytest.mark.parametrize('fusion', ['sqrt', 'product'])
-@pytest.mark.parametrize('test_cfg', TEST_CFGS)
-def test_numpy_runtime_equals_batched_rules(head, fusion, test_cfg):
-    cls, ctr, box = _outputs(1, ties=True)
-    head.score_fusion = fusion
-    rules = FCOSTestRules.from_head(head, test_cfg)
-    out = batched_detections([c.sigmoid() for c in cls],
-                             [c.sigmoid() for c in ctr], box,
-                             torch.tensor([m['img_shape'] for m in METAS]),
-                             torch.tensor([m['scale_factor'] for m in METAS]),
-                             rules)
-    deploy_cfg = rules.to_deploy_dict()
-    points = np.concatenate(level_points(SIZES, rules.strides))
-    lengths = [h * w for h, w in SIZES]
-    for i, (meta, got) in enumerate(zip(METAS, detections_to_lists(*out))):
-
-        def flat(maps, channels):
-            return np.concatenate([
-                m[i].reshape(channels, -1).T.numpy() for m in maps
-            ]).astype(np.float32)
-
-        ref = detections(
-            flat([c.sigmoid() for c in cls], 20),
-            flat([c.sigmoid() for c in ctr], 1)[:, 0], flat(box, 4), points,
-            lengths, meta, deploy_cfg)
-        _same(
-            _rows(ref['bboxes'], ref['scores'], ref['labels']),
-            _rows(got['bboxes'], got['scores'], got['labels']))
-
-
 def test_rules_come_from_the_built_head(head):
     head.score_fusion = 'sqrt'
     rules = FCOSTestRules.from_head(head)
     assert rules.score_fusion == 'sqrt'
     assert rules.strides == (8, 16, 32)
     assert rules.iou_threshold == 0.6 and rules.nms_pre == 1000
+    # what deploy.json stores reads back as the same rules
+    assert FCOSTestRules.from_deploy_dict(rules.to_deploy_dict()) == rules
+
+
+def test_points_are_centres_row_major():
+    np.testing.assert_array_equal(
+        level_points(2, 3, 8, 'cpu').numpy(),
+        [[4, 4], [12, 4], [20, 4], [4, 12], [12, 12], [20, 12]])
+
+
+@pytest.mark.parametrize('kind', [np.asarray, torch.as_tensor])
+def test_padded_outputs_are_cut_per_image(kind):
+    boxes = kind(np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4))
+    scores = kind(np.array([[.9, .8, 0], [.7, 0, 0]], np.float32))
+    labels = kind(np.array([[1, 0, -1], [2, -1, -1]]))
+    first, second = split_detections(
+        kind(np.array([2, 1])), boxes, scores, labels)
+    assert first['labels'].tolist() == [1, 0]
+    assert second['labels'].tolist() == [2]
+    assert second['bboxes'].tolist() == [[12, 13, 14, 15]]
+    assert type(first['scores']) is type(scores)
 
 
 @pytest.mark.parametrize('nms', [

@@ -1,13 +1,12 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""FCOSRegCenternessHead: defaults, losses, gradients, ignored boxes,
-score fusion and NMS."""
+"""FCOSRegCenternessHead: refused settings, losses, gradients, ignored
+boxes and score fusion."""
 import math
 
 import pytest
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.structures import InstanceData
-from torchvision.ops import batched_nms as tv_batched_nms
 
 from lodaa_plugin.models import FCOSRegCenternessHead
 from lodaa_testing import VOC07_ROOT
@@ -57,17 +56,16 @@ def _gt(boxes, labels):
 METAS = [dict(img_shape=(IMG, IMG), pad_shape=(IMG, IMG), scale_factor=1)]
 
 
-def test_defaults_are_the_papers_improvements():
-    head = _head()
-    assert head.centerness_on_reg and head.center_sampling
-    assert head.center_sample_radius == 1.5 and head.norm_on_bbox
-    assert type(head.loss_bbox).__name__ == 'IoULoss'
-    assert head.bbox_loss_weighting == 'centerness'
-    assert head.score_fusion == 'sqrt'
-    with pytest.raises(ValueError, match='regression tower'):
-        _head(centerness_on_reg=False)
-    with pytest.raises(ValueError, match='score_fusion'):
-        _head(score_fusion='max')
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(centerness_on_reg=False), 'regression tower'),
+    (dict(score_fusion='max'), 'score_fusion must be one of'),
+    (dict(bbox_loss_weighting='sum'), 'bbox_loss_weighting must be one of'),
+    (dict(assigner=dict(type='FCOSBatchAssigner', strides=[8])),
+     'assigner.strides=.* differs'),
+])
+def test_settings_it_cannot_honour_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _head(**kwargs)
 
 
 def test_losses_like_mmdet_fcos_head_expectations():
@@ -185,59 +183,3 @@ def test_real_voc_image_loss_has_three_parts():
     losses = model(**batch, mode='loss')
     assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_centerness'}
     assert all(torch.isfinite(v) and v > 0 for v in losses.values())
-
-
-def _nms_inputs(n: int, classes: int, seed: int):
-    gen = torch.Generator().manual_seed(seed)
-    xy = torch.rand(n, 2, generator=gen) * 200
-    wh = torch.rand(n, 2, generator=gen) * 60 + 4
-    return InstanceData(
-        bboxes=torch.cat([xy, xy + wh], 1),
-        scores=torch.rand(n, generator=gen),
-        labels=torch.randint(classes, (n, ), generator=gen))
-
-
-@pytest.mark.parametrize('n', [300, 1001, 2500])
-@pytest.mark.parametrize('iou', [0.3, 0.6])
-def test_cpu_nms_keeps_what_mmcv_keeps(n, iou, monkeypatch):
-    from mmcv.ops import batched_nms
-
-    from lodaa_plugin.models.dense_heads import fcos_reg_centerness_head
-    calls = []
-    monkeypatch.setattr(
-        fcos_reg_centerness_head.torchvision.ops, 'batched_nms',
-        lambda *args: calls.append(len(args[0])) or tv_batched_nms(*args))
-    cfg = ConfigDict(
-        min_bbox_size=-1,
-        max_per_img=n,
-        nms=dict(type='nms', iou_threshold=iou))
-    inputs = _nms_inputs(n, 20, seed=n)
-    results = _head()._bbox_post_process(inputs.clone(), cfg)
-    assert calls == [n]  # plain NMS on the CPU: torchvision's
-    ref_dets, ref_keep = batched_nms(inputs.bboxes, inputs.scores,
-                                     inputs.labels, dict(cfg.nms))
-    # the same boxes in the same score order (equal scores may swap)
-    assert sorted(results.bboxes.tolist()) == \
-        sorted(inputs.bboxes[ref_keep].tolist())
-    assert torch.equal(results.scores, ref_dets[:, -1])
-    assert len(results) < n
-
-
-@pytest.mark.parametrize('nms', [
-    dict(type='soft_nms', iou_threshold=0.5, min_score=0.05),
-    dict(type='nms', iou_threshold=0.5, class_agnostic=True),
-    dict(type='nms', iou_threshold=0.5, offset=1),
-])
-def test_other_nms_configs_go_to_mmcv(nms, monkeypatch):
-    from mmcv.ops import batched_nms
-
-    from lodaa_plugin.models.dense_heads import fcos_reg_centerness_head
-    monkeypatch.setattr(fcos_reg_centerness_head.torchvision.ops,
-                        'batched_nms', None)  # must not be called
-    cfg = ConfigDict(min_bbox_size=-1, max_per_img=100, nms=nms)
-    inputs = _nms_inputs(300, 5, seed=1)
-    results = _head()._bbox_post_process(inputs.clone(), cfg)
-    ref_dets, ref_keep = batched_nms(inputs.bboxes, inputs.scores,
-                                     inputs.labels, dict(nms))
-    assert torch.equal(results.bboxes, inputs.bboxes[ref_keep][:100])
-    assert torch.equal(results.scores, ref_dets[:100, -1])
