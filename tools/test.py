@@ -9,7 +9,7 @@
 """
 import argparse
 
-from lodaa_plugin.apis import load_checkpoint_strict
+from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
@@ -88,7 +88,10 @@ def main() -> None:
     if args.tta:
         model = model.module  # the network inside the TTA model
     if args.backend == 'pytorch':
-        load_checkpoint_strict(model, args.checkpoint, args.config)
+        loaded = load_checkpoint_strict(model, args.checkpoint, args.config)
+        # the classes it was trained on, for NumClassesCheckHook's advice
+        model.dataset_meta = checkpoint_dataset_meta(loaded) or getattr(
+            model, 'dataset_meta', None)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must name a .pkl file, got {args.out}')
