@@ -15,12 +15,21 @@ PACKAGE = osp.join(REPO_ROOT, 'lodaa_plugin')
 FORBIDDEN = {
     'compat': {'*'},
     'utils': {'*'},
-    'models': {'engine', 'apis', 'deployment', 'benchmarks', 'testing'},
-    'datasets': {'engine', 'apis', 'deployment', 'benchmarks', 'testing'},
-    'evaluation': {'engine', 'apis', 'deployment', 'benchmarks', 'testing'},
     'visualization': {
-        'models', 'datasets', 'engine', 'apis', 'deployment', 'benchmarks',
-        'testing'
+        'compat', 'models', 'datasets', 'evaluation', 'engine', 'apis',
+        'deployment', 'benchmarks', 'testing'
+    },
+    'models': {
+        'visualization', 'datasets', 'evaluation', 'engine', 'apis',
+        'deployment', 'benchmarks', 'testing'
+    },
+    'datasets': {
+        'visualization', 'models', 'evaluation', 'engine', 'apis',
+        'deployment', 'benchmarks', 'testing'
+    },
+    'evaluation': {
+        'visualization', 'models', 'datasets', 'engine', 'apis', 'deployment',
+        'benchmarks', 'testing'
     },
     'engine': {'apis', 'deployment', 'benchmarks', 'testing'},
     'apis': {'deployment', 'benchmarks', 'testing'},
@@ -96,3 +105,33 @@ def test_import_lodaa_plugin_leaves_benchmarks_and_testing_out():
                                   cwd=REPO_ROOT,
                                   text=True)
     assert out.strip() == '[]'
+
+
+def _rooms() -> set:
+    return {
+        osp.basename(osp.dirname(path))
+        for path in _files('lodaa_plugin/*/__init__.py')
+    }
+
+
+def test_layout_md_states_the_import_rules_of_forbidden():
+    """docs/advanced_guides/layout.md's "may import" column is FORBIDDEN."""
+    import re
+    rooms = _rooms()
+    text = open(osp.join(REPO_ROOT, 'docs', 'advanced_guides',
+                         'layout.md')).read()
+    documented = {}
+    for row in re.finditer(r'^\| `lodaa_plugin/(\w+)/` \|.*\| ([^|]*) \|$',
+                           text, re.M):
+        room, column = row.groups()
+        if column.strip().startswith('nothing'):
+            documented[room] = set()
+        elif column.strip().startswith('anything'):
+            documented[room] = rooms - {room}
+        else:
+            documented[room] = set(re.findall(r'`(\w+)`', column))
+    assert set(documented) == rooms
+    for room in rooms:
+        forbidden = FORBIDDEN.get(room, set())
+        allowed = set() if '*' in forbidden else rooms - forbidden - {room}
+        assert documented[room] == allowed, room
