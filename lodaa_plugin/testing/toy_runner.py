@@ -111,7 +111,10 @@ def main() -> None:
         ],
         randomness=dict(seed=0, deterministic=True),
         resume=args.resume,
-        **dist)
+        launcher=dist['launcher'],
+        env_cfg=dist['env_cfg'],
+        # the Runner reads model_wrapper_cfg from its cfg only
+        cfg=dict(model_wrapper_cfg=dist.get('model_wrapper_cfg')))
     runner.train()
     model = runner.model.module if hasattr(runner.model,
                                            'module') else runner.model
