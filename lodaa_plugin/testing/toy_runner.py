@@ -114,7 +114,8 @@ def main() -> None:
         launcher=dist['launcher'],
         env_cfg=dist['env_cfg'],
         # the Runner reads model_wrapper_cfg from its cfg only
-        cfg=dict(model_wrapper_cfg=dist.get('model_wrapper_cfg')))
+        cfg=dict(model_wrapper_cfg=dist['model_wrapper_cfg'])
+        if 'model_wrapper_cfg' in dist else None)
     runner.train()
     model = runner.model.module if hasattr(runner.model,
                                            'module') else runner.model
