@@ -3,19 +3,25 @@
 classification on PASCAL VOC for MMDetection and MMPretrain.
 
 Importing the package checks the OpenMMLab versions and registers every module
-into the mmengine, mmdet and mmpretrain registries. It changes no other
-library's behaviour, except in three cases where that library could not work
-otherwise: an mmcv without compiled ops (mmcv-lite) gets torchvision kernels
-(:mod:`~lodaa_plugin.compat.kernels`), mmpretrain's multimodal models are
-switched off beside a transformers they cannot import
-(:mod:`~lodaa_plugin.compat.multimodal`), and a checkpoint today's torch
-refuses names the import that loads it
-(:func:`~lodaa_plugin.compat.checkpoint.advise_compat_import`). Without the
-OpenMMLab packages (a deployment host) it registers nothing and warns;
-:mod:`lodaa_plugin.deployment` runs exported models with numpy, OpenCV and ONNX
-Runtime or OpenVINO only. The fixes for today's PyTorch are opt-in
+into the mmengine, mmdet and mmpretrain registries. It changes exactly three
+things of other libraries (:data:`lodaa_plugin.compat.ON_IMPORT`):
+
+- ``mmcv.utils.ext_loader.load_ext``, only for an mmcv without compiled ops
+  (mmcv-lite): torchvision kernels (:mod:`~lodaa_plugin.compat.kernels`);
+  without them mmdet.models does not import.
+- ``mmpretrain.utils.dependency.WITH_MULTIMODAL``, only beside a transformers
+  mmpretrain's multimodal models cannot import: they are switched off
+  (:mod:`~lodaa_plugin.compat.multimodal`); without it mmpretrain.models does
+  not import.
+- ``mmengine.runner.checkpoint.CheckpointLoader._schemes['']``: a checkpoint
+  today's torch refuses names the import that loads it
+  (:func:`~lodaa_plugin.compat.checkpoint.advise_compat_import`).
+
+Without the OpenMMLab packages (a deployment host) it registers nothing and
+warns; :mod:`lodaa_plugin.deployment` runs exported models with numpy, OpenCV
+and ONNX Runtime or OpenVINO only. The fixes for today's PyTorch are opt-in
 (:mod:`lodaa_plugin.compat.enable`), and so are the "did you mean" hints
-(:mod:`lodaa_plugin.utils.enable_hints`)::
+(:mod:`lodaa_plugin.compat.enable_hints`)::
 
     custom_imports = dict(
         imports=['lodaa_plugin', 'lodaa_plugin.compat.enable'],

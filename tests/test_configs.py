@@ -51,7 +51,7 @@ def test_all_configs_load():
         cfg = Config.fromfile(path)
         assert cfg.custom_imports.imports == [
             'lodaa_plugin', 'lodaa_plugin.compat.enable',
-            'lodaa_plugin.utils.enable_hints'
+            'lodaa_plugin.compat.enable_hints'
         ]
 
 

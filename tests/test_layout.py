@@ -15,10 +15,18 @@ PACKAGE = osp.join(REPO_ROOT, 'lodaa_plugin')
 FORBIDDEN = {
     'compat': {'*'},
     'utils': {'*'},
-    'models': {'engine', 'apis', 'deployment'},
-    'datasets': {'engine', 'apis', 'deployment'},
-    'evaluation': {'engine', 'apis', 'deployment'},
-    'visualization': {'models', 'datasets', 'engine', 'apis', 'deployment'},
+    'visualization': {
+        'compat', 'models', 'datasets', 'evaluation', 'engine', 'apis',
+        'deployment'
+    },
+    'models': {
+        'visualization', 'datasets', 'evaluation', 'engine', 'apis',
+        'deployment'
+    },
+    'datasets':
+    {'visualization', 'models', 'evaluation', 'engine', 'apis', 'deployment'},
+    'evaluation':
+    {'visualization', 'models', 'datasets', 'engine', 'apis', 'deployment'},
     'engine': {'apis', 'deployment'},
     'apis': {'deployment'},
     'deployment': set(),
@@ -91,3 +99,33 @@ def test_lower_rooms_never_import_higher_ones(room):
                 offenders.append(
                     f'{osp.relpath(path, REPO_ROOT)}:{line} imports {module}')
     assert not offenders, offenders
+
+
+def _rooms() -> set:
+    return {
+        osp.basename(osp.dirname(path))
+        for path in _files('lodaa_plugin/*/__init__.py')
+    }
+
+
+def test_layout_md_states_the_import_rules_of_forbidden():
+    """docs/advanced_guides/layout.md's "may import" column is FORBIDDEN."""
+    import re
+    rooms = _rooms()
+    text = open(osp.join(REPO_ROOT, 'docs', 'advanced_guides',
+                         'layout.md')).read()
+    documented = {}
+    for row in re.finditer(r'^\| `lodaa_plugin/(\w+)/` \|.*\| ([^|]*) \|$',
+                           text, re.M):
+        room, column = row.groups()
+        if column.strip().startswith('nothing'):
+            documented[room] = set()
+        elif column.strip().startswith('anything'):
+            documented[room] = rooms - {room}
+        else:
+            documented[room] = set(re.findall(r'`(\w+)`', column))
+    assert set(documented) == rooms
+    for room in rooms:
+        forbidden = FORBIDDEN.get(room, set())
+        allowed = set() if '*' in forbidden else rooms - forbidden - {room}
+        assert documented[room] == allowed, room

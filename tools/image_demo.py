@@ -20,7 +20,7 @@ from tqdm import tqdm
 from lodaa_plugin.apis import (draw_prediction_file, init_detector_strict,
                                predict_images)
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils import enable_registry_hints
+from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
                                          fraction, positive_int)
 

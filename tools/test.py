@@ -10,8 +10,8 @@
 import argparse
 
 from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
-from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils import enable_registry_hints
+from lodaa_plugin.compat import enable_compat, prepare_distributed
+from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import (add_common_args, add_deploy_args,
                                          add_vis_backend_arg,
@@ -81,6 +81,8 @@ def main() -> None:
             precision=args.precision,
             graph=args.graph,
             data_preprocessor=cfg.model.data_preprocessor)
+    # without CUDA: a gloo group, so the Runner skips its nccl init
+    prepare_distributed(cfg)
     runner = build_runner(cfg)
     if args.backend != 'pytorch':
         _check_export_classes(runner, args)

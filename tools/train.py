@@ -9,10 +9,10 @@
 """
 import argparse
 
-from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.compat import enable_compat, prepare_distributed
+from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.engine.hooks import (listen_for_preemption,
                                        release_unhooked_signals)
-from lodaa_plugin.utils import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import add_common_args, add_vis_backend_arg
 from lodaa_plugin.utils.config_edits import enable_amp, enable_ema
@@ -77,6 +77,8 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    # without CUDA: a gloo group, so the Runner skips its nccl init
+    prepare_distributed(cfg)
     runner = build_runner(cfg)
     release_unhooked_signals(runner.hooks)
     runner.train()

@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils import enable_registry_hints
+from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
                                          fraction, positive_float,
                                          positive_int)

@@ -1,11 +1,11 @@
 # Runtime settings every LODAA config shares, detection and classification.
 # lodaa_plugin registers LODAA's modules; compat.enable switches on the fixes
-# for today's PyTorch (logged); utils.enable_hints names the closest types
+# for today's PyTorch (logged); compat.enable_hints names the closest types
 # when a config's type= is unknown.
 custom_imports = dict(
     imports=[
         'lodaa_plugin', 'lodaa_plugin.compat.enable',
-        'lodaa_plugin.utils.enable_hints'
+        'lodaa_plugin.compat.enable_hints'
     ],
     allow_failed_imports=False)
 

@@ -4,67 +4,57 @@
 mmengine 0.10.7's ``AmpOptimWrapper`` asserts that a GPU (or NPU, MLU, MUSA)
 exists, although its autocast context already supports the CPU with
 bfloat16, which PyTorch runs natively on CPUs with AVX-512 BF16 or AMX.
-Without an accelerator the wrapper is allowed for ``dtype='bfloat16'`` and
-its loss scaler is switched off: bf16 has fp32's exponent range, so there is
-no underflow to scale against. float16 on the CPU is refused with the way
-out. With an accelerator nothing changes.
+:class:`CPUAmpOptimWrapper`, registered in mmengine's ``OPTIM_WRAPPERS``, is
+``AmpOptimWrapper`` with that assert left out on the CPU.
 """
-import functools
 from typing import Union
 
 import torch
-
-_PATCHED_FLAG = '_lodaa_patched'
-
-
-def _accelerator_available() -> bool:
-    from mmengine.device import (is_cuda_available, is_mlu_available,
-                                 is_musa_available, is_npu_available)
-    return is_cuda_available() or is_npu_available() or is_mlu_available(
-    ) or is_musa_available()
+from mmengine.device import (is_cuda_available, is_mlu_available,
+                             is_musa_available, is_npu_available)
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
+from mmengine.registry import OPTIM_WRAPPERS
 
 
-def patch_amp_on_cpu() -> bool:
-    """Let ``AmpOptimWrapper`` train in bf16 on the CPU.
+@OPTIM_WRAPPERS.register_module()
+class CPUAmpOptimWrapper(AmpOptimWrapper):
+    """``AmpOptimWrapper`` that also trains in bf16 on the CPU.
 
-    Returns:
-        bool: True if this call changed anything.
+    With an accelerator it is ``AmpOptimWrapper``. Without one it accepts
+    ``dtype='bfloat16'`` only and switches the loss scaler off: bf16 has
+    fp32's exponent range, so there is no underflow to scale against.
+    ``train.py --amp`` selects it on the CPU.
+
+    Args:
+        loss_scale (str, float or dict): As ``AmpOptimWrapper``; ignored on
+            the CPU. Defaults to 'dynamic'.
+        dtype (str or torch.dtype, optional): The autocast dtype. Defaults
+            to None (float16 with an accelerator).
+        use_fsdp (bool): As ``AmpOptimWrapper``; refused on the CPU.
+        **kwargs: Everything :class:`mmengine.optim.OptimWrapper` accepts.
     """
-    import mmengine.optim.optimizer.amp_optimizer_wrapper as amp_module
-    wrapper = amp_module.AmpOptimWrapper
-    original = wrapper.__init__
-    if getattr(original, _PATCHED_FLAG, False):
-        return False
 
-    @functools.wraps(original)
     def __init__(self,
                  loss_scale: Union[str, float, dict] = 'dynamic',
                  dtype: Union[str, torch.dtype, None] = None,
                  use_fsdp: bool = False,
                  **kwargs) -> None:
-        if _accelerator_available():
-            return original(self, loss_scale, dtype, use_fsdp, **kwargs)
+        if is_cuda_available() or is_npu_available() or is_mlu_available(
+        ) or is_musa_available():
+            super().__init__(loss_scale, dtype, use_fsdp, **kwargs)
+            return
         if use_fsdp:
             raise ValueError('AmpOptimWrapper(use_fsdp=True) needs a GPU')
         if dtype not in ('bfloat16', torch.bfloat16):
             raise ValueError(
                 f'AmpOptimWrapper(dtype={dtype!r}) needs a GPU; on the CPU '
-                "mixed precision is bfloat16 only: --amp-dtype bfloat16 "
+                'mixed precision is bfloat16 only: --amp-dtype bfloat16 '
                 "(or optim_wrapper.dtype='bfloat16').")
-        # for the duration of the call: its GPU assert passes and its loss
-        # scaler is a disabled CPU one (no CUDA scaler, no warning)
-        saved = amp_module.is_cuda_available, amp_module.GradScaler
-        amp_module.is_cuda_available = lambda: True
-        amp_module.GradScaler = lambda **_: torch.amp.GradScaler(
-            'cpu', enabled=False)
-        try:
-            original(self, 'dynamic', dtype, use_fsdp=False, **kwargs)
-        finally:
-            amp_module.is_cuda_available, amp_module.GradScaler = saved
-
-    setattr(__init__, _PATCHED_FLAG, True)
-    wrapper.__init__ = __init__
-    return True
+        # AmpOptimWrapper.__init__ is its GPU assert around these attributes
+        OptimWrapper.__init__(self, **kwargs)
+        self._scale_update_param = None
+        self.loss_scaler = torch.amp.GradScaler('cpu', enabled=False)
+        self.cast_dtype = torch.bfloat16
 
 
 def cpu_has_native_bf16() -> Union[str, None]:

@@ -14,20 +14,23 @@ error naming the file and the type: unpickling it could run any code. A user
 who trusts such a file loads it with ``LODAA_UNSAFE_LOAD=1`` (the tools'
 ``--unsafe-load``), as mmengine did before torch 2.6.
 """
+import collections
+import io
 import logging
 import os
 import os.path as osp
 import pickle
+import re
 import zipfile
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Dict, Optional
 
 import mmengine
 import numpy as np
 import torch
 from mmengine.logging import print_log
 
-_PATCHED_FLAG = '_lodaa_patched'
-_ADVICE_FLAG = '_lodaa_advice'
+from .once import apply_once
+
 # what to add to a config that uses LODAA's modules without the fixes
 COMPAT_IMPORT = 'lodaa_plugin.compat.enable'
 
@@ -36,6 +39,10 @@ UNSAFE_LOAD_ENV = 'LODAA_UNSAFE_LOAD'
 
 class CheckpointLoadError(RuntimeError):
     """A checkpoint that cannot be loaded; the message names the file."""
+
+
+class RefusedGlobal(pickle.UnpicklingError):
+    """A pickle names a function or type outside :func:`safe_globals`."""
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -48,34 +55,66 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
     if obj is not HistoryBuffer or not isinstance(name, str) \
             or name.startswith('_') \
             or not callable(vars(HistoryBuffer).get(name)):
-        raise pickle.UnpicklingError(
+        raise RefusedGlobal(
             f'getattr({getattr(obj, "__name__", type(obj).__name__)}, '
             f'{name!r}) is not a HistoryBuffer statistic')
     return getattr(obj, name)
 
 
-def _mmengine_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
-    """List the types mmengine's own checkpoints hold besides tensors."""
+def _storage_from_bytes(data: bytes) -> Any:
+    """Stand in for ``torch.storage._load_from_bytes``, which unpickles a
+    storage's bytes with ``weights_only=False``: a second, unchecked
+    unpickler."""
+    try:
+        return torch.load(io.BytesIO(data), weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch names the refused global as "GLOBAL module.name"
+        found = re.search(r'GLOBAL (\S+)', str(err))
+        name = found.group(1) if found else 'an object torch refuses'
+        raise RefusedGlobal(
+            f"{name} (inside a tensor's storage bytes)") from None
+
+
+def safe_globals() -> Dict[str, Any]:
+    """Name what mmengine's checkpoints and pickled detections
+    (``tools/test.py --out``) hold besides plain containers.
+
+    Both :func:`load_local_checkpoint` (through ``torch.load``'s
+    ``weights_only`` unpickler) and LODAA's reader of pickled detections
+    resolve only these.
+
+    Returns:
+        dict[str, Any]: The object each pickled global name stands for.
+    """
+    import _codecs
+
     from mmengine.logging.history_buffer import HistoryBuffer
-    safe = [
-        HistoryBuffer, np.ndarray, np.dtype,
-        (_history_buffer_getattr, 'builtins.getattr')
-    ]
+    allowed = {
+        'mmengine.logging.history_buffer.HistoryBuffer': HistoryBuffer,
+        'builtins.getattr': _history_buffer_getattr,
+        'collections.OrderedDict': collections.OrderedDict,
+        '_codecs.encode': _codecs.encode,
+        'torch._utils._rebuild_tensor_v2': torch._utils._rebuild_tensor_v2,
+        'torch.storage._load_from_bytes': _storage_from_bytes,
+        'numpy.ndarray': np.ndarray,
+        'numpy.dtype': np.dtype,
+    }
     # numpy's array and scalar pickles reconstruct through these functions;
     # numpy 2 names their module numpy._core, numpy 1.x (most published
     # checkpoints) numpy.core: both names are the same two functions
     multiarray = (getattr(np, '_core', None) or np.core).multiarray
     for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-        safe.append((multiarray._reconstruct, f'{module}._reconstruct'))
-        safe.append((multiarray.scalar, f'{module}.scalar'))
-    # dtype classes (numpy.dtypes.Float64DType ...) are pickled by numpy 2.
+        allowed[f'{module}._reconstruct'] = multiarray._reconstruct
+        allowed[f'{module}.scalar'] = multiarray.scalar
+    # dtype classes (numpy.dtypes.Float64DType ...) are pickled by numpy 2
     dtypes = getattr(np, 'dtypes', None)
-    if dtypes is not None:
-        safe += [
-            getattr(dtypes, name) for name in dir(dtypes)
-            if name.endswith('DType')
-        ]
-    return safe
+    for name in dir(dtypes) if dtypes is not None else ():
+        if name.endswith('DType'):
+            allowed[f'numpy.dtypes.{name}'] = getattr(dtypes, name)
+    for name in dir(torch):
+        if isinstance(getattr(torch, name, None), torch.dtype):
+            allowed[f'torch.{name}'] = getattr(torch, name)
+    return allowed
 
 
 # torch.save's legacy (pre-zip) format starts with this pickled magic number
@@ -155,7 +194,9 @@ def load_local_checkpoint(filename: str,
             f'{filename}: not a checkpoint: {reason}. Expected a .pth file '
             'written by training (torch.save).')
     try:
-        with torch.serialization.safe_globals(_mmengine_safe_globals()):
+        with torch.serialization.safe_globals([
+            (obj, name) for name, obj in safe_globals().items()
+        ]):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
@@ -184,6 +225,7 @@ def load_local_checkpoint(filename: str,
         ) from err
 
 
+@apply_once
 def patch_checkpoint_loading() -> bool:
     """Route mmengine's local-file checkpoint scheme through
     :func:`load_local_checkpoint`.
@@ -192,15 +234,12 @@ def patch_checkpoint_loading() -> bool:
         bool: True if this call installed it, False if it was in place.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
-    current = CheckpointLoader._schemes.get('')
-    if getattr(current, _PATCHED_FLAG, False):
-        return False
-    setattr(load_local_checkpoint, _PATCHED_FLAG, True)
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)
     return True
 
 
+@apply_once
 def advise_compat_import() -> bool:
     """Make mmengine's local checkpoint loading, when torch refuses a file
     as not weights-only, say which import fixes it.
@@ -217,8 +256,7 @@ def advise_compat_import() -> bool:
     """
     from mmengine.runner.checkpoint import CheckpointLoader
     current = CheckpointLoader._schemes.get('')
-    if current is None or getattr(current, _PATCHED_FLAG, False) or getattr(
-            current, _ADVICE_FLAG, False):
+    if current is None or patch_checkpoint_loading.applied:
         return False
 
     def load_with_advice(filename: str,
@@ -236,7 +274,6 @@ def advise_compat_import() -> bool:
                 '(or call lodaa_plugin.compat.enable_compat() before building '
                 'the Runner): it loads them safely.') from err
 
-    setattr(load_with_advice, _ADVICE_FLAG, True)
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_with_advice, force=True)
     return True

@@ -32,6 +32,8 @@ from typing import Any, Callable, Dict, List, Optional
 import torch
 from torch import Tensor
 
+from .once import apply_once
+
 GET_OPS = ('LODAA_MMCV_OPS=1 make env in a LODAA checkout (a matching mmcv '
            'wheel, or a compile of about an hour on 2 cores); in an '
            'environment of your own, mmcv 2.1.0 compiled with -std=c++20: '
@@ -461,9 +463,6 @@ class FallbackExtension:
         return _unavailable(name, self.module)
 
 
-_ORIGINAL_LOAD_EXT: Optional[Callable[..., Any]] = None
-
-
 def compiled_ops_available() -> bool:
     """Whether this mmcv has its compiled ops (``mmcv._ext``).
 
@@ -489,6 +488,7 @@ def compiled_ops_available() -> bool:
     return True
 
 
+@apply_once
 def install_kernel_fallbacks() -> bool:
     """Answer mmcv's ``load_ext`` from :data:`KERNELS` when ``mmcv._ext`` is
     missing; nothing changes where it exists.
@@ -499,15 +499,14 @@ def install_kernel_fallbacks() -> bool:
     Returns:
         bool: True if this call installed the fallbacks.
     """
-    global _ORIGINAL_LOAD_EXT
     from mmcv.utils import ext_loader
-    if _ORIGINAL_LOAD_EXT is not None or compiled_ops_available():
+    if compiled_ops_available():
         return False
-    _ORIGINAL_LOAD_EXT = ext_loader.load_ext
+    original = ext_loader.load_ext
 
     def load_ext(name: str, funcs: List[str]) -> Any:
         if name != '_ext':
-            return _ORIGINAL_LOAD_EXT(name, funcs)
+            return original(name, funcs)
         caller = inspect.currentframe().f_back
         return FallbackExtension(funcs, caller.f_globals.get('__name__', '?'))
 
@@ -515,9 +514,7 @@ def install_kernel_fallbacks() -> bool:
     return True
 
 
-_REPORTED = False
-
-
+@apply_once
 def report_kernel_fallbacks() -> bool:
     """Say, once, that mmcv's kernels come from :data:`KERNELS`.
 
@@ -527,11 +524,7 @@ def report_kernel_fallbacks() -> bool:
     Returns:
         bool: True the first time it is called with the fallbacks in place.
     """
-    global _REPORTED
-    if _REPORTED or not kernel_fallbacks_installed():
-        return False
-    _REPORTED = True
-    return True
+    return kernel_fallbacks_installed()
 
 
 def kernel_fallbacks_installed() -> bool:
@@ -540,7 +533,7 @@ def kernel_fallbacks_installed() -> bool:
     Returns:
         bool: True when mmcv's kernels come from :data:`KERNELS`.
     """
-    return _ORIGINAL_LOAD_EXT is not None
+    return install_kernel_fallbacks.applied
 
 
 __all__ = [

@@ -8,14 +8,16 @@ LODAA uses none of them: when those names are missing we switch mmpretrain's
 multimodal support off, which registers its usual "please install"
 placeholders.
 
-This is the one guard that runs on ``import lodaa_plugin`` rather than on
-opt-in: LODAA's classification modules subclass mmpretrain's, so without it
-``import lodaa_plugin`` itself would fail. When transformers is absent or
+It runs on ``import lodaa_plugin`` rather than on opt-in: LODAA's
+classification modules subclass mmpretrain's, so without it ``import
+lodaa_plugin`` itself would fail. When transformers is absent or
 compatible it changes nothing.
 """
 import importlib
 import logging
 import sys
+
+from .once import apply_once
 
 # Names mmpretrain's multimodal code imports at module level.
 _REQUIRED = {
@@ -36,6 +38,7 @@ def _transformers_compatible() -> bool:
     return True
 
 
+@apply_once
 def patch_mmpretrain_multimodal() -> bool:
     """Turn off mmpretrain's multimodal models if they cannot import.
 

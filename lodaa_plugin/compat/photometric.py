@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .once import apply_once
+
 
 def _hue_shift(hue_factor: float) -> np.uint8:
     # int() truncates toward zero like the old C cast did; % wraps negatives.
@@ -61,19 +63,16 @@ def adjust_hue(img: np.ndarray,
     return cv2.cvtColor(hsv_img, cv2.COLOR_HSV2BGR_FULL).astype(dtype)
 
 
+@apply_once
 def patch_adjust_hue() -> bool:
     """Install :func:`adjust_hue` everywhere mmcv exposes it.
 
     Returns:
-        bool: True if this call installed it anywhere.
+        bool: True if this call installed it.
     """
     import mmcv
     import mmcv.image
     import mmcv.image.photometric
-    modules = [
-        m for m in (mmcv, mmcv.image, mmcv.image.photometric)
-        if m.adjust_hue is not adjust_hue
-    ]
-    for module in modules:
+    for module in (mmcv, mmcv.image, mmcv.image.photometric):
         module.adjust_hue = adjust_hue
-    return bool(modules)
+    return True

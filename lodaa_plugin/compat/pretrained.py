@@ -20,12 +20,13 @@ from urllib.parse import urlparse
 
 import torch
 
+from .once import apply_once
+
 #: the config key that trains LODAA's configs from random weights
 NO_PRETRAINED = 'model.backbone.init_cfg=None'
 
 _FETCH_ERRORS = (urllib.error.URLError, ConnectionError, TimeoutError,
                  http.client.HTTPException)
-_INSTALLED = False
 
 
 class PretrainedWeightsUnavailable(RuntimeError):
@@ -85,6 +86,7 @@ def _explaining(loader: Callable[..., Any]) -> Callable[..., Any]:
     return load
 
 
+@apply_once
 def patch_pretrained_download() -> bool:
     """Register mmengine's ``torchvision://``, ``modelzoo://`` and
     ``http(s)://`` checkpoint loaders wrapped by an explanation of a failed
@@ -93,10 +95,7 @@ def patch_pretrained_download() -> bool:
     Returns:
         bool: True if this call registered them.
     """
-    global _INSTALLED
     from mmengine.runner import checkpoint
-    if _INSTALLED:
-        return False
     checkpoint.CheckpointLoader.register_scheme(
         ('torchvision://', 'modelzoo://'),
         _explaining(checkpoint.load_from_torchvision),
@@ -105,5 +104,4 @@ def patch_pretrained_download() -> bool:
         ('http://', 'https://'),
         _explaining(checkpoint.load_from_http),
         force=True)
-    _INSTALLED = True
     return True

@@ -3,11 +3,8 @@
 from .atomic_write import (ATOMIC_BACKEND, AtomicLocalBackend,
                            atomic_write_bytes, remove_stale_temporaries)
 from .config_loading import configs_dir
-from .registry_hints import (enable_registry_hints, registered_names,
-                             registry_hints_enabled)
 
 __all__ = [
     'ATOMIC_BACKEND', 'AtomicLocalBackend', 'atomic_write_bytes',
-    'configs_dir', 'remove_stale_temporaries', 'enable_registry_hints',
-    'registered_names', 'registry_hints_enabled'
+    'configs_dir', 'remove_stale_temporaries'
 ]

@@ -34,21 +34,25 @@ _BACKEND_MODULES = {'tensorboard': 'tensorboard', 'wandb': 'wandb'}
 
 
 def enable_amp(cfg: Config, dtype: Optional[str] = None) -> Config:
-    """Train with mixed precision (mmengine's ``AmpOptimWrapper``).
+    """Train with mixed precision: mmengine's ``AmpOptimWrapper``, or on
+    the CPU its bf16 variant
+    :class:`~lodaa_plugin.compat.amp.CPUAmpOptimWrapper`.
 
     Args:
         cfg (Config): The config, changed in place.
         dtype (str, optional): ``'float16'`` (dynamic loss scaling) or
             ``'bfloat16'``. Defaults to None: float16 with a GPU, bfloat16
-            on the CPU (:func:`lodaa_plugin.compat.patch_amp_on_cpu`).
+            on the CPU.
 
     Returns:
         Config: ``cfg``.
     """
-    import torch
+    from mmengine.device import get_device
+    on_cpu = get_device() in ('cpu', 'mps')
     if dtype is None:
-        dtype = 'float16' if torch.cuda.is_available() else 'bfloat16'
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        dtype = 'bfloat16' if on_cpu else 'float16'
+    cfg.optim_wrapper.type = 'CPUAmpOptimWrapper' if on_cpu \
+        else 'AmpOptimWrapper'
     cfg.optim_wrapper.dtype = dtype
     if dtype == 'float16':
         cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -21,7 +21,7 @@ from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 import lodaa_plugin  # noqa: F401  (registers the hooks)
-from lodaa_plugin.compat import enable_compat
+from lodaa_plugin.compat import enable_compat, prepare_distributed
 from lodaa_plugin.utils.model_wrapper import unwrap_model
 
 
@@ -82,6 +82,9 @@ def main() -> None:
     args = parser.parse_args()
     enable_compat()
     torch.manual_seed(0)  # the model is built before the Runner seeds
+    dist = dict(
+        launcher=args.launcher, env_cfg=dict(dist_cfg=dict(backend='nccl')))
+    prepare_distributed(dist)
     runner = Runner(
         model=ToyModel(),
         work_dir=args.work_dir,
@@ -103,14 +106,17 @@ def main() -> None:
                 interval=1000 if args.by_iter else 1,
                 by_epoch=not args.by_iter),
             logger=dict(type='LoggerHook', interval=2)),
-        launcher=args.launcher,
         custom_hooks=[
             dict(type='NonFiniteLossHook', skip=args.skip_nan),
             dict(type='PreemptionHook')
         ],
-        env_cfg=dict(dist_cfg=dict(backend='nccl')),
         randomness=dict(seed=0, deterministic=True),
-        resume=args.resume)
+        resume=args.resume,
+        launcher=dist['launcher'],
+        env_cfg=dist['env_cfg'],
+        # the Runner reads model_wrapper_cfg from its cfg only
+        cfg=dict(model_wrapper_cfg=dist['model_wrapper_cfg'])
+        if 'model_wrapper_cfg' in dist else None)
     runner.train()
     model = unwrap_model(runner.model)
     final = f'{model.linear.weight.flatten().tolist()} ' \

@@ -1,11 +1,11 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
-"""AmpOptimWrapper on the CPU: bf16 autocast trains, fp16 is refused."""
+"""CPUAmpOptimWrapper: bf16 autocast trains on the CPU, fp16 is refused."""
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.optim import AmpOptimWrapper
+from mmengine.optim import AmpOptimWrapper, build_optim_wrapper
 
-from lodaa_plugin.compat import cpu_has_native_bf16
+from lodaa_plugin.compat import CPUAmpOptimWrapper, cpu_has_native_bf16
 
 pytestmark = pytest.mark.skipif(
     torch.cuda.is_available(), reason='checks the CPU-only behaviour')
@@ -15,10 +15,20 @@ def test_bf16_step_runs_in_bf16_and_updates_fp32_weights():
     torch.manual_seed(0)
     model = nn.Sequential(
         nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 1))
-    wrapper = AmpOptimWrapper(
-        dtype='bfloat16',
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-        clip_grad=dict(max_norm=10))
+    # mmengine's own wrapper asserts a GPU: the breakage is real
+    with pytest.raises(AssertionError, match='only available training'):
+        AmpOptimWrapper(
+            dtype='bfloat16',
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    # a config selects the registered one
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            type='CPUAmpOptimWrapper',
+            dtype='bfloat16',
+            optimizer=dict(type='SGD', lr=0.1),
+            clip_grad=dict(max_norm=10)))
+    assert type(wrapper) is CPUAmpOptimWrapper
     seen = []
     model[0].register_forward_hook(lambda m, i, o: seen.append(o.dtype))
     before = model[0].weight.detach().clone()
@@ -31,7 +41,7 @@ def test_bf16_step_runs_in_bf16_and_updates_fp32_weights():
     assert not torch.equal(before, model[0].weight)
     # a checkpoint round trip (resume) with the disabled loss scaler
     state = wrapper.state_dict()
-    again = AmpOptimWrapper(
+    again = CPUAmpOptimWrapper(
         dtype='bfloat16',
         optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
     again.load_state_dict(state)
@@ -40,7 +50,7 @@ def test_bf16_step_runs_in_bf16_and_updates_fp32_weights():
 def test_fp16_on_the_cpu_names_the_way_out():
     model = nn.Linear(2, 1)
     with pytest.raises(ValueError, match='--amp-dtype bfloat16'):
-        AmpOptimWrapper(
+        CPUAmpOptimWrapper(
             dtype='float16',
             optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
 

@@ -120,3 +120,18 @@ def test_flip_tta_is_flip_equivariant(tmp_path, trained_fcos, mmdet_scope):
     torch.testing.assert_close(
         plain.bboxes[top], mirrored[top], atol=1e-3, rtol=0)
     assert torch.equal(plain.labels[top], mirror.labels[top])
+
+
+def test_amp_selects_the_cpu_wrapper_without_a_gpu():
+    from mmengine.optim import build_optim_wrapper
+
+    from lodaa_plugin.compat import CPUAmpOptimWrapper
+    from lodaa_plugin.utils.config_edits import enable_amp
+    if torch.cuda.is_available():
+        pytest.skip('checks the CPU-only behaviour')
+    cfg = Config(dict(optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1))))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    wrapper = build_optim_wrapper(torch.nn.Linear(2, 1), cfg.optim_wrapper)
+    assert type(wrapper) is CPUAmpOptimWrapper

@@ -6,12 +6,9 @@ from .num_classes_check_hook import NumClassesCheckHook
 from .preemption_hook import (INTERRUPTED_EXIT_CODE, PREEMPTED_EXIT_CODE,
                               PreemptionHook, listen_for_preemption,
                               release_unhooked_signals)
-from .worker_signals import (shield_dataloader_workers,
-                             unshield_dataloader_workers)
 
 __all__ = [
     'AtomicCheckpointHook', 'EMAResumeCheckHook', 'NonFiniteLossHook',
     'NumClassesCheckHook', 'INTERRUPTED_EXIT_CODE', 'PREEMPTED_EXIT_CODE',
-    'PreemptionHook', 'listen_for_preemption', 'release_unhooked_signals',
-    'shield_dataloader_workers', 'unshield_dataloader_workers'
+    'PreemptionHook', 'listen_for_preemption', 'release_unhooked_signals'
 ]

@@ -1,6 +1,10 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 # _save_checkpoint_with_step follows mmengine 0.10.7's CheckpointHook
-# (Apache 2.0, OpenMMLab) with the pointer file written atomically.
+# (Apache 2.0, OpenMMLab) with the pointer file written atomically. It is a
+# copy because mmengine writes ``last_checkpoint`` inside that private method
+# with a plain ``open(path, 'w')``, outside the file backend: the checkpoint
+# itself goes through the registered AtomicLocalBackend (public
+# ``backend_args``), the pointer has no public way to an atomic write.
 """Checkpoints that a kill while saving never leaves half-written."""
 import logging
 import os.path as osp

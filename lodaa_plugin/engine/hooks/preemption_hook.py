@@ -12,10 +12,10 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
+from ...compat.worker_signals import (shield_dataloader_workers,
+                                      unshield_dataloader_workers)
 from ...utils import ATOMIC_BACKEND, atomic_write_bytes
 from ...utils.exit_status import record_exit_status
-from .worker_signals import (shield_dataloader_workers,
-                             unshield_dataloader_workers)
 
 # EX_TEMPFAIL: "try again later", what a requeued job should do
 PREEMPTED_EXIT_CODE = 75
@@ -100,7 +100,8 @@ class PreemptionHook(Hook):
     ``preempted_iter_<N>.pth`` atomically, points ``last_checkpoint`` at
     it, and exits with status 75 (``EX_TEMPFAIL``), so a requeued job
     continues with ``tools/train.py CONFIG --resume``. DataLoader workers
-    ignore these signals (:func:`~.worker_signals.shield_dataloader_workers`)
+    ignore these signals
+    (:func:`~lodaa_plugin.compat.worker_signals.shield_dataloader_workers`)
     so that a signal to the whole process group does not kill them before
     the checkpoint is written. Iteration-based loops (LODAA's detection
     configs) continue exactly where they stopped; epoch-based loops restart

@@ -4,69 +4,36 @@
 ``tools/test.py --out`` (mmdet's ``DumpDetResults``) pickles a list of dicts
 of tensors, numbers, strings and tuples. A plain :func:`pickle.load` of a
 crafted file calls whatever function the file names. Here only the
-constructors such a file needs are reachable: tensors (their storage bytes
-read back with ``torch.load(weights_only=True)``), numpy arrays and scalars,
-``OrderedDict`` and torch dtypes. Anything else is refused with the file and
-the name, unless the user trusts the file (``--unsafe-load``, i.e.
-``LODAA_UNSAFE_LOAD=1``).
+constructors of :func:`~lodaa_plugin.compat.checkpoint.safe_globals` are
+reachable, the allow-list LODAA's checkpoint loading uses: tensors (their
+storage bytes read back with ``torch.load(weights_only=True)``), numpy arrays
+and scalars, ``OrderedDict``, torch dtypes and mmengine's ``HistoryBuffer``.
+Anything else is refused with the file and the name, unless the user trusts
+the file (``--unsafe-load``, i.e. ``LODAA_UNSAFE_LOAD=1``).
 """
-import collections
 import io
 import logging
 import pickle
-import re
-from typing import Any, Callable, Dict
+from typing import Any
 
-import numpy as np
-import torch
 from mmengine.logging import print_log
 
-from ...compat.checkpoint import UNSAFE_LOAD_ENV, unsafe_load_allowed
-
-
-class _Refused(pickle.UnpicklingError):
-    """The file names a function or type outside :func:`_allowed`."""
-
-
-def _storage_from_bytes(data: bytes) -> Any:
-    # torch's own _load_from_bytes unpickles these bytes with
-    # weights_only=False: a second, unchecked unpickler
-    try:
-        return torch.load(io.BytesIO(data), weights_only=True)
-    except pickle.UnpicklingError as err:
-        # torch names the refused global as "GLOBAL module.name"
-        found = re.search(r'GLOBAL (\S+)', str(err))
-        name = found.group(1) if found else 'an object torch refuses'
-        raise _Refused(f"{name} (inside a tensor's storage bytes)") from None
-
-
-def _allowed() -> Dict[str, Callable]:
-    import _codecs
-    multiarray = (getattr(np, '_core', None) or np.core).multiarray
-    allowed = {
-        'collections.OrderedDict': collections.OrderedDict,
-        '_codecs.encode': _codecs.encode,
-        'torch._utils._rebuild_tensor_v2': torch._utils._rebuild_tensor_v2,
-        'torch.storage._load_from_bytes': _storage_from_bytes,
-        'numpy.ndarray': np.ndarray,
-        'numpy.dtype': np.dtype,
-    }
-    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-        allowed[f'{module}._reconstruct'] = multiarray._reconstruct
-        allowed[f'{module}.scalar'] = multiarray.scalar
-    for name in dir(torch):
-        if isinstance(getattr(torch, name, None), torch.dtype):
-            allowed[f'torch.{name}'] = getattr(torch, name)
-    return allowed
+from ...compat.checkpoint import (UNSAFE_LOAD_ENV, RefusedGlobal, safe_globals,
+                                  unsafe_load_allowed)
 
 
 class _DetectionsUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only :func:`_allowed` names."""
+    """Unpickler that resolves only the names of
+    :func:`~lodaa_plugin.compat.checkpoint.safe_globals`."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file)
+        self.allowed = safe_globals()
 
     def find_class(self, module: str, name: str) -> Any:
-        found = _allowed().get(f'{module}.{name}')
+        found = self.allowed.get(f'{module}.{name}')
         if found is None:
-            raise _Refused(f'{module}.{name}')
+            raise RefusedGlobal(f'{module}.{name}')
         return found
 
 
@@ -91,7 +58,7 @@ def load_detections_pickle(path: str) -> Any:
                          'tools/test.py CONFIG CHECKPOINT --out FILE.pkl')
     try:
         return _DetectionsUnpickler(io.BytesIO(data)).load()
-    except _Refused as err:
+    except RefusedGlobal as err:
         if not unsafe_load_allowed():
             raise ValueError(
                 f'{path}: refused, it asks for {err}, which a file of '

@@ -2,7 +2,6 @@
 """VOC detection mAP in both of the VOC devkit's definitions, and COCO's."""
 import contextlib
 import io
-import itertools
 from collections import OrderedDict
 from typing import Dict, List, Sequence
 
@@ -11,6 +10,8 @@ from mmdet.evaluation import VOCMetric
 from mmdet.evaluation.functional import eval_map
 from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
+
+from ...compat.mean_ap import serial_eval_map
 
 EVAL_MODES = ('11points', 'area')
 
@@ -63,7 +64,7 @@ class LodaaVOCMetric(VOCMetric):
         modes = (self.eval_mode, ) + tuple(
             m for m in EVAL_MODES if m != self.eval_mode)
         for mode in modes:
-            with _serial_pool():
+            with serial_eval_map():
                 mean_ap, class_results = eval_map(
                     preds,
                     gts,
@@ -97,38 +98,6 @@ class LodaaVOCMetric(VOCMetric):
                 num_dets=int(res['num_dets']),
                 recall=float(recall[-1]) if recall.size else 0.0)
         return table
-
-
-class _SerialPool:
-    """The part of ``multiprocessing.Pool`` that mmdet's ``eval_map`` uses,
-    run in this process."""
-
-    def __init__(self, processes: int = 1) -> None:
-        pass
-
-    def starmap(self, fn, iterable) -> list:
-        return list(itertools.starmap(fn, iterable))
-
-    def close(self) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _serial_pool():
-    """Let ``eval_map`` match boxes in this process.
-
-    It forks a ``multiprocessing.Pool`` of 4; a fork of a process whose
-    torch / OpenMP threads hold a lock can deadlock (seen once in this
-    project's test suite: the children waited on a futex forever). The
-    matching is cheap next to the forks.
-    """
-    from mmdet.evaluation.functional import mean_ap
-    original = mean_ap.Pool
-    mean_ap.Pool = _SerialPool
-    try:
-        yield
-    finally:
-        mean_ap.Pool = original
 
 
 COCO_KEYS = ('coco_AP', 'coco_AP50', 'coco_AP75', 'coco_AP_s', 'coco_AP_m',

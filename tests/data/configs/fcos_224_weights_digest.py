@@ -5,7 +5,7 @@ _base_ = '../../../configs/fcos_voc_224.py'
 custom_imports = dict(
     imports=[
         'lodaa_plugin', 'lodaa_plugin.compat.enable',
-        'lodaa_plugin.utils.enable_hints', 'lodaa_testing.hooks'
+        'lodaa_plugin.compat.enable_hints', 'lodaa_testing.hooks'
     ],
     allow_failed_imports=False)
 custom_hooks = [

@@ -2,8 +2,10 @@
 """Name the closest registered types when a config's ``type=`` is unknown.
 
 An opt-in feature, not a fix: :func:`enable_registry_hints` wraps
-``mmengine.Registry.build`` once per process. LODAA's tools call it; a config
-opts in with ``custom_imports`` listing ``lodaa_plugin.utils.enable_hints``.
+``mmengine.Registry.build`` once per process (mmengine has no public hook
+on a failed lookup; a registry's ``build_func`` is per registry and would
+replace what each OpenMMLab project sets). LODAA's tools call it; a config
+opts in with ``custom_imports`` listing ``lodaa_plugin.compat.enable_hints``.
 """
 import difflib
 import functools
@@ -11,7 +13,7 @@ from typing import List
 
 from mmengine.logging import print_log
 
-_PATCHED_FLAG = '_lodaa_hints'
+from .once import apply_once
 
 
 def registered_names(registry) -> List[str]:
@@ -39,24 +41,17 @@ def registered_names(registry) -> List[str]:
     return sorted(names)
 
 
-def registry_hints_enabled() -> bool:
-    """Tell whether :func:`enable_registry_hints` has run in this process.
-
-    Returns:
-        bool: True once ``Registry.build`` gives suggestions.
-    """
-    from mmengine.registry import Registry
-    return getattr(Registry.build, _PATCHED_FLAG, False)
-
-
-def enable_registry_hints() -> None:
+@apply_once
+def enable_registry_hints() -> bool:
     """Add "Did you mean: ..." to mmengine's unknown-type ``KeyError``.
 
-    Idempotent; logs once when it takes effect.
+    Idempotent (``enable_registry_hints.applied`` says whether it is in
+    effect); logs once when it takes effect.
+
+    Returns:
+        bool: True if this call enabled the hints.
     """
     from mmengine.registry import Registry
-    if registry_hints_enabled():
-        return
     original = Registry.build
 
     @functools.wraps(original)
@@ -75,9 +70,9 @@ def enable_registry_hints() -> None:
             raise KeyError(f'{message.strip(chr(39) + chr(34))}{hint}') \
                 from None
 
-    setattr(build, _PATCHED_FLAG, True)
     Registry.build = build
     print_log(
         'LODAA: unknown config types now name the closest registered '
-        'types (lodaa_plugin.utils.registry_hints).',
+        'types (lodaa_plugin.compat.registry_hints).',
         logger='current')
+    return True

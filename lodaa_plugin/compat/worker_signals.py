@@ -8,6 +8,13 @@ SIGTERM (PyTorch's worker handler re-raises it), and the trainer then fails
 with "DataLoader worker (pid N) is killed by signal" before it can save.
 Workers stopped this way have nothing to save; their parent decides, and
 shuts them down through the DataLoader when it exits.
+
+This wraps PyTorch's private ``_set_worker_signal_handlers``: the only public
+point that runs in a worker after PyTorch installs its handlers is the
+DataLoader's ``worker_init_fn``, which mmengine builds from the Runner's
+seed (a config's ``worker_init_fn`` replaces that seeding), and an
+iteration-based loop forks its workers while the Runner builds it, before
+any hook could set one.
 """
 import atexit
 import multiprocessing
@@ -16,6 +23,8 @@ import signal
 from typing import Iterable, Optional, Set
 
 from torch.utils.data._utils import signal_handling
+
+from .once import apply_once
 
 _SHIELDED: Set[int] = set()
 # set by the parent as it exits: the SIGTERM then comes from multiprocessing
@@ -44,11 +53,13 @@ def shield_dataloader_workers(signals: Iterable[int]) -> None:
     Args:
         signals (Iterable[int]): Signal numbers, e.g. ``signal.SIGTERM``.
     """
-    global _PARENT_EXITING
     _SHIELDED.update(int(s) for s in signals)
-    if getattr(signal_handling._set_worker_signal_handlers, 'lodaa_shield',
-               False):
-        return
+    _wrap_worker_signal_handlers()
+
+
+@apply_once
+def _wrap_worker_signal_handlers() -> bool:
+    global _PARENT_EXITING
     _PARENT_EXITING = multiprocessing.RawValue('b', 0)
     # runs before multiprocessing's own exit handler (registered earlier),
     # which sends its daemonic children SIGTERM and waits for them
@@ -62,8 +73,8 @@ def shield_dataloader_workers(signals: Iterable[int]) -> None:
                 signum, _worker_sigterm
                 if signum == signal.SIGTERM else signal.SIG_IGN)
 
-    set_worker_signal_handlers.lodaa_shield = True
     signal_handling._set_worker_signal_handlers = set_worker_signal_handlers
+    return True
 
 
 def unshield_dataloader_workers(signals: Iterable[int]) -> None:

@@ -4,8 +4,8 @@ import os.path as osp
 
 import pytest
 
-from lodaa_plugin.utils import (enable_registry_hints, registered_names,
-                                registry_hints_enabled)
+from lodaa_plugin.compat.registry_hints import (enable_registry_hints,
+                                                registered_names)
 from lodaa_testing import REPO_ROOT
 
 
@@ -21,8 +21,9 @@ def test_unknown_type_names_the_closest_registered_types():
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     enable_registry_hints()
-    enable_registry_hints()  # idempotent: one wrapper
-    assert registry_hints_enabled()
+    build = MODELS.build.__func__
+    assert not enable_registry_hints()  # idempotent: one wrapper
+    assert enable_registry_hints.applied and MODELS.build.__func__ is build
     init_default_scope('mmdet')
     with pytest.raises(KeyError, match='Did you mean: FCOSRegCenternessHead'):
         MODELS.build(

@@ -2,7 +2,7 @@
 """Import this module to turn on "did you mean" hints for unknown types.
 
     custom_imports = dict(
-        imports=['lodaa_plugin', 'lodaa_plugin.utils.enable_hints'],
+        imports=['lodaa_plugin', 'lodaa_plugin.compat.enable_hints'],
         allow_failed_imports=False)
 """
 from .registry_hints import enable_registry_hints
