@@ -55,17 +55,8 @@ class AnnotationCache:
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
         self.path = osp.join(cache_dir or default_cache_dir(),
                              f'voc-annotations-{digest}.json')
-        self.entries: Dict[str, Tuple[str, dict]] = {}
+        self.entries: Dict[str, Tuple[str, dict]] = read_cache(self.path)
         self.hits = self.misses = 0
-        if osp.isfile(self.path):
-            try:
-                with open(self.path, encoding='utf-8') as f:
-                    self.entries = json.load(f)
-            except (OSError, ValueError) as err:  # only a slower start
-                print_log(
-                    f'ignoring unreadable cache {self.path}: {err}',
-                    logger='current',
-                    level=logging.WARNING)
 
     def parse(self, xml_path: str, classes: Sequence[str],
               img_path: Optional[str]) -> VOCAnnotation:
@@ -99,16 +90,47 @@ class AnnotationCache:
 
     def save(self) -> None:
         """Write the cache if anything was parsed; warn if it cannot."""
-        if not self.misses:
-            return
-        try:
-            atomic_write_bytes(
-                json.dumps(self.entries).encode('utf-8'), self.path)
-        except OSError as err:
-            print_log(
-                f'cannot write the annotation cache {self.path}: {err}',
-                logger='current',
-                level=logging.WARNING)
+        if self.misses:
+            write_cache(self.entries, self.path)
+
+
+def read_cache(path: str) -> dict:
+    """Read a JSON cache; a missing or unreadable one is empty (an
+    unreadable one is named: only a slower start).
+
+    Args:
+        path (str): The cache file.
+
+    Returns:
+        dict: Its entries.
+    """
+    if not osp.isfile(path):
+        return {}
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except (OSError, ValueError) as err:
+        print_log(
+            f'ignoring unreadable cache {path}: {err}',
+            logger='current',
+            level=logging.WARNING)
+        return {}
+
+
+def write_cache(entries: dict, path: str) -> None:
+    """Write a JSON cache atomically; a failure only warns.
+
+    Args:
+        entries (dict): What to keep.
+        path (str): The cache file.
+    """
+    try:
+        atomic_write_bytes(json.dumps(entries).encode('utf-8'), path)
+    except OSError as err:
+        print_log(
+            f'cannot write the cache {path}: {err}',
+            logger='current',
+            level=logging.WARNING)
 
 
 def _annotation_from_dict(entry: dict) -> VOCAnnotation:

@@ -12,7 +12,6 @@ one folder are matched by their names (``train`` against ``val`` and
 content alike.
 """
 import hashlib
-import json
 import logging
 import os
 import os.path as osp
@@ -20,8 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
-from ..utils import atomic_write_bytes
-from .annotation_cache import default_cache_dir
+from .annotation_cache import default_cache_dir, read_cache, write_cache
 from .voc_xml import VOCAnnotationError
 
 # pairs of list names that must share no image
@@ -207,13 +205,8 @@ class _ImageDigests:
 
     def __init__(self) -> None:
         self.path = osp.join(default_cache_dir(), 'image-digests.json')
-        self.entries: Dict[str, list] = {}
+        self.entries: Dict[str, list] = read_cache(self.path)
         self.changed = False
-        try:
-            with open(self.path, encoding='utf-8') as f:
-                self.entries = json.load(f)
-        except (OSError, ValueError):
-            pass  # no cache yet, or unreadable: only a slower check
 
     def get(self, path: str):
         """Return the file's digest, or None when it cannot be read."""
@@ -233,14 +226,6 @@ class _ImageDigests:
         return digest
 
     def save(self) -> None:
-        """Write the digests if any were computed; a failure only warns."""
-        if not self.changed:
-            return
-        try:
-            atomic_write_bytes(
-                json.dumps(self.entries).encode('utf-8'), self.path)
-        except OSError as err:
-            print_log(
-                f'cannot write the image digest cache {self.path}: {err}',
-                logger='current',
-                level=logging.WARNING)
+        """Write the digests if any were computed."""
+        if self.changed:
+            write_cache(self.entries, self.path)
