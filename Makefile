@@ -6,7 +6,7 @@ LODAA_MMCV_OPS ?= auto
 ENV_STAMP := $(VENV)/.lodaa-env-ok-mmcv-$(LODAA_MMCV_OPS)
 PYTEST_ARGS ?=
 DEMO ?= all
-LINT_PATHS := lodaa_plugin tools tests configs setup.py
+LINT_PATHS := lodaa_plugin projects tools tests configs setup.py
 
 .PHONY: env lint format test test-fast test-ops demo docs dist gpu-wheels clean-env
 

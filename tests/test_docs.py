@@ -132,9 +132,12 @@ def test_docs_path_check_finds_missing_paths():
         sys.path.pop(0)
     text = ('python tools/train.py configs/fcos_voc.py; see '
             'configs/no_such.py, tools/analysis/*.py, tools/nope/*.py, '
-            'configs/NAME.py and configs/classification/simple_cnn_voc07.py')
-    assert missing_paths(
-        text, REPO_ROOT) == ['configs/no_such.py', 'tools/nope/*.py']
+            'configs/NAME.py, projects/benchmarks/timing.py and '
+            'configs/classification/simple_cnn_voc07.py (a removed name)')
+    assert missing_paths(text, REPO_ROOT) == [
+        'configs/no_such.py', 'tools/nope/*.py',
+        'configs/classification/simple_cnn_voc07.py'
+    ]
 
 
 def test_api_reference_covers_every_registered_module():

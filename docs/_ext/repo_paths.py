@@ -2,13 +2,12 @@
 """Check every repository path a page names.
 
 A page that names ``configs/...``, ``tools/...``, ``lodaa_plugin/...``,
-``tests/...`` or ``docs/...`` (in inline code, a code block or a link) must
-name a file or folder that exists; otherwise the build warns, and with
-``-W`` (``make docs``, CI) fails. Placeholders in capitals
-(``configs/NAME.py``), globs that match something, and the old names of
-moved configs (which still run) are accepted.
+``projects/...``, ``tests/...`` or ``docs/...`` (in inline code, a code block
+or a link) must name a file or folder that exists; otherwise the build warns,
+and with ``-W`` (``make docs``, CI) fails. Placeholders in capitals
+(``configs/NAME.py``) and globs that match something are accepted. The
+changelog is not checked: it names files as they were when it was written.
 """
-import fnmatch
 import glob
 import os.path as osp
 import re
@@ -19,17 +18,9 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
-ROOTS = ('configs', 'tools', 'lodaa_plugin', 'tests', 'docs')
+ROOTS = ('configs', 'tools', 'lodaa_plugin', 'projects', 'tests', 'docs')
 PATH = re.compile(r'(?<![\w./-])((?:%s)/[\w.*/-]*[\w*/])' % '|'.join(ROOTS))
 PLACEHOLDER = re.compile(r'(^|/)[A-Z][A-Z0-9_]+(\.|/|$)')
-
-
-def _moved(path: str) -> bool:
-    """Whether ``path`` names a config that moved and still runs by its old
-    name (:mod:`lodaa_plugin.utils.moved_configs`)."""
-    from lodaa_plugin.utils.moved_configs import MOVED_CONFIGS
-    old = [f'configs/{name}' for name in MOVED_CONFIGS]
-    return any(fnmatch.fnmatch(name, path) for name in old)
 
 
 def missing_paths(text: str, repo_root: str) -> List[str]:
@@ -45,7 +36,7 @@ def missing_paths(text: str, repo_root: str) -> List[str]:
     missing = []
     for path in PATH.findall(text):
         path = path.rstrip('.')
-        if PLACEHOLDER.search(path) or _moved(path):
+        if PLACEHOLDER.search(path):
             continue
         full = osp.join(repo_root, path)
         if '*' in path:
@@ -57,6 +48,8 @@ def missing_paths(text: str, repo_root: str) -> List[str]:
 
 
 def _check(app: Sphinx, doctree: nodes.document) -> None:
+    if app.env.docname == 'changelog':
+        return
     repo_root = osp.dirname(app.srcdir.__fspath__())
     seen: Dict[str, int] = {}
     for node in doctree.traverse(

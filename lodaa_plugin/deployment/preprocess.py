@@ -17,7 +17,8 @@ from ..image_bytes import (DEFAULT_MAX_PIXELS, ImageLoadError,
 def read_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode an image file to BGR uint8 as mmcv does (EXIF orientation
     applied; grayscale, 16-bit and CMYK converted), with the test pipeline's
-    refusals (:class:`~lodaa_plugin.datasets.LodaaLoadImageFromFile`).
+    refusals
+    (:class:`~lodaa_plugin.datasets.transforms.LodaaLoadImageFromFile`).
 
     Args:
         path (str): The file.
