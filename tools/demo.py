@@ -38,9 +38,6 @@ import lodaa_plugin
 from lodaa_plugin.apis import (draw_prediction_file, extract_features,
                                predict_images)
 from lodaa_plugin.compat import cpu_has_native_bf16, enable_compat
-from lodaa_plugin.datasets.synthetic_voc import (DEMO_SEED, DEMO_TEST,
-                                                 DEMO_TRAINVAL,
-                                                 ensure_synthetic_voc)
 from lodaa_plugin.utils.cli_args import (fraction, non_negative_int,
                                          positive_int)
 from lodaa_plugin.utils.config_edits import enable_amp, set_max_iters
@@ -48,9 +45,11 @@ from lodaa_plugin.visualization import (embed_tsne, find_scalars_file,
                                         plot_losses, plot_tsne,
                                         save_detection_grid)
 
-# the benchmark harness lives in the checkout (projects/), not in the package
+# the harness and the synthetic data live in the checkout (projects/)
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from projects.benchmarks.timing import describe_machine
+from projects.synthetic_voc import (DEMO_SEED, DEMO_TEST, DEMO_TRAINVAL,
+                                    ensure_synthetic_voc)
 
 CONFIG_DIR = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs')

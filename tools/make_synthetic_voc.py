@@ -11,13 +11,16 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
-from lodaa_plugin.datasets.synthetic_voc import (OBJECT_SCALE,
-                                                 SYNTHETIC_CLASSES,
-                                                 SYNTHETIC_SHAPES,
-                                                 check_settings,
-                                                 make_synthetic_voc)
 from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
+
+# the synthetic generator lives in the checkout (projects/), not in the
+# package
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+from projects.synthetic_voc import (OBJECT_SCALE, SYNTHETIC_CLASSES,
+                                    SYNTHETIC_SHAPES, check_settings,
+                                    make_synthetic_voc)
 
 
 def parse_args() -> argparse.Namespace:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from mmengine.structures import InstanceData
 
-from lodaa_plugin.datasets.synthetic_voc import make_synthetic_voc
 from lodaa_testing import (PYTHON, config_path, logged_warnings, run_tool,
                            tool_path)
+from projects.synthetic_voc import make_synthetic_voc
 
 
 @pytest.fixture(scope='module')

@@ -6,10 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lodaa_plugin.datasets.synthetic_voc import (SYNTHETIC_SHAPES,
-                                                 check_settings,
-                                                 make_synthetic_voc)
 from lodaa_plugin.datasets.voc_xml import parse_voc_xml
+from projects.synthetic_voc import (SYNTHETIC_SHAPES, check_settings,
+                                    make_synthetic_voc)
 
 
 def _annotations(tmp_path, images: int, max_objects: int,

@@ -94,7 +94,7 @@ def test_simple_cnn_train_then_test_prints_table(tmp_path):
     'resnet18/resnet18_finetune_1xb256-50e_voc07.py'
 ])
 def test_configs_train_on_the_embedded_dataset(tmp_path, config):
-    from lodaa_plugin.datasets.synthetic_voc import make_synthetic_voc
+    from projects.synthetic_voc import make_synthetic_voc
     root = make_synthetic_voc(
         str(tmp_path / 'data'), 16, 8, seed=1, progress=False)
     init_default_scope('mmpretrain')

@@ -29,7 +29,6 @@ from typing import List
 from mmengine.config import DictAction
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.datasets.synthetic_voc import ensure_synthetic_voc
 from lodaa_plugin.utils.atomic_write import atomic_write_bytes
 from lodaa_plugin.utils.builders import build_dataset
 from lodaa_plugin.utils.cli_args import positive_int
@@ -37,11 +36,12 @@ from lodaa_plugin.utils.config_edits import set_max_iters
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import plot_pr_curves
 
-# the benchmark harness lives in the checkout (projects/), not in the package
+# the harness and the synthetic data live in the checkout (projects/)
 CHECKOUT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, CHECKOUT)
 from projects.benchmarks import detector_comparison as comparison
 from projects.benchmarks.timing import describe_machine
+from projects.synthetic_voc import ensure_synthetic_voc
 
 TRAIN = osp.join(CHECKOUT, 'tools', 'train.py')
 

@@ -309,7 +309,7 @@ def make_synthetic_voc(out_dir: str,
     with open(osp.join(root, 'classes.txt'), 'w') as f:
         f.write('\n'.join(classes) + '\n')
     if coco:
-        from .voc_to_coco import voc_to_coco
+        from lodaa_plugin.datasets.voc_to_coco import voc_to_coco
         os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
         for split in ('trainval', 'test'):
             voc_to_coco(
