@@ -9,7 +9,8 @@
 """
 import argparse
 
-from lodaa_plugin.compat import enable_compat, prepare_distributed
+from lodaa_plugin.compat import (PretrainedWeightsUnavailable, enable_compat,
+                                 fetch_pretrained, prepare_distributed)
 from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.engine.hooks import (listen_for_preemption,
                                        release_unhooked_signals)
@@ -77,6 +78,10 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    try:  # offline without the weights: stop now, the fix in one line
+        fetch_pretrained(cfg.model)
+    except PretrainedWeightsUnavailable as error:
+        raise SystemExit(f'{type(error).__name__}: {error}') from None
     # without CUDA: a gloo group, so the Runner skips its nccl init
     prepare_distributed(cfg)
     runner = build_runner(cfg)

@@ -21,8 +21,13 @@ custom_hooks = [
     # SIGTERM / SIGUSR1 (schedulers, spot instances): save, exit 75
     dict(type='PreemptionHook'),
     # --resume of an --ema run without --ema: refused, not silently wrong
-    dict(type='EMAResumeCheckHook')
+    dict(type='EMAResumeCheckHook'),
+    # a bar in a terminal, early lines elsewhere, enough points to plot
+    dict(type='ProgressHook')
 ]
+# the console starts with the run; the environment, config and hooks are in
+# the log file
+runner_type = 'LodaaRunner'
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -49,7 +49,8 @@ from .kernels import install_kernel_fallbacks, report_kernel_fallbacks
 from .multimodal import patch_mmpretrain_multimodal
 from .once import apply_once
 from .photometric import adjust_hue, patch_adjust_hue
-from .pretrained import PretrainedWeightsUnavailable, patch_pretrained_download
+from .pretrained import (PretrainedWeightsUnavailable, fetch_pretrained,
+                         patch_pretrained_download)
 
 #: What ``import lodaa_plugin`` changes in other libraries, and when and
 #: why; tests/test_compat/test_opt_in.py holds an import to this list.
@@ -91,7 +92,7 @@ __all__ = [
     'apply_once', 'cpu_has_native_bf16', 'enable_compat',
     'install_kernel_fallbacks', 'patch_adjust_hue', 'patch_checkpoint_loading',
     'patch_mmpretrain_multimodal', 'patch_pretrained_download',
-    'prepare_distributed', 'report_kernel_fallbacks'
+    'fetch_pretrained', 'prepare_distributed', 'report_kernel_fallbacks'
 ]
 
 

@@ -105,3 +105,30 @@ def patch_pretrained_download() -> bool:
         _explaining(checkpoint.load_from_http),
         force=True)
     return True
+
+
+def fetch_pretrained(model_cfg: Any) -> None:
+    """Fetch every downloadable ``Pretrained`` checkpoint a model config
+    names, before anything is built, so that offline the run stops at once
+    with :class:`PretrainedWeightsUnavailable` instead of after building its
+    datasets. Files already where torch looks are not read.
+
+    Args:
+        model_cfg (Any): A config's ``model`` (dicts and lists, searched
+            for ``init_cfg=dict(type='Pretrained', checkpoint=...)``).
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    stack = [model_cfg]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            checkpoint = node.get('checkpoint')
+            if node.get('type') == 'Pretrained' and isinstance(
+                    checkpoint, str) and checkpoint.startswith(
+                        ('torchvision://', 'modelzoo://', 'http://',
+                         'https://')) and not osp.isfile(
+                             cached_weights_path(weights_url(checkpoint))):
+                CheckpointLoader.load_checkpoint(checkpoint, 'cpu')
+            stack.extend(node.values())

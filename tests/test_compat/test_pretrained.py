@@ -113,3 +113,7 @@ def test_train_offline_stops_naming_the_fix(config, tmp_path, four_image_voc):
     assert 'PretrainedWeightsUnavailable' in last, result.stderr[-3000:]
     assert str(tmp_path / 'torch' / 'hub' / 'checkpoints') in last
     assert NO_PRETRAINED in last
+    # one screen: no config dump, no traceback
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert len(lines) <= 50, '\n'.join(lines)
+    assert 'Traceback' not in result.stderr

@@ -6,9 +6,11 @@ from .num_classes_check_hook import NumClassesCheckHook
 from .preemption_hook import (INTERRUPTED_EXIT_CODE, PREEMPTED_EXIT_CODE,
                               PreemptionHook, listen_for_preemption,
                               release_unhooked_signals)
+from .progress_hook import ProgressHook
 
 __all__ = [
     'AtomicCheckpointHook', 'EMAResumeCheckHook', 'NonFiniteLossHook',
     'NumClassesCheckHook', 'INTERRUPTED_EXIT_CODE', 'PREEMPTED_EXIT_CODE',
-    'PreemptionHook', 'listen_for_preemption', 'release_unhooked_signals'
+    'PreemptionHook', 'ProgressHook', 'listen_for_preemption',
+    'release_unhooked_signals'
 ]
