@@ -5,9 +5,23 @@ import logging
 from typing import Iterator, List
 
 
-@contextlib.contextmanager
-def logged_warnings() -> Iterator[List[str]]:
+def logged_warnings() -> contextlib.AbstractContextManager:
     """Collect the warnings ``print_log(logger='current')`` emits meanwhile.
+
+    Returns:
+        A context manager yielding the messages, filled while the block
+        runs.
+    """
+    return logged_messages(logging.WARNING)
+
+
+@contextlib.contextmanager
+def logged_messages(level: int = logging.INFO) -> Iterator[List[str]]:
+    """Collect what ``print_log(logger='current')`` emits meanwhile, at
+    ``level`` or above.
+
+    Args:
+        level (int): The lowest level collected. Defaults to INFO.
 
     Yields:
         list[str]: The messages, filled while the block runs.
@@ -18,7 +32,7 @@ def logged_warnings() -> Iterator[List[str]]:
     class _Collect(logging.Handler):
 
         def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING:
+            if record.levelno >= level:
                 messages.append(record.getMessage())
 
     logger = MMLogger.get_current_instance()

@@ -244,18 +244,9 @@ def test_train_and_val_files_that_share_images_are_refused(
 
 
 def test_the_per_class_table_is_logged(synthetic, mmdet_scope):
-    import logging
-
-    from mmengine.logging import MMLogger
-    records = []
-    handler = logging.Handler()
-    handler.emit = lambda record: records.append(record.getMessage())
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
+    from lodaa_testing import logged_messages
+    with logged_messages() as records:
         _dataset(synthetic).filter_data()
-    finally:
-        logger.removeHandler(handler)
     table = next(r for r in records if '| class' in r)
     assert 'crowd' in table and 'ellipse' in table
     assert re.search(r'\| total +\| 8 +\|', table)

@@ -2,7 +2,6 @@
 """Progress you can see: a bar in a terminal, early lines in a log, a short
 run logged at every point, and a first screen without mmengine's dumps."""
 import fcntl
-import logging
 import os
 import os.path as osp
 import pty
@@ -15,7 +14,7 @@ import pytest
 from mmengine.hooks import LoggerHook
 
 from lodaa_plugin.engine.hooks import ProgressHook
-from lodaa_testing import PYTHON, REPO_ROOT, python_env
+from lodaa_testing import PYTHON, REPO_ROOT, logged_messages, python_env
 
 
 def _run_in_a_terminal(command, cwd) -> str:
@@ -74,21 +73,13 @@ def _runner(max_iters, interval):
 
 
 def test_a_long_run_without_a_terminal_logs_its_first_iterations():
-    records = []
-    handler = logging.Handler()
-    handler.emit = lambda record: records.append(record.getMessage())
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
-        runner = _runner(9000, 50)
-        hook = ProgressHook(bar=False)
+    runner = _runner(9000, 50)
+    hook = ProgressHook(bar=False)
+    with logged_messages() as records:
         hook.before_train(runner)
         for i in range(12):
             runner.iter = i
             hook.after_train_iter(runner, i, outputs=dict(loss=2.5))
-    finally:
-        logger.removeHandler(handler)
     assert runner.hooks[0].interval == 50  # a long run keeps its interval
     early = [r for r in records if r.startswith('iter ')]
     assert early == [
