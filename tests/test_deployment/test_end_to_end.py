@@ -68,7 +68,8 @@ def test_plain_onnxruntime_client_gets_the_runtimes_detections(exported):
     script = ('import sys, runpy\n'
               f'for name in {blocked!r}:\n'
               '    sys.modules[name] = None\n'
-              f'sys.argv = ["onnx_client.py", {folder!r}, *{PHOTOS[:4]!r}]\n'
+              f'sys.argv = ["onnx_client.py", {folder!r}, *{PHOTOS[:4]!r}, '
+              '"--json", "--score-thr", "0"]\n'
               f'runpy.run_path({tool_path("deployment/onnx_client.py")!r}, '
               'run_name="__main__")\n')
     result = subprocess.run([PYTHON, '-c', script],
@@ -84,6 +85,23 @@ def test_plain_onnxruntime_client_gets_the_runtimes_detections(exported):
         assert c['labels'] == [runtime_classes(folder)[i] for i in r['labels']]
         np.testing.assert_allclose(c['boxes'], r['bboxes'], atol=0.01, rtol=0)
         np.testing.assert_allclose(c['scores'], r['scores'], atol=1e-4, rtol=0)
+    # the default: readable lines, above the threshold only
+    readable = subprocess.run([
+        PYTHON, '-c',
+        script.replace('"--json", "--score-thr", "0"', '"--score-thr", "0.1"')
+    ],
+                              env=python_env(),
+                              capture_output=True,
+                              text=True,
+                              timeout=300)
+    assert readable.returncode == 0, readable.stderr[-3000:]
+    lines = readable.stdout.splitlines()
+    headers = [line for line in lines if not line.startswith('  ')]
+    assert [h.split(':')[0] for h in headers] == list(PHOTOS[:4])
+    objects = [line.split() for line in lines if line.startswith('  ')]
+    assert len(objects) == sum(
+        int(s >= 0.1) for c in client for s in c['scores'])
+    assert all(float(o[1]) >= 0.1 and len(o) == 6 for o in objects)
 
 
 def runtime_classes(folder):

@@ -3,6 +3,10 @@
 Runtime, numpy and OpenCV (no torch, mmcv, mmdet or lodaa_plugin).
 
     python tools/deployment/onnx_client.py EXPORT_DIR photo.jpg [more.jpg ...]
+    python tools/deployment/onnx_client.py EXPORT_DIR photo.jpg --json
+
+Prints each image's objects above ``--score-thr``, one a line (class,
+score, box as x1 y1 x2 y2 pixels), or with ``--json`` one JSON object a line.
 """
 import argparse
 import json
@@ -16,6 +20,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('export_dir', help='the folder export.py wrote')
     parser.add_argument('images', nargs='+', help='image files')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.3,
+        help='objects scored at least this (default: 0.3)')
+    parser.add_argument(
+        '--json', action='store_true', help='one JSON object per image')
     args = parser.parse_args()
     export_dir, paths = args.export_dir, args.images
     try:
@@ -53,14 +64,21 @@ def main() -> None:
                 img_shapes=np.array([[size[1], size[0]]], np.float32),
                 scale_factors=np.array([[size[0] / w, size[1] / h]],
                                        np.float32)))
-        n = int(num[0])
-        print(
-            json.dumps(
-                dict(
-                    image=path,
-                    boxes=boxes[0, :n].round(2).tolist(),
-                    scores=scores[0, :n].round(4).tolist(),
-                    labels=[cfg['classes'][i] for i in labels[0, :n]])))
+        keep = scores[0, :int(num[0])] >= args.score_thr
+        found = dict(
+            image=path,
+            boxes=boxes[0, :len(keep)][keep].round(2).tolist(),
+            scores=scores[0, :len(keep)][keep].round(4).tolist(),
+            labels=[cfg['classes'][i] for i in labels[0, :len(keep)][keep]])
+        if args.json:
+            print(json.dumps(found))
+            continue
+        print(f'{path}: {len(found["labels"])} object(s) scored '
+              f'>= {args.score_thr}')
+        for label, score, box in zip(found['labels'], found['scores'],
+                                     found['boxes']):
+            print(f'  {label:<14} {score:.3f}  ' + ' '.join(f'{v:.1f}'
+                                                            for v in box))
 
 
 if __name__ == '__main__':
