@@ -53,6 +53,15 @@ def main() -> None:
     parser.add_argument('--score-thr', type=fraction, default=0.3)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch-size', type=positive_int, default=4)
+    parser.add_argument(
+        '--no-labels', action='store_true', help='draw the boxes only')
+    parser.add_argument(
+        '--no-scores', action='store_true', help='labels without scores')
+    parser.add_argument(
+        '--font-scale',
+        type=float,
+        default=1.0,
+        help='a factor on the label font (sized to each image)')
     add_unsafe_load_arg(parser)
     args = parser.parse_args()
     enable_compat()
@@ -78,8 +87,14 @@ def main() -> None:
         chunk = paths[start:start + args.batch_size]
         for path, pred in zip(chunk, predict(chunk)):
             name = osp.splitext(osp.basename(path))[0] + '.png'
-            draw_prediction_file(path, pred, classes, args.score_thr).save(
-                osp.join(args.out_dir, name))
+            draw_prediction_file(
+                path,
+                pred,
+                classes,
+                args.score_thr,
+                show_labels=not args.no_labels,
+                show_scores=not args.no_scores,
+                font_scale=args.font_scale).save(osp.join(args.out_dir, name))
             keep = pred['scores'] >= args.score_thr
             records.append(
                 dict(

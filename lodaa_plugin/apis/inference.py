@@ -117,7 +117,10 @@ def draw_prediction_file(img_path: str, prediction: Dict[str, np.ndarray],
         prediction (dict): ``bboxes``, ``labels``, ``scores``.
         classes (Sequence[str]): Class names.
         score_thr (float): Lowest score drawn.
-        **gt: Optional ``gt_boxes``, ``gt_labels`` and ``scale``.
+        **gt: Optional ``gt_boxes``, ``gt_labels``, ``scale`` and the
+            label settings of
+            :func:`~lodaa_plugin.visualization.draw_detections`
+            (``show_labels``, ``show_scores``, ``font_scale``).
 
     Returns:
         PIL.Image.Image: The drawn image.

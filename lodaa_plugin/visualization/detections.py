@@ -1,9 +1,9 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Predicted and true boxes drawn on images."""
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 # distinct colours (RGB) for up to 20 classes, then they repeat
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48),
@@ -12,6 +12,66 @@ PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48),
            (255, 250, 200), (128, 0, 0), (170, 255, 195), (128, 128, 0),
            (255, 215, 180), (0, 0, 128), (128, 128, 128), (255, 225, 25)]
 TRUE_COLOUR = (255, 255, 255)
+
+Rect = Tuple[float, float, float, float]
+
+
+def label_font(image_size: Tuple[int, int],
+               font_scale: float = 1.0) -> ImageFont.ImageFont:
+    """PIL's own font at a size that reads on an image of this size.
+
+    Args:
+        image_size (tuple[int, int]): Width and height of the drawn image.
+        font_scale (float): A factor on the chosen size. Defaults to 1.
+
+    Returns:
+        ImageFont.ImageFont: About 1/40 of the shorter side, at least 9 px.
+    """
+    return ImageFont.load_default(
+        size=max(9, round(min(image_size) / 40 * font_scale)))
+
+
+def place_labels(boxes: Sequence[Rect], sizes: Sequence[Tuple[float, float]],
+                 image_size: Tuple[int, int]) -> List[Rect]:
+    """Choose where each box's label goes, best box first.
+
+    A label goes inside its box's top edge when the box is at least three
+    labels high and wider than the label, else just above the box (below
+    its top edge at the image's top); it is shifted to lie inside the
+    image, and moved down the box or beside it when it would cover a label
+    already placed.
+
+    Args:
+        boxes (Sequence[Rect]): Boxes x1, y1, x2, y2, in drawing order of
+            priority (the first keeps its preferred place).
+        sizes (Sequence[tuple[float, float]]): Each label's width, height.
+        image_size (tuple[int, int]): Width and height.
+
+    Returns:
+        list[Rect]: Each label's rectangle, inside the image.
+    """
+    width, height = image_size
+    placed: List[Rect] = []
+    for (x1, y1, x2, y2), (w, h) in zip(boxes, sizes):
+        inside = y2 - y1 >= 3 * h and x2 - x1 > w
+        tops = [y1 if inside or y1 < h else y1 - h]
+        tops += [tops[0] + k * h for k in range(1, 4)] + [y2, y2 - h]
+        xs = [x1, x2 - w, x1 - w, x2]  # left edge, right edge, beside
+        candidates = [(min(max(x, 0),
+                           max(width - w,
+                               0)), min(max(t, 0), max(height - h, 0)), w, h)
+                      for x in xs for t in tops]
+        free = [
+            c for c in candidates if not any(_overlap(c, p) for p in placed)
+        ]
+        x, y, w, h = (free or candidates)[0]
+        placed.append((x, y, x + w, y + h))
+    return placed
+
+
+def _overlap(a: Tuple[float, float, float, float], b: Rect) -> bool:
+    x, y, w, h = a
+    return x < b[2] and b[0] < x + w and y < b[3] and b[1] < y + h
 
 
 def draw_detections(image: np.ndarray,
@@ -22,9 +82,15 @@ def draw_detections(image: np.ndarray,
                     score_thr: float = 0.3,
                     gt_boxes: Optional[np.ndarray] = None,
                     gt_labels: Optional[np.ndarray] = None,
-                    scale: int = 1) -> Image.Image:
+                    scale: int = 1,
+                    show_labels: bool = True,
+                    show_scores: bool = True,
+                    font_scale: float = 1.0) -> Image.Image:
     """Draw predictions (class colour, label and score) and, if given, the
-    true boxes (white, thin, labelled below the box).
+    true boxes (white, thin, labelled at their bottom).
+
+    Labels are placed by :func:`place_labels` (the best-scored first, never
+    outside the image), in a font sized to the image (:func:`label_font`).
 
     Args:
         image (np.ndarray): RGB image, (H, W, 3) uint8.
@@ -32,13 +98,15 @@ def draw_detections(image: np.ndarray,
         boxes (np.ndarray): Predicted (N, 4) x1, y1, x2, y2.
         labels (np.ndarray): Predicted (N,) class indices.
         scores (np.ndarray, optional): Predicted (N,) scores; None draws
-            every box with its class name only (true boxes in class
-            colour).
+            every box with its class name only.
         score_thr (float): Predictions below are not drawn. Defaults to 0.3.
         gt_boxes (np.ndarray, optional): True (M, 4) boxes. Defaults to None.
         gt_labels (np.ndarray, optional): True (M,) class indices. Defaults to
             None.
         scale (int): Upscaling factor, for small images. Defaults to 1.
+        show_labels (bool): Write class names (and scores). Defaults to True.
+        show_scores (bool): Write the scores. Defaults to True.
+        font_scale (float): A factor on the font size. Defaults to 1.
 
     Returns:
         PIL.Image.Image: The drawn image.
@@ -48,40 +116,64 @@ def draw_detections(image: np.ndarray,
         img = img.resize((img.width * scale, img.height * scale),
                          Image.NEAREST)
     draw = ImageDraw.Draw(img)
+    font = label_font(img.size, font_scale)
+    line = max(1, round(min(img.size) / 250))
     if gt_boxes is not None:
         for box, label in zip(np.asarray(gt_boxes) * scale, gt_labels):
-            draw.rectangle(box.tolist(), outline=TRUE_COLOUR, width=1)
-            draw.text((box[0] + 2, box[3] - 11),
-                      f'gt {classes[label]}',
-                      fill=TRUE_COLOUR)
-    keep = np.ones(len(boxes),
-                   bool) if scores is None else np.asarray(scores) >= score_thr
-    for i in np.flatnonzero(keep):
-        box, label = np.asarray(boxes[i]) * scale, int(labels[i])
-        colour = PALETTE[label % len(PALETTE)]
-        draw.rectangle(box.tolist(), outline=colour, width=2)
-        text = classes[label] if scores is None else \
-            f'{classes[label]} {scores[i]:.2f}'
-        x, y = box[0], max(box[1] - 11, 0)
-        draw.rectangle([x, y, x + 6 * len(text) + 2, y + 10], fill=colour)
-        draw.text((x + 1, y - 1), text, fill=(0, 0, 0))
+            draw.rectangle(box.tolist(), outline=TRUE_COLOUR, width=line)
+            if show_labels:
+                text = f'gt {classes[label]}'
+                w, h = _text_size(draw, text, font)
+                x = min(max(box[0], 0), max(img.width - w, 0))
+                y = min(max(box[3] - h, 0), max(img.height - h, 0))
+                draw.text((x + 1, y), text, fill=TRUE_COLOUR, font=font)
+    scores_ = None if scores is None else np.asarray(scores)
+    order = np.arange(len(boxes)) if scores_ is None else np.flatnonzero(
+        scores_ >= score_thr)[np.argsort(
+            -scores_[scores_ >= score_thr], kind='stable')]
+    drawn = [np.asarray(boxes[i], float) * scale for i in order]
+    for i, box in zip(order, drawn):
+        draw.rectangle(
+            box.tolist(),
+            outline=PALETTE[int(labels[i]) % len(PALETTE)],
+            width=2 * line)
+    if not show_labels:
+        return img
+    texts = [
+        classes[int(labels[i])] if scores_ is None or not show_scores else
+        f'{classes[int(labels[i])]} {scores_[i]:.2f}' for i in order
+    ]
+    sizes = [_text_size(draw, text, font) for text in texts]
+    rects = place_labels([tuple(b) for b in drawn], sizes, img.size)
+    # the best-scored label drawn last, on top of any it had to cover
+    for i, text, rect in reversed(list(zip(order, texts, rects))):
+        draw.rectangle(rect, fill=PALETTE[int(labels[i]) % len(PALETTE)])
+        draw.text((rect[0] + 1, rect[1]), text, fill=(0, 0, 0), font=font)
     return img
+
+
+def _text_size(draw: ImageDraw.ImageDraw, text: str,
+               font: ImageFont.ImageFont) -> Tuple[float, float]:
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    return right + 2, bottom + 2
 
 
 def save_detection_grid(images: List[Image.Image],
                         out_file: str,
                         columns: int = 4) -> str:
-    """Tile drawn images into one PNG.
+    """Tile drawn images into one PNG, each whole: a tile is as wide as the
+    widest image and as high as the highest.
 
     Args:
-        images (list[PIL.Image.Image]): Images of equal size.
+        images (list[PIL.Image.Image]): Images of any sizes.
         out_file (str): The PNG to write.
         columns (int): Images per row. Defaults to 4.
 
     Returns:
         str: ``out_file``.
     """
-    w, h = images[0].size
+    w = max(img.width for img in images)
+    h = max(img.height for img in images)
     rows = (len(images) + columns - 1) // columns
     grid = Image.new('RGB', (w * min(columns, len(images)), h * rows))
     for i, img in enumerate(images):

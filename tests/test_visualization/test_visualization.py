@@ -65,3 +65,53 @@ def test_image_colours_rules():
     np.testing.assert_allclose(
         image_colours(hot, colours, 'first')[0], [1, 0, 0])
     np.testing.assert_allclose(mean[2], [0.6, 0.6, 0.6])
+
+
+def test_labels_stay_inside_the_image_and_off_each_other():
+    from lodaa_plugin.visualization.detections import place_labels
+    # eight boxes sharing a corner, and boxes at every edge of a 300x300
+    corner = [(100, 100, 100 + 10 * k, 100 + 8 * k) for k in range(4, 12)]
+    edges = [(0, 0, 40, 30), (260, 270, 300, 300), (280, 0, 300, 20),
+             (0, 285, 15, 300)]
+    rects = place_labels(corner + edges, [(70, 12)] * 12, (300, 300))
+    for x1, y1, x2, y2 in rects:
+        assert 0 <= x1 < x2 <= 300 and 0 <= y1 < y2 <= 300
+    overlapping = [
+        (a, b) for i, a in enumerate(rects) for b in rects[i + 1:]
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+    assert not overlapping
+    # a large box keeps its label inside, a small one gets it above
+    big, small = place_labels([(50, 50, 250, 250), (100, 20, 120, 30)],
+                              [(70, 12), (70, 12)], (300, 300))
+    assert big[:2] == (50, 50)
+    assert small[3] <= 20
+
+
+def test_label_options_and_a_font_sized_to_the_image():
+    from lodaa_plugin.visualization.detections import label_font
+    image = np.zeros((300, 300, 3), np.uint8)
+    args = (['cellbody'], np.array([[20., 20., 200.,
+                                     200.]]), np.array([0]), np.array([0.9]))
+    boxes_only = np.asarray(draw_detections(image, *args, show_labels=False))
+    labelled = np.asarray(draw_detections(image, *args))
+    no_score = np.asarray(draw_detections(image, *args, show_scores=False))
+    assert (boxes_only != labelled).any()  # the label is drawn
+    assert (boxes_only[30:190, 30:190] == 0).all()  # and nothing else
+    assert (no_score != labelled).any()
+    assert label_font((1000, 800)).size > label_font((300, 300)).size
+    assert label_font((1000, 1000), 2.0).size == 2 * label_font(
+        (1000, 1000)).size
+
+
+def test_a_contact_sheet_keeps_every_image_whole(tmp_path):
+    from lodaa_plugin.visualization import save_detection_grid
+    wide = Image.new('RGB', (300, 200), (255, 0, 0))
+    tall = Image.new('RGB', (200, 300), (0, 255, 0))
+    grid = Image.open(
+        save_detection_grid([wide, tall], str(tmp_path / 'g.png'),
+                            columns=2)).convert('RGB')
+    assert grid.size == (600, 300)  # tiles of the widest and highest
+    pixels = np.asarray(grid)
+    assert (pixels[:200, :300] == (255, 0, 0)).all()  # wide, whole
+    assert (pixels[:300, 300:500] == (0, 255, 0)).all()  # tall, whole

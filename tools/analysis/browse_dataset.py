@@ -112,13 +112,8 @@ def main() -> None:
     if not drawings:
         raise SystemExit(f'{args.config}: the {args.phase} set has no sample '
                          f'from index {args.start}')
-    size = max(d.size for d in drawings)
-    tiles = []
-    for drawing in drawings:
-        tile = Image.new('RGB', size)
-        tile.paste(drawing)
-        tiles.append(tile)
-    grid = save_detection_grid(tiles, osp.join(args.output_dir, 'browse.png'))
+    grid = save_detection_grid(drawings, osp.join(args.output_dir,
+                                                  'browse.png'))
     print(f'{len(drawings)} {args.phase} samples drawn as the model gets '
           f'them: {args.output_dir}/ and {grid}')
 
