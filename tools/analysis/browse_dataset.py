@@ -24,6 +24,7 @@ from lodaa_plugin.utils.builders import build_dataset
 from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import draw_detections, save_detection_grid
+from lodaa_plugin.visualization.detections import label_font
 
 
 def parse_args() -> argparse.Namespace:
@@ -103,9 +104,14 @@ def main() -> None:
             names = [classes[i] for i in data_sample.gt_label.tolist()]
             note = f'{osp.basename(data_sample.img_path)}: ' + \
                 ', '.join(names)
-        ImageDraw.Draw(drawing).text((3, drawing.height - 12),
+        font = label_font(drawing.size)
+        ImageDraw.Draw(drawing).text((3, drawing.height - 3),
                                      note,
-                                     fill=(255, 255, 0))
+                                     fill=(255, 255, 0),
+                                     font=font,
+                                     anchor='ld',
+                                     stroke_width=1,
+                                     stroke_fill=(0, 0, 0))
         stem = osp.splitext(osp.basename(data_sample.img_path))[0]
         drawing.save(osp.join(args.output_dir, f'{index:05d}_{stem}.png'))
         drawings.append(drawing)
