@@ -9,12 +9,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-LABEL_RULES = ('mean', 'first')
+LABEL_RULES = ('rarest', 'first', 'mean')
 
 
 def class_colours(num_classes: int) -> np.ndarray:
-    """Pick (C, 3) distinct RGB colours in 0..1 (tab20, then hsv)."""
-    cmap = plt.get_cmap('tab20' if num_classes <= 20 else 'hsv')
+    """Pick (C, 3) distinct RGB colours in 0..1 (tab10, tab20, then hsv:
+    tab20 pairs each colour with a lighter one, too alike for few
+    classes)."""
+    cmap = plt.get_cmap('tab10' if num_classes <=
+                        10 else 'tab20' if num_classes <= 20 else 'hsv')
     return np.array([
         cmap(i / max(num_classes - 1, 1) if num_classes > 20 else i)[:3]
         for i in range(num_classes)
@@ -23,15 +26,18 @@ def class_colours(num_classes: int) -> np.ndarray:
 
 def image_colours(multi_hot: np.ndarray,
                   colours: np.ndarray,
-                  rule: str = 'mean') -> np.ndarray:
+                  rule: str = 'rarest') -> np.ndarray:
     """Colour each image by its classes.
 
     Args:
         multi_hot (np.ndarray): (N, C) 0/1 labels.
         colours (np.ndarray): (C, 3) class colours.
-        rule (str): ``'mean'``: the mean colour of the image's classes;
-            ``'first'``: the colour of its first (lowest-index) class. Images
-            without a class are grey. Defaults to ``'mean'``.
+        rule (str): ``'rarest'``: the colour of the image's class that is
+            rarest among these images (a cat on a sofa is a cat, not one of
+            the many sofas); ``'first'``: of its lowest-index class;
+            ``'mean'``: the mean colour of its classes (a colour no legend
+            entry has). Images without a class are grey. Defaults to
+            ``'rarest'``.
 
     Returns:
         np.ndarray: (N, 3) colours.
@@ -43,8 +49,12 @@ def image_colours(multi_hot: np.ndarray,
     has = counts > 0
     if rule == 'mean':
         out[has] = multi_hot[has] @ colours / counts[has, None]
-    else:
+    elif rule == 'first':
         out[has] = colours[multi_hot[has].argmax(1)]
+    else:
+        frequency = multi_hot.sum(0)
+        rarity = np.where(multi_hot[has] > 0, frequency, np.inf)
+        out[has] = colours[rarity.argmin(1)]
     return out
 
 
@@ -76,9 +86,11 @@ def plot_tsne(embedding: np.ndarray,
               multi_hot: np.ndarray,
               classes: Sequence[str],
               out_file: str,
-              rule: str = 'mean',
+              rule: str = 'rarest',
               title: str = '') -> str:
-    """Scatter the embedding with a class legend into a PNG.
+    """Scatter the embedding with a class legend into a PNG: one colour a
+    class (:func:`image_colours`), images of several classes edged in
+    black.
 
     Args:
         embedding (np.ndarray): (N, 2) points.
@@ -86,7 +98,7 @@ def plot_tsne(embedding: np.ndarray,
         classes (Sequence[str]): Class names.
         out_file (str): The PNG to write.
         rule (str): Colour rule of :func:`image_colours`. Defaults to
-            ``'mean'``.
+            ``'rarest'``.
         title (str): Figure title. Defaults to ``''``.
 
     Returns:
@@ -94,13 +106,15 @@ def plot_tsne(embedding: np.ndarray,
     """
     colours = class_colours(len(classes))
     fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
+    several = multi_hot.sum(1) > 1
     ax.scatter(
         embedding[:, 0],
         embedding[:, 1],
-        s=14,
+        s=36,
         c=image_colours(multi_hot, colours, rule),
-        alpha=0.85,
-        linewidths=0)
+        alpha=0.9,
+        edgecolors=np.where(several[:, None], 0.0, 1.0).repeat(3, 1),
+        linewidths=np.where(several, 0.9, 0.3))
     present = np.nonzero(multi_hot.sum(0))[0]
     handles = [
         Line2D([0], [0],
@@ -110,6 +124,14 @@ def plot_tsne(embedding: np.ndarray,
                label=f'{classes[i]} ({int(multi_hot[:, i].sum())})')
         for i in present
     ]
+    if several.any():
+        handles.append(
+            Line2D([0], [0],
+                   marker='o',
+                   linestyle='',
+                   color='white',
+                   markeredgecolor='black',
+                   label=f'several classes, by the {rule} ({several.sum()})'))
     ax.legend(
         handles=handles,
         loc='center left',

@@ -75,8 +75,16 @@ def test_analyze_results_draws_best_and_worst(tmp_path, saved_detections):
     aps = [r['ap'] for r in ranked]
     assert aps == sorted(aps, reverse=True)
     for name in ('best', 'worst'):
-        assert len(glob.glob(str(tmp_path / name / '*.png'))) == 2
-        assert Image.open(tmp_path / f'{name}.png').size == (640, 320)
+        drawn = [
+            Image.open(p).size
+            for p in sorted(glob.glob(str(tmp_path / name / '*.png')))
+        ]
+        assert len(drawn) == 2
+        assert all(max(size) == 480 for size in drawn)  # the sheet's size
+        # each image whole on the sheet, side by side
+        assert Image.open(tmp_path /
+                          f'{name}.png').size == (2 * max(w for w, _ in drawn),
+                                                  max(h for _, h in drawn))
     assert f'{ranked[0]["ap"]:.3f}' in output
 
 

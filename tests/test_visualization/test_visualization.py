@@ -65,6 +65,11 @@ def test_image_colours_rules():
     np.testing.assert_allclose(
         image_colours(hot, colours, 'first')[0], [1, 0, 0])
     np.testing.assert_allclose(mean[2], [0.6, 0.6, 0.6])
+    # the default: each image a legend colour, that of its rarest class
+    hot = np.array([[1, 1, 0], [1, 0, 0], [1, 0, 1], [0, 1, 0]], np.float32)
+    rarest = image_colours(hot, colours)
+    np.testing.assert_allclose(rarest,
+                               [[0, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 0]])
 
 
 def test_labels_stay_inside_the_image_and_off_each_other():

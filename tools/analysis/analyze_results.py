@@ -27,6 +27,7 @@ from lodaa_plugin.utils.cli_args import (add_unsafe_load_arg, fraction,
                                          positive_int)
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import draw_detections, save_detection_grid
+from lodaa_plugin.visualization.detections import label_font
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,22 +55,28 @@ def parse_args() -> argparse.Namespace:
 def _draw(result, classes, score_thr: float, ap: float) -> Image.Image:
     # the pipeline's decoding and refusals, the file named if it fails
     image = read_image(result.img_path)[..., ::-1]
+    # drawn at the sheet's size (480 px on the long side), so that the
+    # labels are sized for it rather than shrunk with the image
+    f = 480 / max(image.shape[:2])
+    size = (round(image.shape[1] * f), round(image.shape[0] * f))
+    image = np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
     drawn = draw_detections(
         image,
         classes,
-        result.bboxes,
+        result.bboxes * f,
         result.labels,
         result.scores,
         score_thr=score_thr,
-        gt_boxes=np.vstack([result.gt_bboxes, result.ignore_bboxes]),
-        gt_labels=np.concatenate([result.gt_labels, result.ignore_labels]),
-        scale=max(1, 320 // max(image.shape[:2])))
-    # a common size for the grids, the AP written in the corner
-    drawn.thumbnail((320, 320))
-    canvas = Image.new('RGB', (320, 320))
-    canvas.paste(drawn)
-    ImageDraw.Draw(canvas).text((4, 306), f'AP {ap:.3f}', fill=(255, 255, 0))
-    return canvas
+        gt_boxes=np.vstack([result.gt_bboxes, result.ignore_bboxes]) * f,
+        gt_labels=np.concatenate([result.gt_labels, result.ignore_labels]))
+    ImageDraw.Draw(drawn).text((4, drawn.height - 4),
+                               f'AP {ap:.3f}  {osp.basename(result.img_path)}',
+                               fill=(255, 255, 0),
+                               font=label_font(drawn.size, 1.3),
+                               anchor='ld',
+                               stroke_width=2,
+                               stroke_fill=(0, 0, 0))
+    return drawn
 
 
 def main() -> None:

@@ -43,9 +43,10 @@ def parse_args() -> argparse.Namespace:
         help='classifier feature: backbone or neck output')
     parser.add_argument(
         '--label-rule',
-        default='mean',
+        default='rarest',
         choices=LABEL_RULES,
-        help='colour of a multi-class image')
+        help='colour of a multi-class image: its rarest class (default), '
+        'its first, or the mean of its classes\' colours')
     parser.add_argument('--perplexity', type=positive_float, default=30.)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=positive_int, default=32)
