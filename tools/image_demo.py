@@ -62,6 +62,10 @@ def main() -> None:
         type=float,
         default=1.0,
         help='a factor on the label font (sized to each image)')
+    parser.add_argument(
+        '--legend',
+        action='store_true',
+        help='list the drawn classes and their colours (top right)')
     add_unsafe_load_arg(parser)
     args = parser.parse_args()
     enable_compat()
@@ -94,7 +98,8 @@ def main() -> None:
                 args.score_thr,
                 show_labels=not args.no_labels,
                 show_scores=not args.no_scores,
-                font_scale=args.font_scale).save(osp.join(args.out_dir, name))
+                font_scale=args.font_scale,
+                legend=args.legend).save(osp.join(args.out_dir, name))
             keep = pred['scores'] >= args.score_thr
             records.append(
                 dict(

@@ -85,7 +85,8 @@ def draw_detections(image: np.ndarray,
                     scale: int = 1,
                     show_labels: bool = True,
                     show_scores: bool = True,
-                    font_scale: float = 1.0) -> Image.Image:
+                    font_scale: float = 1.0,
+                    legend: bool = False) -> Image.Image:
     """Draw predictions (class colour, label and score) and, if given, the
     true boxes (white, thin, labelled at their bottom).
 
@@ -107,6 +108,8 @@ def draw_detections(image: np.ndarray,
         show_labels (bool): Write class names (and scores). Defaults to True.
         show_scores (bool): Write the scores. Defaults to True.
         font_scale (float): A factor on the font size. Defaults to 1.
+        legend (bool): List the drawn classes and their colours in the
+            top-right corner. Defaults to False.
 
     Returns:
         PIL.Image.Image: The drawn image.
@@ -137,6 +140,10 @@ def draw_detections(image: np.ndarray,
             box.tolist(),
             outline=PALETTE[int(labels[i]) % len(PALETTE)],
             width=2 * line)
+    if legend:
+        _draw_legend(draw, img.size, classes,
+                     sorted({int(labels[i])
+                             for i in order}), font)
     if not show_labels:
         return img
     texts = [
@@ -150,6 +157,24 @@ def draw_detections(image: np.ndarray,
         draw.rectangle(rect, fill=PALETTE[int(labels[i]) % len(PALETTE)])
         draw.text((rect[0] + 1, rect[1]), text, fill=(0, 0, 0), font=font)
     return img
+
+
+def _draw_legend(draw: ImageDraw.ImageDraw, size: Tuple[int, int],
+                 classes: Sequence[str], shown: Sequence[int],
+                 font: ImageFont.ImageFont) -> None:
+    """A swatch and the name of each drawn class, top right."""
+    rows = [(classes[i], PALETTE[i % len(PALETTE)]) for i in shown]
+    if not rows:
+        return
+    sizes = [_text_size(draw, name, font) for name, _ in rows]
+    w = max(s[0] for s in sizes) + sizes[0][1] + 4
+    h = sizes[0][1]
+    x, y = max(size[0] - w - 2, 0), 2
+    draw.rectangle([x, y, x + w, y + h * len(rows)], fill=(0, 0, 0))
+    for k, (name, colour) in enumerate(rows):
+        top = y + k * h
+        draw.rectangle([x + 2, top + 2, x + h - 2, top + h - 2], fill=colour)
+        draw.text((x + h + 2, top), name, fill=(255, 255, 255), font=font)
 
 
 def _text_size(draw: ImageDraw.ImageDraw, text: str,

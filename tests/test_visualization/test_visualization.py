@@ -104,6 +104,11 @@ def test_label_options_and_a_font_sized_to_the_image():
     assert (boxes_only != labelled).any()  # the label is drawn
     assert (boxes_only[30:190, 30:190] == 0).all()  # and nothing else
     assert (no_score != labelled).any()
+    # the legend: the drawn class's colour in the top-right corner
+    with_legend = np.asarray(draw_detections(image, *args, legend=True))
+    corner = with_legend[:18, 210:].reshape(-1, 3)
+    assert (corner == (230, 25, 75)).all(1).any()
+    assert not (labelled[:18, 210:] != 0).any()
     assert label_font((1000, 800)).size > label_font((300, 300)).size
     assert label_font((1000, 1000), 2.0).size == 2 * label_font(
         (1000, 1000)).size
