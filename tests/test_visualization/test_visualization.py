@@ -74,6 +74,7 @@ def test_image_colours_rules():
 
 def test_labels_stay_inside_the_image_and_off_each_other():
     from lodaa_plugin.visualization.detections import place_labels
+
     # eight boxes sharing a corner, and boxes at every edge of a 300x300
     corner = [(100, 100, 100 + 10 * k, 100 + 8 * k) for k in range(4, 12)]
     edges = [(0, 0, 40, 30), (260, 270, 300, 300), (280, 0, 300, 20),
