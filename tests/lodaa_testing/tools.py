@@ -1,6 +1,7 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Run LODAA's command-line tools from tests, as a user would."""
 import os
+import re
 import subprocess
 import sys
 from typing import Dict, List, Sequence
@@ -57,6 +58,22 @@ def run_tool(args: Sequence[str],
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     return output
+
+
+def with_run_logs(output: str) -> str:
+    """Append to a tool's console output the log files it names for what
+    :class:`~lodaa_plugin.engine.runner.LodaaRunner` keeps off the console
+    (environment, config, hooks).
+
+    Args:
+        output (str): The console output.
+
+    Returns:
+        str: The output, then each named log file's text.
+    """
+    logs = dict.fromkeys(
+        re.findall(r'environment, config and hooks: in (\S+\.log)', output))
+    return output + ''.join(open(path).read() for path in logs)
 
 
 def data_options(root: str, split: str) -> List[str]:

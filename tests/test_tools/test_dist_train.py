@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from lodaa_testing import PYTHON, REPO_ROOT, data_options, run_tool
+from lodaa_testing import (PYTHON, REPO_ROOT, data_options, run_tool,
+                           with_run_logs)
 from lodaa_testing.toy import run_toy
 
 
@@ -43,6 +44,7 @@ def test_dist_train_two_cpu_processes(tmp_path, four_image_voc):
         'default_hooks.checkpoint.interval=4'
     ],
                       cwd=tmp_path)
+    output = with_run_logs(output)  # the environment is in the log file
     assert 'Distributed training: True' in output
     assert 'gloo' in output
     assert re.search(r'Iter\(train\) \[4/4\]', output)

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from lodaa_testing import PYTHON, REPO_ROOT, data_options
+from lodaa_testing import PYTHON, REPO_ROOT, data_options, with_run_logs
 from lodaa_testing.tools import python_env
 
 DIGEST_CONFIG = osp.join(REPO_ROOT, 'tests', 'data', 'configs',
@@ -64,8 +64,9 @@ def test_dist_train_two_nodes_end_with_equal_weights(tmp_path, four_image_voc):
     outputs = [node.communicate(timeout=600)[0] for node in nodes]
     for node, output in zip(nodes, outputs):
         assert node.returncode == 0, output[-3000:]
-    assert 'world_size: 2' in outputs[0] or 'Distributed training: True' in \
-        outputs[0]
+    logged = with_run_logs(outputs[0])  # the environment is in the log
+    assert 'world_size: 2' in logged or 'Distributed training: True' in \
+        logged
     assert re.search(r'Iter\(train\) \[3/3\]', outputs[0])
     (digest0, world0), (digest1, world1) = _digests(work_dir, (0, 1))
     assert world0 == world1 == 'world_size=2'

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lodaa_testing import (CELLS_ROOT, PYTHON, REPO_ROOT, data_options,
-                           python_env, run_tool)
+                           python_env, run_tool, with_run_logs)
 
 
 @pytest.mark.slow
@@ -167,7 +167,8 @@ def test_test_with_flip_tta(tmp_path, trained_fcos):
         'model.backbone.init_cfg=None'
     ],
                       cwd=tmp_path)
-    assert 'DetTTAModel' in output or 'TestTimeAug' in output
+    logged = with_run_logs(output)  # the config is in the log file
+    assert 'DetTTAModel' in logged or 'TestTimeAug' in logged
     mean_ap = float(re.findall(r'pascal_voc/mAP: ([\d.]+)', output)[-1])
     assert mean_ap > 0.5, output[-3000:]
 
@@ -189,7 +190,7 @@ def test_amp_on_the_cpu_trains_in_bf16_and_resumes(tmp_path, four_image_voc):
     output = run_tool(command + ['train_cfg.max_iters=2'], cwd=tmp_path)
     if torch.cuda.is_available():
         pytest.skip('checks the CPU default of --amp')
-    assert "dtype='bfloat16'" in output
+    assert "dtype='bfloat16'" in with_run_logs(output)
     losses = [float(v) for v in re.findall(r' loss: ([\d.]+)', output)]
     assert len(losses) == 2 and all(np.isfinite(losses))
     resumed = run_tool(
