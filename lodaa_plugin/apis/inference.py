@@ -33,13 +33,17 @@ def init_detector_strict(config: str,
     """
     import warnings
 
-    # without a checkpoint mmdet warns that it names COCO classes (after its
-    # own simplefilter, so an 'ignore' filter would not hold); the classes
-    # are replaced below, and any other warning is passed on
+    # without a checkpoint mmdet warns that it names COCO classes and has no
+    # palette (after its own simplefilter, so an 'ignore' filter would not
+    # hold); the classes are replaced below, and any other warning is passed
+    # on
     with warnings.catch_warnings(record=True) as caught:
         model = init_detector(config, None, device='cpu')
     for warning in caught:
-        if 'use COCO classes' not in str(warning.message):
+        # LODAA draws with its own palette (visualization.detections)
+        if not str(warning.message).startswith(
+            ('checkpoint is None, use COCO classes',
+             'palette does not exist')):
             warnings.warn_explicit(warning.message, warning.category,
                                    warning.filename, warning.lineno)
     loaded = load_checkpoint_strict(model, checkpoint, config)

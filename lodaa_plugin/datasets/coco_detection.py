@@ -186,7 +186,8 @@ class LodaaCocoDataset(WholeTestSetMixin, CocoDataset):
         if self.show_stats:
             print_log(
                 '\n' + class_table(data_list, self._metainfo['classes'],
-                                   self.ann_file, 'crowd'),
+                                   osp.relpath(self.ann_file, self.data_root),
+                                   'crowd'),
                 logger='current',
                 level=logging.INFO)
         return data_list

@@ -25,10 +25,12 @@ def label_font(image_size: Tuple[int, int],
         font_scale (float): A factor on the chosen size. Defaults to 1.
 
     Returns:
-        ImageFont.ImageFont: About 1/40 of the shorter side, at least 9 px.
+        ImageFont.ImageFont: About 1/40 of the shorter side, at least 11 px
+        (times ``font_scale``).
     """
     return ImageFont.load_default(
-        size=max(9, round(min(image_size) / 40 * font_scale)))
+        size=round(max(11,
+                       min(image_size) / 40) * font_scale))
 
 
 def place_labels(boxes: Sequence[Rect], sizes: Sequence[Tuple[float, float]],

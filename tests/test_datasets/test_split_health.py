@@ -121,9 +121,10 @@ def test_the_check_command_names_every_overlap(tmp_path):
 
     from lodaa_testing import PYTHON, python_env, tool_path
 
-    # the second folder's train and test lists share b: both are named
-    for lists, status, named in ((dict(train=['a'], test=['b']), 0, 0), (dict(
-            train=['a', 'b'], val=['c'], test=['b']), 1, 2)):
+    # the second folder's train and test lists share b: one pair, said once
+    cases = ((dict(train=['a'], test=['b']), 0, 0),
+             (dict(train=['a', 'b'], val=['c'], test=['b']), 1, 1))
+    for lists, status, named in cases:
         folder = tmp_path / str(status)
         _lists(folder, **lists)
         result = subprocess.run(
@@ -134,5 +135,6 @@ def test_the_check_command_names_every_overlap(tmp_path):
             capture_output=True,
             text=True)
         assert result.returncode == status, result.stderr
-        assert f'{named} share images' in result.stdout
-    assert 'train.txt are also in' in result.stderr
+        assert f'{named} pair(s) share images' in result.stdout
+    assert result.stdout.count('are also in') == 1
+    assert 'by id only: no JPEGImages/' in result.stdout

@@ -9,6 +9,7 @@ Exits 1 when lists overlap (the datasets would refuse them), else 0.
 import argparse
 import glob
 import os.path as osp
+import re
 import sys
 
 from lodaa_plugin.datasets.split_health import check_split_health
@@ -26,18 +27,28 @@ def main() -> int:
         if osp.basename(p)[:-4] in ('train', 'val', 'trainval', 'test'))
     if not lists:
         sys.exit(f'no train/val/trainval/test list in {main_dir}')
-    overlapping = 0
+    problems = []
     for path in lists:
         try:
             check_split_health(
                 path,
                 lambda i: osp.join(args.year_root, 'JPEGImages', f'{i}.jpg'))
         except VOCAnnotationError as error:
-            overlapping += 1
-            print(error, file=sys.stderr)
-    print(f'{len(lists)} lists checked in {main_dir}: '
-          f'{overlapping} share images with a list they must not')
-    return int(overlapping > 0)
+            # the problem lines only, each pair once (both lists report it)
+            for line in str(error).splitlines()[1:]:
+                pair = frozenset(re.findall(r'\S+\.txt', line))
+                if line.startswith('  ') and pair not in {
+                        p
+                        for p, _ in problems
+                }:
+                    problems.append((pair, line.strip()))
+    for _, line in problems:
+        print(line)
+    print(f'{len(lists)} lists checked in {main_dir}: {len(problems)} '
+          'pair(s) share images' +
+          ('' if osp.isdir(osp.join(args.year_root, 'JPEGImages')) else
+           ' (by id only: no JPEGImages/ to compare contents)'))
+    return int(bool(problems))
 
 
 if __name__ == '__main__':
