@@ -73,10 +73,10 @@ def check_split_health(list_path: str,
     siblings = [(path, images(path))
                 for path in (osp.join(folder, f'{o}.txt') for o in others)
                 if osp.isfile(path)]
+    own = images(list_path)
     if name == 'trainval':
-        _warn_missing_parts(folder, list_path, set(read_ids(list_path)))
-    check_disjoint(list_path, images(list_path), siblings, name in TRAINING,
-                   allow_overlap)
+        _warn_missing_parts(folder, list_path, set(own))
+    check_disjoint(list_path, own, siblings, name in TRAINING, allow_overlap)
 
 
 def coco_siblings(ann_file: str) -> List[str]:
@@ -128,19 +128,23 @@ def check_disjoint(path: str,
         VOCAnnotationError: Naming both files, the count and examples.
     """
     problems = []
+    # one digest cache for every sibling: read once, written once
+    digests = _ImageDigests() if training else None
     for other_path, other in siblings:
         shared = sorted(set(images) & set(other))
         if shared:
             problems.append(f'{len(shared)} image(s) of {path} are also in '
                             f'{other_path}: {_examples(shared)}')
         if training:
-            copies = _same_content(images, other)
+            copies = _same_content(images, other, digests)
             if copies:
                 pairs = [f'{a} = {b}' for a, b in copies]
                 problems.append(
                     f'{len(copies)} image(s) of {path} are byte for byte '
                     f'images of {other_path} under another name: '
                     f'{_examples(pairs)}')
+    if digests is not None:
+        digests.save()
     if not problems:
         return
     text = '\n  '.join(problems)
@@ -181,10 +185,9 @@ def _examples(items: Sequence[str]) -> str:
                     if len(items) > EXAMPLES else '')
 
 
-def _same_content(images: Dict[str, str],
-                  other: Dict[str, str]) -> List[Tuple[str, str]]:
+def _same_content(images: Dict[str, str], other: Dict[str, str],
+                  digests: '_ImageDigests') -> List[Tuple[str, str]]:
     """(key, other key) pairs of different keys whose files are equal."""
-    digests = _ImageDigests()
     seen: Dict[str, str] = {}
     for key, path in other.items():
         digest = digests.get(path)
@@ -195,7 +198,6 @@ def _same_content(images: Dict[str, str],
         digest = digests.get(path)
         if digest in seen and seen[digest] != key:
             copies.append((key, seen[digest]))
-    digests.save()
     return copies
 
 
