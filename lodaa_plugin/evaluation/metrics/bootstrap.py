@@ -15,6 +15,7 @@ The matching comes from the metric's own evaluation (mmdet's ``eval_map``
 for VOC, pycocotools for COCO-style AP), recorded as :class:`ClassMatches`.
 """
 import math
+import warnings
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -234,7 +235,8 @@ def percentile_interval(samples: np.ndarray, level: float) -> tuple:
         tuple: (low, high) arrays of the trailing shape.
     """
     tail = (1 - level) / 2 * 100
-    with np.errstate(all='ignore'):
+    with warnings.catch_warnings():  # a class without objects: NaN, said
+        warnings.simplefilter('ignore', RuntimeWarning)
         low, high = np.nanpercentile(samples, [tail, 100 - tail], axis=0)
     return low, high
 
@@ -395,7 +397,8 @@ def paired_difference(sources_a: Sequence[APSource],
     drawn = rng.integers(0, runs, (resamples, runs))
     columns = np.arange(1, resamples + 1)[:, None]
     low, high = percentile_interval(means[drawn, columns].mean(1), level)
-    with np.errstate(all='ignore'):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
         class_low, class_high = percentile_interval(
             np.nanmean(classes[drawn, columns], axis=1), level)
         class_point = np.nanmean(classes[:, 0], axis=0)
