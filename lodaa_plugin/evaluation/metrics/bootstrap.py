@@ -142,49 +142,53 @@ def weighted_ap(matches: ClassMatches, weights: np.ndarray,
         weighted images hold no object of the class (AP undefined).
     """
     num_gts = weights @ matches.num_gts.astype(np.float64)
+    # images by resample: a detection's weights are one contiguous row
+    by_image = np.ascontiguousarray(weights.T)
     out = np.empty((len(weights), matches.tp.shape[0]))
     for t in range(matches.tp.shape[0]):
-        out[:, t] = _ap_one_threshold(matches, t, weights, num_gts, mode)
+        out[:, t] = _ap_one_threshold(matches, t, by_image, num_gts, mode)
     out[num_gts <= 0] = np.nan
     return out
 
 
-def _ap_one_threshold(matches: ClassMatches, t: int, weights: np.ndarray,
+def _ap_one_threshold(matches: ClassMatches, t: int, by_image: np.ndarray,
                       num_gts: np.ndarray, mode: str) -> np.ndarray:
+    """AP at one IoU threshold; arrays are (true positive, resample)."""
+    resamples = by_image.shape[1]
     tp_at = np.flatnonzero(matches.tp[t])
     if not len(tp_at):
-        return np.zeros(len(weights))
-    true = np.cumsum(weights[:, matches.images[tp_at]], axis=1)
-    # false positives ahead of each true positive: a sparse (image, which
-    # true positive follows) count matrix, those after the last dropped
+        return np.zeros(resamples)
+    true = np.cumsum(by_image[matches.images[tp_at]], axis=0)
+    # false positives ahead of each true positive: a sparse (which true
+    # positive follows, image) count matrix, those after the last dropped
     fp_at = np.flatnonzero(matches.fp[t])
     fp_at = fp_at[fp_at < tp_at[-1]]
-    segment = np.searchsorted(tp_at, fp_at)
     counts = sparse.csr_matrix(
-        (np.ones(len(fp_at)), (matches.images[fp_at], segment)),
-        shape=(weights.shape[1], len(tp_at)))
-    false = np.cumsum(np.asarray(weights @ counts), axis=1)
+        (np.ones(len(fp_at)),
+         (np.searchsorted(tp_at, fp_at), matches.images[fp_at])),
+        shape=(len(tp_at), by_image.shape[0]))
+    false = np.cumsum(counts @ by_image, axis=0)
     precision = true / np.maximum(true + false, _EPS)
     if mode == 'precision':  # mean precision at the positives
-        gains = np.diff(true, axis=1, prepend=0)
-        return (gains * precision).sum(1) / np.maximum(num_gts, _EPS)
+        gains = np.diff(true, axis=0, prepend=0)
+        return (gains * precision).sum(0) / np.maximum(num_gts, _EPS)
     # precision envelope: the best precision at this recall or beyond
-    envelope = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]
+    envelope = np.maximum.accumulate(precision[::-1], axis=0)[::-1]
     if mode == 'area':
-        gains = np.diff(true, axis=1, prepend=0)
-        return (gains * envelope).sum(1) / np.maximum(num_gts, _EPS)
+        gains = np.diff(true, axis=0, prepend=0)
+        return (gains * envelope).sum(0) / np.maximum(num_gts, _EPS)
     points = _RECALL_POINTS[mode]
-    recall = true / np.maximum(num_gts, _EPS)[:, None]
+    recall = true / np.maximum(num_gts, _EPS)
     # the first true positive at each recall point: how many sit below it
     # (searchsorted on the points keeps the metric's exact comparisons)
     passed = np.searchsorted(points, recall, side='right')
     width = len(points) + 1
-    rows = np.arange(len(weights))[:, None] * width
-    below = np.bincount((rows + passed).ravel(),
-                        minlength=len(weights) * width).reshape(-1, width)
+    columns = np.arange(resamples) * width
+    below = np.bincount((passed + columns).ravel(),
+                        minlength=resamples * width).reshape(resamples, width)
     first = np.cumsum(below, axis=1)[:, :len(points)]
-    padded = np.concatenate([envelope, np.zeros((len(weights), 1))], axis=1)
-    return np.take_along_axis(padded, first, axis=1).mean(1)
+    padded = np.concatenate([envelope, np.zeros((1, resamples))], axis=0)
+    return np.take_along_axis(padded.T, first, axis=1).mean(1)
 
 
 def class_ap_samples(classes: Sequence[ClassMatches], weights: np.ndarray,
@@ -249,18 +253,32 @@ class APSource(NamedTuple):
     threshold: Optional[int] = None
 
 
-def key_samples(source: APSource, weights: np.ndarray) -> np.ndarray:
+def key_samples(source: APSource,
+                weights: np.ndarray,
+                cache: Optional[dict] = None) -> np.ndarray:
     """Per-class AP samples of one metric key.
 
     Args:
         source (APSource): The key's matches and definition.
         weights (np.ndarray): (B, num_images) image counts.
+        cache (dict, optional): Shared by keys of the same matches and
+            definition (COCO's AP, AP50, AP75: one computation).
 
     Returns:
         np.ndarray: (B, C).
     """
-    return class_ap_samples(source.classes, weights, source.mode,
-                            source.threshold)
+    cache = {} if cache is None else cache
+    known = (id(source.classes), source.mode)
+    if known not in cache:
+        cache[known] = [
+            weighted_ap(m, weights, source.mode) for m in source.classes
+        ]
+    per_threshold = cache[known]
+    return np.stack([
+        ap.mean(1) if source.threshold is None else ap[:, source.threshold]
+        for ap in per_threshold
+    ],
+                    axis=1)
 
 
 def bootstrap_intervals(sources: Dict[str, APSource],
@@ -282,9 +300,9 @@ def bootstrap_intervals(sources: Dict[str, APSource],
         dict: Per key ``mean`` (low, high) and ``per_class`` (C, 2).
     """
     weights = resample_weights(num_images, resamples, seed)
-    out = {}
+    out, cache = {}, {}
     for key, source in sources.items():
-        per_class = key_samples(source, weights)
+        per_class = key_samples(source, weights, cache)
         low, high = percentile_interval(mean_over_classes(per_class), level)
         class_low, class_high = percentile_interval(per_class, level)
         out[key] = dict(
