@@ -145,8 +145,8 @@ def _compare(runner, args, model) -> None:
     for key in first:
         pair = paired_difference([first[key]], [metric.sources[key]],
                                  num_images,
-                                 resamples=int(settings.get('resamples',
-                                                            1000)),
+                                 resamples=int(
+                                     settings.get('resamples', 1000)),
                                  seed=int(settings.get('seed', 0)))
         print(f'{key}, {num_images} test images: ' +
               pair.describe(args.checkpoint, args.compare))

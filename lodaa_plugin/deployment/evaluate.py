@@ -159,8 +159,7 @@ def int8_decision(fp32_results: Sequence,
         Int8Decision: The verdict and its numbers.
     """
     from ..evaluation.analysis import score_results
-    from ..evaluation.metrics.bootstrap import (images_needed,
-                                                paired_difference)
+    from ..evaluation.metrics.bootstrap import images_needed, paired_difference
     if [r.img_path for r in fp32_results] != \
             [r.img_path for r in int8_results]:
         raise ValueError('the INT8 gate compares fp32 and INT8 on the same '
@@ -181,16 +180,18 @@ def int8_decision(fp32_results: Sequence,
         verdict, needed = 'refuse', None
     else:
         verdict = 'undecided'
-        needed = images_needed(pair.low, pair.high, pair.difference,
-                               tolerance, len(fp32_results))
+        needed = images_needed(pair.low, pair.high, pair.difference, tolerance,
+                               len(fp32_results))
     worst = None
     drops = pair.per_class[:, 0]
     if not np.isnan(drops).all():
         c = int(np.nanargmax(drops))
         worst = (dataset_meta['classes'][c], *map(float, pair.per_class[c]))
-    values = [{k: float(v[k])
-               for k in ('mAP_11points', 'mAP_area')}
-              for v, _ in scored]
-    return Int8Decision(verdict, values[0], values[1], pair.difference,
-                        pair.low, pair.high, tolerance, len(fp32_results),
-                        needed, worst, resamples, seed, level)
+    values = [{
+        k: float(v[k])
+        for k in ('mAP_11points', 'mAP_area')
+    } for v, _ in scored]
+    return Int8Decision(verdict, values[0], values[1],
+                        pair.difference, pair.low, pair.high, tolerance,
+                        len(fp32_results), needed, worst, resamples, seed,
+                        level)

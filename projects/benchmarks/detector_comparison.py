@@ -337,9 +337,8 @@ def markdown_table(table: List[dict]) -> str:
     paired = any('paired' in entry for entry in table)
     head = ['detector'] + [name for _, name in TABLE_KEYS] + [
         'LODAA − row, VOC07 mAP (paired by seed)'
-    ] + ([
-        'LODAA − row, 95% interval over test images and seeds'
-    ] if paired else []) + ['train s']
+    ] + (['LODAA − row, 95% interval over test images and seeds']
+         if paired else []) + ['train s']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for entry in table:
         delta = entry.get('delta_mAP')

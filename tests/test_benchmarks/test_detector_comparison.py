@@ -115,8 +115,7 @@ def _sources(rng, images, found):
          rng.normal(0, 1, false.sum())])
     tp = np.arange(len(scores)) < hit.sum()
     order = np.argsort(-scores, kind='mergesort')
-    matches = ClassMatches(owner[order], tp[order][None], ~tp[order][None],
-                           k)
+    matches = ClassMatches(owner[order], tp[order][None], ~tp[order][None], k)
     return {PAIRED_KEY: APSource([matches], '11points')}
 
 
@@ -148,8 +147,7 @@ def test_rows_are_compared_with_lodaa_paired_by_seed_and_image():
             train_seconds=1.) for seed in (0, 1)
         for row in ('lodaa', 'mmdet_fcos')
     ]
-    text = markdown_table(
-        summarise(runs, ['lodaa', 'mmdet_fcos'], paired))
+    text = markdown_table(summarise(runs, ['lodaa', 'mmdet_fcos'], paired))
     assert '95% interval over test images and seeds' in text
     assert ': LODAA ahead |' in text
 

@@ -81,8 +81,9 @@ def random_pairs(images: int, dets: int, seed: int) -> list:
             bboxes_ignore=boxes[difficult].astype(np.float32),
             labels_ignore=labels[difficult])
         per_class = [
-            np.hstack([det_boxes[det_labels == c],
-                       scores[det_labels == c, None]]).astype(np.float32)
+            np.hstack(
+                [det_boxes[det_labels == c], scores[det_labels == c,
+                                                    None]]).astype(np.float32)
             for c in range(CLASSES)
         ]
         pairs.append((ann, per_class))
@@ -106,10 +107,7 @@ def main() -> None:
     metric_seconds = time.perf_counter() - start
     start = time.perf_counter()
     intervals = bootstrap_intervals(
-        metric.sources,
-        args.images,
-        resamples=args.resamples,
-        seed=args.seed)
+        metric.sources, args.images, resamples=args.resamples, seed=args.seed)
     interval_seconds = time.perf_counter() - start
     print(f'{args.images} images, {args.dets} random detections each '
           f'(synthetic), {CLASSES} classes; {args.resamples} resamples')

@@ -231,9 +231,12 @@ def main() -> None:
     for run, record in zip(runs, records):
         run['record'] = record
     # every run's matching, for LODAA − row paired by seed and test image
-    sources = {(run['row'], run['seed']): comparison.prediction_sources(
-        osp.join(work_dir, 'predictions.pkl'), test_set)
-        for run, work_dir in zip(runs, work_dirs)}
+    sources = {
+        (run['row'], run['seed']):
+        comparison.prediction_sources(
+            osp.join(work_dir, 'predictions.pkl'), test_set)
+        for run, work_dir in zip(runs, work_dirs)
+    }
     paired = comparison.paired_rows(sources, rows, len(test_set))
     for entry in paired.values():
         print(f'[compare] {entry["text"]}')

@@ -179,8 +179,7 @@ def _int8(args, cfg) -> None:
     """Quantize, score fp32 and INT8 on the test set, keep or refuse."""
     from lodaa_plugin.deployment import DeployedDetector
     from lodaa_plugin.deployment.deploy_config import load_deploy_config
-    from lodaa_plugin.deployment.evaluate import (export_results,
-                                                  int8_decision)
+    from lodaa_plugin.deployment.evaluate import export_results, int8_decision
     from lodaa_plugin.deployment.export import write_deploy_config
     from lodaa_plugin.deployment.quantize import INT8_FILE, quantize_end_to_end
     try:
@@ -198,7 +197,8 @@ def _int8(args, cfg) -> None:
     count = len(test) if args.eval_images <= 0 else min(
         args.eval_images, len(test))
     results = {
-        precision: export_results(
+        precision:
+        export_results(
             DeployedDetector(args.out, 'openvino', precision),
             test,
             range(count),
@@ -213,9 +213,10 @@ def _int8(args, cfg) -> None:
             if osp.exists(osp.join(args.out, name)):
                 os.remove(osp.join(args.out, name))
         write_deploy_config(args.out, before)
-        print(f'INT8 {"refused" if decision.verdict == "refuse" else "not kept"}'
-              ': the fp32 export is kept. Try more --calib-images, a larger '
-              '--int8-tolerance, or more --eval-images when undecided.')
+        print(
+            f'INT8 {"refused" if decision.verdict == "refuse" else "not kept"}'
+            ': the fp32 export is kept. Try more --calib-images, a larger '
+            '--int8-tolerance, or more --eval-images when undecided.')
         sys.exit(2)
     settings['int8'].update(
         eval_images=count,

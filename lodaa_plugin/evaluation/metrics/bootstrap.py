@@ -107,8 +107,7 @@ def sorted_matches(scores: Sequence[np.ndarray], tp: Sequence[np.ndarray],
                         np.asarray(num_gts, np.int64))
 
 
-def resample_weights(num_images: int, resamples: int,
-                     seed: int) -> np.ndarray:
+def resample_weights(num_images: int, resamples: int, seed: int) -> np.ndarray:
     """How often each test image is drawn in each resample.
 
     Args:
@@ -184,15 +183,18 @@ def _ap_one_threshold(matches: ClassMatches, t: int, by_image: np.ndarray,
     passed = np.searchsorted(points, recall, side='right')
     width = len(points) + 1
     columns = np.arange(resamples) * width
-    below = np.bincount((passed + columns).ravel(),
-                        minlength=resamples * width).reshape(resamples, width)
+    below = np.bincount(
+        (passed + columns).ravel(),
+        minlength=resamples * width).reshape(resamples, width)
     first = np.cumsum(below, axis=1)[:, :len(points)]
     padded = np.concatenate([envelope, np.zeros((1, resamples))], axis=0)
     return np.take_along_axis(padded.T, first, axis=1).mean(1)
 
 
-def class_ap_samples(classes: Sequence[ClassMatches], weights: np.ndarray,
-                     mode: str, threshold: Optional[int] = None) -> np.ndarray:
+def class_ap_samples(classes: Sequence[ClassMatches],
+                     weights: np.ndarray,
+                     mode: str,
+                     threshold: Optional[int] = None) -> np.ndarray:
     """Per-class AP under each row of image weights.
 
     Args:
@@ -224,8 +226,7 @@ def mean_over_classes(per_class: np.ndarray) -> np.ndarray:
     """
     defined = ~np.isnan(per_class)
     total = np.where(defined, per_class, 0).sum(1)
-    return np.where(
-        defined.any(1), total / np.maximum(defined.sum(1), 1), 0.0)
+    return np.where(defined.any(1), total / np.maximum(defined.sum(1), 1), 0.0)
 
 
 def percentile_interval(samples: np.ndarray, level: float) -> tuple:
@@ -427,8 +428,8 @@ def paired_difference(sources_a: Sequence[APSource],
         np.stack([class_point, class_low, class_high], axis=1))
 
 
-def _seeds_needed(point: List[float], per_seed: np.ndarray,
-                  difference: float, level: float) -> Optional[int]:
+def _seeds_needed(point: List[float], per_seed: np.ndarray, difference: float,
+                  level: float) -> Optional[int]:
     """Seeds S at which z·sqrt(image variance + seed variance / S) falls
     below the observed difference (normal approximation)."""
     if len(point) < 2:

@@ -9,8 +9,8 @@ from mmpretrain.evaluation import VOCAveragePrecision
 from mmpretrain.registry import METRICS
 from terminaltables import AsciiTable
 
-from .bootstrap import (ClassMatches, bootstrap_intervals, format_interval,
-                        APSource)
+from .bootstrap import (APSource, ClassMatches, bootstrap_intervals,
+                        format_interval)
 from .voc_metric import DEFAULT_INTERVAL
 
 
@@ -90,9 +90,8 @@ class LodaaPerClassAP(VOCAveragePrecision):
         for i, name in enumerate(classes):
             rows.append([
                 name,
-                cell(metrics['AP_classwise'][i], None if intervals is None
-                     else intervals['per_class'][i]) if positives[i] else
-                'n/a',
+                cell(metrics['AP_classwise'][i], None if intervals is None else
+                     intervals['per_class'][i]) if positives[i] else 'n/a',
                 int(positives[i]),
                 int((target[:, i] == -1).sum())
             ])

@@ -152,14 +152,13 @@ class LodaaVOCMetric(VOCMetric):
             f'{settings["seed"]}): ' + ', '.join(parts))
         sizes = [k for k in COCO_KEYS[3:] if k in metrics]
         if sizes:
-            logger.info('COCO-style AP by size (no interval): ' + ', '.join(
-                f'{k} {metrics[k]:.4f}' for k in sizes))
+            logger.info('COCO-style AP by size (no interval): ' +
+                        ', '.join(f'{k} {metrics[k]:.4f}' for k in sizes))
 
     def _class_table(self) -> str:
         level = f'{self.interval["level"]:.0%}'
         rows = [[
-            'class', 'gts', 'dets', 'recall',
-            f'ap [{level} interval]', 'note'
+            'class', 'gts', 'dets', 'recall', f'ap [{level} interval]', 'note'
         ]]
         for name, entry in self.per_class.items():
             if entry['num_gts'] == 0:
@@ -167,7 +166,7 @@ class LodaaVOCMetric(VOCMetric):
             else:
                 ap = format_interval(entry['ap'], entry['ap_low'],
                                      entry['ap_high'])
-                note = (f'few test objects: wide interval'
+                note = ('few test objects: wide interval'
                         if entry['num_gts'] < FEW_OBJECTS else '')
             rows.append([
                 name, entry['num_gts'], entry['num_dets'],

@@ -42,7 +42,8 @@ def _images(rng, n, found=0.8, jitter=3.0, false=1.5, sep=1.5):
                     [rng.normal(sep, 1, hit.sum()),
                      rng.normal(0, 1, m)]).astype(np.float32),
                 labels=np.concatenate(
-                    [labels[hit], rng.integers(0, len(CLASSES), m)])))
+                    [labels[hit],
+                     rng.integers(0, len(CLASSES), m)])))
     return results
 
 
@@ -72,7 +73,9 @@ def test_a_resample_is_the_metric_on_the_drawn_images(scored):
     results, _, metric = scored
     weights = resample_weights(len(results), 3, seed=5)
     for row in weights:
-        drawn = [r for r, count in zip(results, row) for _ in range(int(count))]
+        drawn = [
+            r for r, count in zip(results, row) for _ in range(int(count))
+        ]
         values, _ = score_results(drawn, dict(classes=CLASSES), interval=None)
         for key, source in metric.sources.items():
             got = mean_over_classes(key_samples(source, row[None]))[0]
@@ -83,8 +86,10 @@ def test_the_log_shows_intervals_resamples_and_seed(scored):
     from lodaa_testing import logged_messages
     results, _, _ = scored
     with logged_messages() as records:
-        score_results(results[:10], dict(classes=CLASSES),
-                      interval=dict(resamples=200, seed=3))
+        score_results(
+            results[:10],
+            dict(classes=CLASSES),
+            interval=dict(resamples=200, seed=3))
     text = '\n'.join(records)
     assert '200 resamples, seed 3' in text
     assert '| ap [95% interval]' in text
@@ -100,9 +105,10 @@ def _simulated(rng, n, found=0.75, false=1.5, sep=1.5):
     setting.)"""
     k = rng.poisson(2.0, n)
     hit = rng.random(k.sum()) < found
-    images = np.concatenate(
-        [np.repeat(np.arange(n), k)[hit],
-         np.repeat(np.arange(n), m := rng.poisson(false, n))])
+    images = np.concatenate([
+        np.repeat(np.arange(n), k)[hit],
+        np.repeat(np.arange(n), m := rng.poisson(false, n))
+    ])
     scores = np.concatenate(
         [rng.normal(sep, 1, hit.sum()),
          rng.normal(0, 1, m.sum())])
@@ -149,8 +155,9 @@ def test_paired_intervals_are_narrower_than_unpaired():
     b = _rescored(a, rng, 0.05)
     pair = paired_difference([_source(a)], [_source(b)], 800, resamples=500)
     # unpaired: each model's images resampled independently
-    unpaired = (weighted_ap(a, resample_weights(800, 500, 1), 'area') -
-                weighted_ap(b, resample_weights(800, 500, 2), 'area'))
+    unpaired = (
+        weighted_ap(a, resample_weights(800, 500, 1), 'area') -
+        weighted_ap(b, resample_weights(800, 500, 2), 'area'))
     low, high = percentile_interval(unpaired[:, 0], 0.95)
     assert pair.low <= pair.difference <= pair.high
     assert (pair.high - pair.low) < 0.5 * (high - low)
@@ -161,20 +168,28 @@ def test_verdicts_and_the_seeds_that_would_resolve_them():
     good = [_simulated(rng, 500, found=0.9, sep=2.5) for _ in range(3)]
     bad = [_simulated(rng, 500, found=0.6, sep=1.0) for _ in range(3)]
     ahead = paired_difference([_source(m) for m in good],
-                              [_source(m) for m in bad], 500, resamples=300)
+                              [_source(m) for m in bad],
+                              500,
+                              resamples=300)
     assert ahead.verdict == 'ahead' and ahead.seeds == 3
     assert 'A ahead at 95%' in ahead.describe()
     behind = paired_difference([_source(m) for m in bad],
-                               [_source(m) for m in good], 500, resamples=300)
+                               [_source(m) for m in good],
+                               500,
+                               resamples=300)
     assert behind.verdict == 'behind'
     # the same model twice: nothing between them, at any seed count
     same = paired_difference([_source(m) for m in good],
-                             [_source(m) for m in good], 500, resamples=300)
+                             [_source(m) for m in good],
+                             500,
+                             resamples=300)
     assert same.verdict == 'level' and same.difference == 0
     # seeds of one model that differ by chance: level, more seeds named
-    noisy = paired_difference([_source(m) for m in good[:2]],
-                              [_source(_rescored(m, rng, 0.3))
-                               for m in good[:2]], 500, resamples=300)
+    noisy = paired_difference(
+        [_source(m) for m in good[:2]],
+        [_source(_rescored(m, rng, 0.3)) for m in good[:2]],
+        500,
+        resamples=300)
     assert noisy.seeds_needed is None or noisy.seeds_needed >= 2 or \
         noisy.seeds_needed == -1
     with pytest.raises(ValueError, match='same number'):
@@ -191,8 +206,9 @@ def _int8_like(results, rng, score_noise, drop_rate=0.0):
             r._replace(
                 bboxes=r.bboxes[keep],
                 labels=r.labels[keep],
-                scores=(r.scores + rng.normal(0, score_noise, len(
-                    r.scores))).astype(np.float32)[keep]))
+                scores=(r.scores +
+                        rng.normal(0, score_noise, len(r.scores))).astype(
+                            np.float32)[keep]))
     return out
 
 
@@ -201,12 +217,15 @@ def test_the_int8_gate_refuses_a_degraded_model_and_keeps_a_faithful_one():
     rng = np.random.default_rng(4)
     fp32 = _images(rng, 500, found=0.9, sep=2.5)
     meta = dict(classes=CLASSES)
-    faithful = int8_decision(fp32, _int8_like(fp32, rng, 0.01), meta, 0.01,
-                             resamples=300)
+    faithful = int8_decision(
+        fp32, _int8_like(fp32, rng, 0.01), meta, 0.01, resamples=300)
     assert faithful.verdict == 'keep', faithful.describe()
     assert abs(faithful.drop) < 0.005
     degraded = int8_decision(
-        fp32, _int8_like(fp32, rng, 0.3, drop_rate=0.08), meta, 0.01,
+        fp32,
+        _int8_like(fp32, rng, 0.3, drop_rate=0.08),
+        meta,
+        0.01,
         resamples=300)
     assert 0.03 < degraded.drop < 0.09, degraded.describe()
     assert degraded.verdict == 'refuse', degraded.describe()
@@ -234,16 +253,14 @@ def test_the_classification_map_gets_an_interval():
     pred = target.clamp(min=0) * 0.8 + torch.rand(300, 4, generator=g)
     metric = LodaaPerClassAP(interval=dict(resamples=300))
     metric.dataset_meta = dict(classes=list('abcd'))
-    out = metric.compute_metrics([
-        dict(pred_score=p, gt_score=t) for p, t in zip(pred, target)
-    ])
+    out = metric.compute_metrics(
+        [dict(pred_score=p, gt_score=t) for p, t in zip(pred, target)])
     assert out['mAP_low'] < out['mAP'] < out['mAP_high']
-    unit = class_ap_samples(label_matches(pred, target), np.ones((1, 300)),
-                            'precision')[0] * 100
+    unit = class_ap_samples(
+        label_matches(pred, target), np.ones((1, 300)), 'precision')[0] * 100
     assert unit[:3] == pytest.approx(out['AP_classwise'][:3], abs=1e-3)
     assert np.isnan(unit[3])
     off = LodaaPerClassAP(interval=None)
     off.dataset_meta = metric.dataset_meta
-    assert 'mAP_low' not in off.compute_metrics([
-        dict(pred_score=p, gt_score=t) for p, t in zip(pred, target)
-    ])
+    assert 'mAP_low' not in off.compute_metrics(
+        [dict(pred_score=p, gt_score=t) for p, t in zip(pred, target)])
