@@ -47,32 +47,6 @@ def export_results(detector: DeployedDetector,
     return results
 
 
-def export_map(detector: DeployedDetector,
-               dataset,
-               indices: Sequence[int],
-               batch_size: int = 8,
-               desc: str = 'evaluating') -> Dict[str, float]:
-    """VOC mAP@0.5 (11-point and area) of an exported model.
-
-    Args:
-        detector (DeployedDetector): The export on one backend and
-            precision.
-        dataset (BaseDetDataset): The test set.
-        indices (Sequence[int]): The images to score.
-        batch_size (int): Images per batch. Defaults to 8.
-        desc (str): Progress bar label. Defaults to ``'evaluating'``.
-
-    Returns:
-        dict[str, float]: ``mAP_11points`` and ``mAP_area``.
-    """
-    from ..evaluation.analysis import voc_metric_values
-    results = export_results(detector, dataset, indices, batch_size, desc)
-    values = voc_metric_values(results, dataset.metainfo, coco_metrics=False)
-    return dict(
-        mAP_11points=float(values['mAP_11points']),
-        mAP_area=float(values['mAP_area']))
-
-
 class Int8Decision(NamedTuple):
     """The INT8 gate's verdict.
 
