@@ -191,35 +191,12 @@ def _ap_one_threshold(matches: ClassMatches, t: int, by_image: np.ndarray,
     return np.take_along_axis(padded.T, first, axis=1).mean(1)
 
 
-def class_ap_samples(classes: Sequence[ClassMatches],
-                     weights: np.ndarray,
-                     mode: str,
-                     threshold: Optional[int] = None) -> np.ndarray:
-    """Per-class AP under each row of image weights.
-
-    Args:
-        classes (Sequence[ClassMatches]): Each class's matches.
-        weights (np.ndarray): (B, num_images) image counts.
-        mode (str): One of :data:`AP_MODES`.
-        threshold (int, optional): One IoU threshold's index; None: the
-            mean over all of them (COCO's AP@[.5:.95]).
-
-    Returns:
-        np.ndarray: (B, C), NaN where undefined.
-    """
-    columns = []
-    for matches in classes:
-        ap = weighted_ap(matches, weights, mode)
-        columns.append(ap.mean(1) if threshold is None else ap[:, threshold])
-    return np.stack(columns, axis=1)
-
-
 def mean_over_classes(per_class: np.ndarray) -> np.ndarray:
     """The mean over the classes with objects (NaN skipped; 0 if none, as
     mmdet's ``eval_map``).
 
     Args:
-        per_class (np.ndarray): (B, C) from :func:`class_ap_samples`.
+        per_class (np.ndarray): (B, C) from :func:`key_samples`.
 
     Returns:
         np.ndarray: (B,).

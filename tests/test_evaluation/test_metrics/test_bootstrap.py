@@ -244,7 +244,7 @@ def test_the_int8_gate_refuses_a_degraded_model_and_keeps_a_faithful_one():
 
 def test_the_classification_map_gets_an_interval():
     from lodaa_plugin.evaluation.metrics import LodaaPerClassAP
-    from lodaa_plugin.evaluation.metrics.bootstrap import class_ap_samples
+    from lodaa_plugin.evaluation.metrics.bootstrap import APSource
     from lodaa_plugin.evaluation.metrics.per_class_ap import label_matches
     g = torch.Generator().manual_seed(0)
     target = (torch.rand(300, 4, generator=g) < 0.3).long()
@@ -256,11 +256,32 @@ def test_the_classification_map_gets_an_interval():
     out = metric.compute_metrics(
         [dict(pred_score=p, gt_score=t) for p, t in zip(pred, target)])
     assert out['mAP_low'] < out['mAP'] < out['mAP_high']
-    unit = class_ap_samples(
-        label_matches(pred, target), np.ones((1, 300)), 'precision')[0] * 100
+    unit = key_samples(
+        APSource(label_matches(pred, target), 'precision'), np.ones(
+            (1, 300)))[0] * 100
     assert unit[:3] == pytest.approx(out['AP_classwise'][:3], abs=1e-3)
     assert np.isnan(unit[3])
     off = LodaaPerClassAP(interval=None)
     off.dataset_meta = metric.dataset_meta
     assert 'mAP_low' not in off.compute_metrics(
         [dict(pred_score=p, gt_score=t) for p, t in zip(pred, target)])
+
+
+def test_seed_noise_widens_the_combined_interval():
+    """Runs whose seeds disagree: the interval over seeds and images is
+    wider than one seed's, which covers the images only."""
+    rng = np.random.default_rng(5)
+    base = [_simulated(rng, 500, found=0.8, sep=2.0) for _ in range(4)]
+    other = [
+        _simulated(rng, 500, found=f, sep=2.0) for f in (0.55, 0.85, 0.6, 0.9)
+    ]
+    both = paired_difference([_source(m) for m in base],
+                             [_source(m) for m in other],
+                             500,
+                             resamples=400)
+    one = paired_difference([_source(base[0])], [_source(other[0])],
+                            500,
+                            resamples=400)
+    assert both.high - both.low > 1.5 * (one.high - one.low)
+    assert both.difference == pytest.approx(np.mean(both.per_seed))
+    assert both.seeds_needed is not None
