@@ -123,11 +123,14 @@ def main() -> None:
 def _compare(runner, args, model) -> None:
     """Score ``--compare`` on the same images; print the paired
     differences of the metric's mAPs."""
+    from mmengine.dist import is_main_process
+
     from lodaa_plugin.evaluation.metrics.bootstrap import paired_difference
     metric = next(
         (m for m in runner.test_evaluator.metrics if hasattr(m, 'sources')),
         None)
-    if metric is None or not metric.sources:
+    # the metric computes on the main process only; the others just predict
+    if metric is None or (is_main_process() and not metric.sources):
         raise SystemExit('--compare needs the LodaaVOCMetric test metric')
     first = dict(metric.sources)
     if args.backend == 'pytorch':
@@ -138,7 +141,7 @@ def _compare(runner, args, model) -> None:
                                           args.precision, args.graph)
         _check_export_classes(runner, args, args.compare)
     runner.test()
-    if not metric.sources:  # another rank: the metric ran on rank 0
+    if not is_main_process():
         return
     num_images = len(next(iter(first.values())).classes[0].num_gts)
     settings = metric.interval or {}
