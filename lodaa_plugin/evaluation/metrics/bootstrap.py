@@ -48,16 +48,6 @@ class ClassMatches(NamedTuple):
     num_gts: np.ndarray
 
 
-class Interval(NamedTuple):
-    """A point estimate and its percentile bootstrap interval."""
-    value: float
-    low: float
-    high: float
-
-    def __str__(self) -> str:
-        return format_interval(self.value, self.low, self.high)
-
-
 def format_interval(value: float,
                     low: float,
                     high: float,
