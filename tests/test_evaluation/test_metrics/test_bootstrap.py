@@ -6,9 +6,13 @@ import pytest
 import torch
 
 from lodaa_plugin.evaluation.analysis import ImageResult, score_results
-from lodaa_plugin.evaluation.metrics.bootstrap import (
-    ClassMatches, key_samples, mean_over_classes, paired_difference,
-    percentile_interval, resample_weights, weighted_ap)
+from lodaa_plugin.evaluation.metrics.bootstrap import (ClassMatches,
+                                                       key_samples,
+                                                       mean_over_classes,
+                                                       paired_difference,
+                                                       percentile_interval,
+                                                       resample_weights,
+                                                       weighted_ap)
 
 CLASSES = ('a', 'b', 'c')
 
