@@ -6,14 +6,9 @@ import pytest
 import torch
 
 from lodaa_plugin.evaluation.analysis import ImageResult, score_results
-from lodaa_plugin.evaluation.metrics.bootstrap import (ClassMatches,
-                                                       key_samples,
-                                                       mean_over_classes,
-                                                       paired_difference,
-                                                       percentile_interval,
-                                                       resample_weights,
-                                                       weighted_ap)
+from lodaa_plugin.evaluation.metrics import bootstrap
 
+ClassMatches = bootstrap.ClassMatches
 CLASSES = ('a', 'b', 'c')
 
 
@@ -65,8 +60,8 @@ def test_unit_weights_give_the_metrics_own_numbers(scored):
         'mAP_11points', 'mAP_area', 'coco_AP', 'coco_AP50', 'coco_AP75'
     }
     for key, source in metric.sources.items():
-        assert mean_over_classes(key_samples(source, ones))[0] == \
-            pytest.approx(values[key], abs=1e-6), key
+        unit = bootstrap.mean_over_classes(bootstrap.key_samples(source, ones))
+        assert unit[0] == pytest.approx(values[key], abs=1e-6), key
     assert values['mAP_low'] < values['mAP'] < values['mAP_high']
     assert all('ap_low' in entry for entry in metric.per_class.values())
 
@@ -75,14 +70,15 @@ def test_a_resample_is_the_metric_on_the_drawn_images(scored):
     """Weights = the metric run on the images repeated as often as drawn:
     the recomputation is exact, not an approximation."""
     results, _, metric = scored
-    weights = resample_weights(len(results), 3, seed=5)
+    weights = bootstrap.resample_weights(len(results), 3, seed=5)
     for row in weights:
         drawn = [
             r for r, count in zip(results, row) for _ in range(int(count))
         ]
         values, _ = score_results(drawn, dict(classes=CLASSES), interval=None)
         for key, source in metric.sources.items():
-            got = mean_over_classes(key_samples(source, row[None]))[0]
+            got = bootstrap.mean_over_classes(
+                bootstrap.key_samples(source, row[None]))[0]
             assert got == pytest.approx(values[key], abs=1e-6), key
 
 
@@ -126,22 +122,21 @@ def test_95_percent_intervals_cover_the_true_ap(mode):
     """The true AP: the AP of a 400,000-image population; 600 test sets of
     1,000 images each drawn from it, 250 resamples each."""
     rng = np.random.default_rng(1)
-    truth = weighted_ap(_simulated(rng, 400_000), np.ones((1, 400_000)),
-                        mode)[0, 0]
+    truth = bootstrap.weighted_ap(
+        _simulated(rng, 400_000), np.ones((1, 400_000)), mode)[0, 0]
     covered = 0
     trials = 600
     for trial in range(trials):
         matches = _simulated(rng, 1000)
-        samples = weighted_ap(matches, resample_weights(1000, 250, trial),
-                              mode)[:, 0]
-        low, high = percentile_interval(samples, 0.95)
+        samples = bootstrap.weighted_ap(
+            matches, bootstrap.resample_weights(1000, 250, trial), mode)[:, 0]
+        low, high = bootstrap.percentile_interval(samples, 0.95)
         covered += low <= truth <= high
     assert 0.93 <= covered / trials <= 0.97, covered / trials
 
 
 def _source(matches, mode='area'):
-    from lodaa_plugin.evaluation.metrics.bootstrap import APSource
-    return APSource([matches], mode)
+    return bootstrap.APSource([matches], mode)
 
 
 def _rescored(matches, rng, noise):
@@ -157,12 +152,15 @@ def test_paired_intervals_are_narrower_than_unpaired():
     rng = np.random.default_rng(2)
     a = _simulated(rng, 800)
     b = _rescored(a, rng, 0.05)
-    pair = paired_difference([_source(a)], [_source(b)], 800, resamples=500)
+    pair = bootstrap.paired_difference([_source(a)], [_source(b)],
+                                       800,
+                                       resamples=500)
     # unpaired: each model's images resampled independently
     unpaired = (
-        weighted_ap(a, resample_weights(800, 500, 1), 'area') -
-        weighted_ap(b, resample_weights(800, 500, 2), 'area'))
-    low, high = percentile_interval(unpaired[:, 0], 0.95)
+        bootstrap.weighted_ap(a, bootstrap.resample_weights(
+            800, 500, 1), 'area') - bootstrap.weighted_ap(
+                b, bootstrap.resample_weights(800, 500, 2), 'area'))
+    low, high = bootstrap.percentile_interval(unpaired[:, 0], 0.95)
     assert pair.low <= pair.difference <= pair.high
     assert (pair.high - pair.low) < 0.5 * (high - low)
 
@@ -171,25 +169,25 @@ def test_verdicts_and_the_seeds_that_would_resolve_them():
     rng = np.random.default_rng(3)
     good = [_simulated(rng, 500, found=0.9, sep=2.5) for _ in range(3)]
     bad = [_simulated(rng, 500, found=0.6, sep=1.0) for _ in range(3)]
-    ahead = paired_difference([_source(m) for m in good],
-                              [_source(m) for m in bad],
-                              500,
-                              resamples=300)
+    ahead = bootstrap.paired_difference([_source(m) for m in good],
+                                        [_source(m) for m in bad],
+                                        500,
+                                        resamples=300)
     assert ahead.verdict == 'ahead' and ahead.seeds == 3
     assert 'A ahead at 95%' in ahead.describe()
-    behind = paired_difference([_source(m) for m in bad],
-                               [_source(m) for m in good],
-                               500,
-                               resamples=300)
+    behind = bootstrap.paired_difference([_source(m) for m in bad],
+                                         [_source(m) for m in good],
+                                         500,
+                                         resamples=300)
     assert behind.verdict == 'behind'
     # the same model twice: nothing between them, at any seed count
-    same = paired_difference([_source(m) for m in good],
-                             [_source(m) for m in good],
-                             500,
-                             resamples=300)
+    same = bootstrap.paired_difference([_source(m) for m in good],
+                                       [_source(m) for m in good],
+                                       500,
+                                       resamples=300)
     assert same.verdict == 'level' and same.difference == 0
     # seeds of one model that differ by chance: level, more seeds named
-    noisy = paired_difference(
+    noisy = bootstrap.paired_difference(
         [_source(m) for m in good[:2]],
         [_source(_rescored(m, rng, 0.3)) for m in good[:2]],
         500,
@@ -197,7 +195,7 @@ def test_verdicts_and_the_seeds_that_would_resolve_them():
     assert noisy.seeds_needed is None or noisy.seeds_needed >= 2 or \
         noisy.seeds_needed == -1
     with pytest.raises(ValueError, match='same number'):
-        paired_difference([_source(good[0])], [], 500)
+        bootstrap.paired_difference([_source(good[0])], [], 500)
 
 
 def _int8_like(results, rng, score_noise, drop_rate=0.0):
@@ -248,7 +246,6 @@ def test_the_int8_gate_refuses_a_degraded_model_and_keeps_a_faithful_one():
 
 def test_the_classification_map_gets_an_interval():
     from lodaa_plugin.evaluation.metrics import LodaaPerClassAP
-    from lodaa_plugin.evaluation.metrics.bootstrap import APSource
     from lodaa_plugin.evaluation.metrics.per_class_ap import label_matches
     g = torch.Generator().manual_seed(0)
     target = (torch.rand(300, 4, generator=g) < 0.3).long()
@@ -260,9 +257,9 @@ def test_the_classification_map_gets_an_interval():
     out = metric.compute_metrics(
         [dict(pred_score=p, gt_score=t) for p, t in zip(pred, target)])
     assert out['mAP_low'] < out['mAP'] < out['mAP_high']
-    unit = key_samples(
-        APSource(label_matches(pred, target), 'precision'), np.ones(
-            (1, 300)))[0] * 100
+    unit = bootstrap.key_samples(
+        bootstrap.APSource(label_matches(pred, target), 'precision'),
+        np.ones((1, 300)))[0] * 100
     assert unit[:3] == pytest.approx(out['AP_classwise'][:3], abs=1e-3)
     assert np.isnan(unit[3])
     off = LodaaPerClassAP(interval=None)
@@ -279,13 +276,13 @@ def test_seed_noise_widens_the_combined_interval():
     other = [
         _simulated(rng, 500, found=f, sep=2.0) for f in (0.55, 0.85, 0.6, 0.9)
     ]
-    both = paired_difference([_source(m) for m in base],
-                             [_source(m) for m in other],
-                             500,
-                             resamples=400)
-    one = paired_difference([_source(base[0])], [_source(other[0])],
-                            500,
-                            resamples=400)
+    both = bootstrap.paired_difference([_source(m) for m in base],
+                                       [_source(m) for m in other],
+                                       500,
+                                       resamples=400)
+    one = bootstrap.paired_difference([_source(base[0])], [_source(other[0])],
+                                      500,
+                                      resamples=400)
     assert both.high - both.low > 1.5 * (one.high - one.low)
     assert both.difference == pytest.approx(np.mean(both.per_seed))
     assert both.seeds_needed is not None
