@@ -5,7 +5,12 @@
     python tools/test.py CONFIG CKPT --show-dir vis --out results.pkl
     python tools/test.py CONFIG CKPT --tta
     python tools/test.py CONFIG EXPORT_DIR --backend openvino
+    python tools/test.py CONFIG CKPT --compare OTHER_CKPT
     bash tools/dist_test.sh CONFIG CKPT 8
+
+``--compare`` scores a second checkpoint (or, with ``--backend``, a second
+export folder) on the same test images and prints the first minus the
+second with its paired 95% bootstrap interval and a verdict.
 """
 import argparse
 
@@ -49,6 +54,11 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='test-time augmentation: each image also flipped, boxes merged '
         "as mmdet does (the config's tta_model / tta_pipeline if it has them)")
+    parser.add_argument(
+        '--compare',
+        metavar='CKPT_OR_EXPORT',
+        help='a second checkpoint (with --backend: export folder) scored on '
+        'the same test images; prints first − second, paired 95%% interval')
     add_vis_backend_arg(parser)
     add_common_args(parser)
     return parser.parse_args()
@@ -68,6 +78,8 @@ def main() -> None:
             cfg = trigger_visualization_hook(cfg, args)
         else:
             cfg = _enable_pretrain_visualization(cfg, args)
+    if args.compare and not is_detector:
+        raise SystemExit('--compare compares detectors (LodaaVOCMetric)')
     if args.tta:
         if args.backend != 'pytorch':
             raise SystemExit('--tta runs in PyTorch only')
@@ -103,17 +115,55 @@ def main() -> None:
             from mmengine.evaluator import DumpResults as Dump
         runner.test_evaluator.metrics.append(Dump(out_file_path=args.out))
     runner.test()
+    if args.compare:
+        _compare(runner, args, model)
     close_distributed()
 
 
-def _check_export_classes(runner, args) -> None:
+def _compare(runner, args, model) -> None:
+    """Score ``--compare`` on the same images; print the paired
+    differences of the metric's mAPs."""
+    from mmengine.dist import is_main_process
+
+    from lodaa_plugin.evaluation.metrics.bootstrap import paired_difference
+    metric = next(
+        (m for m in runner.test_evaluator.metrics if hasattr(m, 'sources')),
+        None)
+    # the metric computes on the main process only; the others just predict
+    if metric is None or (is_main_process() and not metric.sources):
+        raise SystemExit('--compare needs the LodaaVOCMetric test metric')
+    first = dict(metric.sources)
+    if args.backend == 'pytorch':
+        load_checkpoint_strict(model, args.compare, args.config)
+    else:
+        from lodaa_plugin.deployment import DeployedDetector
+        model.deployed = DeployedDetector(args.compare, args.backend,
+                                          args.precision, args.graph)
+        _check_export_classes(runner, args, args.compare)
+    runner.test()
+    if not is_main_process():
+        return
+    num_images = len(next(iter(first.values())).classes[0].num_gts)
+    settings = metric.interval or {}
+    for key in first:
+        pair = paired_difference([first[key]], [metric.sources[key]],
+                                 num_images,
+                                 resamples=int(
+                                     settings.get('resamples', 1000)),
+                                 seed=int(settings.get('seed', 0)))
+        print(f'{key}, {num_images} test images: ' +
+              pair.describe(args.checkpoint, args.compare))
+
+
+def _check_export_classes(runner, args, export_dir=None) -> None:
     """Refuse to score an export whose classes are not the test set's."""
     model = unwrap_model(runner.model)
     exported = list(model.deployed.classes)
     dataset = list(runner.test_dataloader.dataset.metainfo['classes'])
     if exported != dataset:
         raise SystemExit(
-            f'{args.checkpoint}: exported for classes {exported}, but the '
+            f'{export_dir or args.checkpoint}: exported for classes '
+            f'{exported}, but the '
             f'test set of {args.config} has {dataset}; the metric would '
             'score the wrong labels')
 

@@ -6,10 +6,14 @@ given more than one image, ``nproc=1`` included; no argument keeps it in
 this process. A fork of a process whose torch / OpenMP threads hold a lock
 can deadlock (seen once in LODAA's test suite: the children waited on a
 futex forever), and the matching is cheap next to the forks.
+
+The same block can record the matching (which detection is a true or false
+positive), for bootstrap intervals that re-weight images without matching
+again.
 """
 import contextlib
 import itertools
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, List, Optional
 
 
 class _SerialPool:
@@ -27,13 +31,27 @@ class _SerialPool:
 
 
 @contextlib.contextmanager
-def serial_eval_map() -> Iterator[None]:
+def serial_eval_map(record: Optional[List[tuple]] = None) -> Iterator[None]:
     """Let ``mmdet.evaluation.functional.eval_map`` match boxes in this
-    process for the duration of the ``with`` block."""
+    process for the duration of the ``with`` block.
+
+    Args:
+        record (list, optional): Appended, per class and image in
+            ``eval_map``'s order (class by class, images in order), with
+            ``(scores, num_gts, tp, fp)`` of its default VOC matching.
+    """
     from mmdet.evaluation.functional import mean_ap
-    original = mean_ap.Pool
+    original, matching = mean_ap.Pool, mean_ap.tpfp_default
+
+    def recorded(det_bboxes, gt_bboxes, *args, **kwargs):
+        tp, fp = matching(det_bboxes, gt_bboxes, *args, **kwargs)
+        record.append((det_bboxes[:, -1], len(gt_bboxes), tp, fp))
+        return tp, fp
+
     mean_ap.Pool = _SerialPool
+    if record is not None:
+        mean_ap.tpfp_default = recorded
     try:
         yield
     finally:
-        mean_ap.Pool = original
+        mean_ap.Pool, mean_ap.tpfp_default = original, matching

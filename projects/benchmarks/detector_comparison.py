@@ -14,7 +14,7 @@ import hashlib
 import math
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -205,6 +205,75 @@ def evaluate_predictions(predictions: str, dataset) -> dict:
     return values
 
 
+def prediction_sources(predictions: str, dataset) -> Dict:
+    """The matching of saved detections (``LodaaVOCMetric.sources``), for
+    paired comparisons.
+
+    Args:
+        predictions (str): ``.pkl`` of ``DumpDetResults``.
+        dataset (BaseDetDataset): The test set.
+
+    Returns:
+        dict: Metric key to its :class:`APSource`.
+    """
+    from lodaa_plugin.evaluation.analysis import (load_predictions,
+                                                  score_results)
+    results = load_predictions(predictions, dataset)
+    # every run of a comparison on the same images, in the same order
+    results.sort(key=lambda r: r.img_path)
+    return score_results(results, dataset.metainfo, interval=None)[1].sources
+
+
+#: the mAP the paired comparison of rows uses
+PAIRED_KEY = 'mAP_11points'
+
+
+def paired_rows(sources: Dict[tuple, Dict], rows: Sequence[str],
+                num_images: int) -> Dict[str, dict]:
+    """Each row against LODAA: LODAA − row, VOC07 mAP, paired by seed and
+    test image, its 95% interval over both (seeds drawn with replacement,
+    the test images once per resample for every run:
+    :func:`~lodaa_plugin.evaluation.metrics.bootstrap.paired_difference`).
+
+    Args:
+        sources (dict): ``(row, seed)`` to :func:`prediction_sources`.
+        rows (Sequence[str]): Rows in table order.
+        num_images (int): Test images.
+
+    Returns:
+        dict: Row to ``difference``, ``interval``, ``verdict`` (of LODAA),
+        ``seeds``, ``seeds_needed`` and ``text``.
+    """
+    from lodaa_plugin.evaluation.metrics.bootstrap import paired_difference
+    out = {}
+    for row in rows:
+        seeds = sorted(seed for r, seed in sources
+                       if r == row and ('lodaa', seed) in sources)
+        if row == 'lodaa' or not seeds:
+            continue
+        pair = paired_difference(
+            [sources[('lodaa', s)][PAIRED_KEY] for s in seeds],
+            [sources[(row, s)][PAIRED_KEY] for s in seeds], num_images)
+        out[row] = dict(
+            difference=pair.difference,
+            interval=[pair.low, pair.high],
+            verdict=pair.verdict,
+            seeds=len(seeds),
+            seeds_needed=pair.seeds_needed,
+            text=pair.describe('LODAA', ROWS[row][0]))
+    return out
+
+
+def _paired_cell(paired: dict) -> str:
+    low, high = paired['interval']
+    text = (f'{paired["difference"]:+.3f} [{low:+.3f}, {high:+.3f}]: LODAA '
+            f'{paired["verdict"]}')
+    if paired['verdict'] == 'level' and paired['seeds_needed']:
+        text += (', more seeds cannot resolve it' if paired['seeds_needed']
+                 == -1 else f', ~{paired["seeds_needed"]} seeds would resolve')
+    return text
+
+
 TABLE_KEYS = (('mAP_11points', 'VOC07 11-pt mAP@0.5'), ('mAP_area',
                                                         'area mAP@0.5'),
               ('coco_AP', 'COCO AP@[.5:.95]'), ('coco_AP75', 'COCO AP75'))
@@ -216,18 +285,21 @@ def _mean_std(values: Sequence[float]) -> str:
     return f'{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}'
 
 
-def summarise(runs: List[dict], rows: Sequence[str]) -> List[dict]:
+def summarise(runs: List[dict],
+              rows: Sequence[str],
+              paired: Optional[Dict[str, dict]] = None) -> List[dict]:
     """Mean and sample standard deviation over seeds per row, and each row's
     difference from LODAA's paired by seed (same data order and start).
 
     Args:
         runs (list[dict]): ``row``, ``seed`` and the metric values.
         rows (Sequence[str]): Rows in table order.
+        paired (dict, optional): :func:`paired_rows`, kept as ``paired``.
 
     Returns:
         list[dict]: Per row: ``row``, ``label``, ``seeds``, per metric its
-        values, and ``delta_mAP`` (LODAA minus the row, VOC07 mAP, per
-        seed) when LODAA ran.
+        values, ``delta_mAP`` (LODAA minus the row, VOC07 mAP, per
+        seed) when LODAA ran, and ``paired``.
     """
     by_seed = {(r['row'], r['seed']): r for r in runs}
     table = []
@@ -247,6 +319,8 @@ def summarise(runs: List[dict], rows: Sequence[str]) -> List[dict]:
         ]
         if row != 'lodaa' and deltas:
             entry['delta_mAP'] = deltas
+        if paired and row in paired:
+            entry['paired'] = paired[row]
         table.append(entry)
     return table
 
@@ -260,9 +334,11 @@ def markdown_table(table: List[dict]) -> str:
     Returns:
         str: The table, one line per row.
     """
+    paired = any('paired' in entry for entry in table)
     head = ['detector'] + [name for _, name in TABLE_KEYS] + [
-        'LODAA − row, VOC07 mAP (paired by seed)', 'train s'
-    ]
+        'LODAA − row, VOC07 mAP (paired by seed)'
+    ] + (['LODAA − row, 95% interval over test images and seeds']
+         if paired else []) + ['train s']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for entry in table:
         delta = entry.get('delta_mAP')
@@ -276,7 +352,9 @@ def markdown_table(table: List[dict]) -> str:
                 delta_text += ' *' if abs(np.mean(delta)) > 2 * se else ''
         cells = [entry['label']] + [
             _mean_std(entry[k]) for k, _ in TABLE_KEYS
-        ] + [delta_text, f'{np.mean(entry["train_seconds"]):.0f}']
+        ] + [delta_text] + ([
+            _paired_cell(entry['paired']) if 'paired' in entry else '–'
+        ] if paired else []) + [f'{np.mean(entry["train_seconds"]):.0f}']
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

@@ -11,8 +11,10 @@ from mmengine.config import Config
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_testing import (PYTHON, config_path, data_options, run_tool,
                            tool_path)
-from projects.benchmarks.detector_comparison import (ROWS, markdown_table,
-                                                     row_config, summarise)
+from projects.benchmarks.detector_comparison import (PAIRED_KEY, ROWS,
+                                                     markdown_table,
+                                                     paired_rows, row_config,
+                                                     summarise)
 
 # what each ablation row changes in LODAA's head, and nothing else
 ABLATIONS = {
@@ -93,6 +95,61 @@ def test_summary_pairs_by_seed():
     assert '| LODAA FCOS (as configured) | 0.600 ± 0.100 |' in text
     # mean 0.117, standard error 0.044: beyond two standard errors
     assert '0.117 ± 0.076 *' in text
+
+
+def _sources(rng, images, found):
+    """One run's matching: one class, detected objects score higher."""
+    import numpy as np
+
+    from lodaa_plugin.evaluation.metrics.bootstrap import (APSource,
+                                                           ClassMatches)
+    k = rng.poisson(2.0, images)
+    hit = rng.random(k.sum()) < found
+    false = rng.poisson(1.5, images)
+    owner = np.concatenate([
+        np.repeat(np.arange(images), k)[hit],
+        np.repeat(np.arange(images), false)
+    ])
+    scores = np.concatenate(
+        [rng.normal(2, 1, hit.sum()),
+         rng.normal(0, 1, false.sum())])
+    tp = np.arange(len(scores)) < hit.sum()
+    order = np.argsort(-scores, kind='mergesort')
+    matches = ClassMatches(owner[order], tp[order][None], ~tp[order][None], k)
+    return {PAIRED_KEY: APSource([matches], '11points')}
+
+
+def test_rows_are_compared_with_lodaa_paired_by_seed_and_image():
+    import numpy as np
+    rng = np.random.default_rng(0)
+    sources = {}
+    for seed in (0, 1):
+        sources[('lodaa', seed)] = _sources(rng, 400, 0.9)
+        sources[('mmdet_fcos', seed)] = _sources(rng, 400, 0.5)
+        sources[('torchvision_fcos', seed)] = sources[('lodaa', seed)]
+    paired = paired_rows(sources, ['lodaa', 'mmdet_fcos', 'torchvision_fcos'],
+                         400)
+    assert set(paired) == {'mmdet_fcos', 'torchvision_fcos'}
+    assert paired['mmdet_fcos']['verdict'] == 'ahead'
+    assert paired['mmdet_fcos']['seeds'] == 2
+    low, high = paired['mmdet_fcos']['interval']
+    assert 0 < low < paired['mmdet_fcos']['difference'] < high
+    assert paired['torchvision_fcos']['verdict'] == 'level'
+    assert paired['torchvision_fcos']['interval'] == [0.0, 0.0]
+    runs = [
+        dict(
+            row=row,
+            seed=seed,
+            mAP_11points=.5,
+            mAP_area=.5,
+            coco_AP=.3,
+            coco_AP75=.2,
+            train_seconds=1.) for seed in (0, 1)
+        for row in ('lodaa', 'mmdet_fcos')
+    ]
+    text = markdown_table(summarise(runs, ['lodaa', 'mmdet_fcos'], paired))
+    assert '95% interval over test images and seeds' in text
+    assert ': LODAA ahead |' in text
 
 
 @pytest.mark.slow

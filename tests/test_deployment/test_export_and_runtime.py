@@ -107,6 +107,26 @@ def test_test_py_evaluates_the_export_with_the_same_metric(
 
 
 @pytest.mark.slow
+def test_test_py_compares_two_exports_on_the_same_images(
+        tmp_path, exported, trained_fcos):
+    folder, _ = exported
+    _, data_root = trained_fcos
+    output = run_tool([
+        PYTHON,
+        tool_path('test.py'),
+        config_path('fcos_voc_224.py'), folder, '--backend', 'onnxruntime',
+        '--compare', folder, '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(data_root, 'four.txt'),
+        'model.backbone.init_cfg=None'
+    ],
+                      cwd=str(tmp_path))
+    # one export twice: the same detections, exactly level
+    assert re.search(
+        r'mAP_11points, 4 test images: .*: \+0\.0000 \[\+0\.0000, '
+        r'\+0\.0000\]: level at 95%', output), output[-3000:]
+
+
+@pytest.mark.slow
 def test_image_demo_with_a_backend(tmp_path, exported):
     folder, _ = exported
     run_tool([

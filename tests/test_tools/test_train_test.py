@@ -198,3 +198,27 @@ def test_amp_on_the_cpu_trains_in_bf16_and_resumes(tmp_path, four_image_voc):
     assert 'resumed epoch: 0, iter: 2' in resumed.lower() or \
         'Iter(train) [3/4]' in resumed
     assert (work_dir / 'iter_4.pth').is_file()
+
+
+@pytest.mark.slow
+def test_test_compare_prints_the_paired_difference(tmp_path, trained_fcos):
+    work_dir, data_root = trained_fcos
+    output = run_tool([
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'test.py'),
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'),
+        osp.join(work_dir, 'iter_100.pth'), '--compare',
+        osp.join(work_dir, 'iter_100.pth'), '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(data_root, 'four.txt'),
+        'model.backbone.init_cfg=None'
+    ],
+                      cwd=tmp_path)
+    # every mAP with its interval, resamples and seed
+    assert re.search(r'VOC07 11-point [\d.]+ \[[\d.]+, [\d.]+\]', output)
+    assert '1000 resamples, seed 0' in output
+    # the same weights twice: exactly level
+    found = re.search(
+        r'mAP_11points, 4 test images: .*: \+0\.0000 \[\+0\.0000, '
+        r'\+0\.0000\]: level at 95%', output)
+    assert found, output[-3000:]
+    assert 'coco_AP, 4 test images' in output

@@ -10,8 +10,10 @@ same data, model size, budget and seeds; compare their accuracy.
 
 Each run is ``tools/train.py`` on a config derived from CONFIG (written to
 ``OUT/ROW/seed_S/config.py``) that changes only the detector. Writes
-``compare.json``, ``compare.md`` (mean ± std over seeds, and LODAA's lead
-paired by seed) and ``pr_curves.png`` (the main rows, first seed). Each run
+``compare.json``, ``compare.md`` (mean ± std over seeds, LODAA's lead
+paired by seed, and LODAA − row with its 95% interval over test images and
+seeds, a verdict and how many seeds would resolve it) and
+``pr_curves.png`` (the main rows, first seed). Each run
 keeps its ``result.json``: calling the same command again after an
 interruption trains only the runs that had not finished (with the same
 config and the same model code).
@@ -228,7 +230,17 @@ def main() -> None:
     records = comparison.run_records(work_dirs)
     for run, record in zip(runs, records):
         run['record'] = record
-    table = comparison.summarise(runs, rows)
+    # every run's matching, for LODAA − row paired by seed and test image
+    sources = {
+        (run['row'], run['seed']):
+        comparison.prediction_sources(
+            osp.join(work_dir, 'predictions.pkl'), test_set)
+        for run, work_dir in zip(runs, work_dirs)
+    }
+    paired = comparison.paired_rows(sources, rows, len(test_set))
+    for entry in paired.values():
+        print(f'[compare] {entry["text"]}')
+    table = comparison.summarise(runs, rows, paired)
     markdown = comparison.markdown_table(table)
     setup = (f'{args.config}, data {root}, {cfg.train_cfg.max_iters} '
              f'iterations, batch {cfg.train_dataloader.batch_size}, seeds '

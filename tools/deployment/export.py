@@ -17,9 +17,12 @@ comes from the built model; a test_cfg no export reproduces exactly
 (soft-NMS, ``offset=1``, ...) is refused, named.
 Then runs PyTorch and every export on real images and prints the largest
 differences. ``--int8`` quantizes the OpenVINO end-to-end graph with NNCF,
-calibrated on training images, and scores fp32 and INT8 on the test set: an
-INT8 model that loses more than ``--int8-tolerance`` VOC07 mAP is deleted,
-and the tool exits with status 2.
+calibrated on training images, and scores fp32 and INT8 on the same test
+images: the INT8 model is kept only when the upper bound of the 95% paired
+bootstrap interval of its VOC07 mAP drop (fp32 − INT8) is at most
+``--int8-tolerance``; otherwise it is deleted (refused: the whole interval
+beyond; undecided: the interval holds the tolerance, with how many test
+images would decide) and the tool exits with status 2.
 """
 import argparse
 import glob
@@ -176,7 +179,7 @@ def _int8(args, cfg) -> None:
     """Quantize, score fp32 and INT8 on the test set, keep or refuse."""
     from lodaa_plugin.deployment import DeployedDetector
     from lodaa_plugin.deployment.deploy_config import load_deploy_config
-    from lodaa_plugin.deployment.evaluate import export_map
+    from lodaa_plugin.deployment.evaluate import export_results, int8_decision
     from lodaa_plugin.deployment.export import write_deploy_config
     from lodaa_plugin.deployment.quantize import INT8_FILE, quantize_end_to_end
     try:
@@ -193,30 +196,38 @@ def _int8(args, cfg) -> None:
     settings = quantize_end_to_end(args.out, calibration)
     count = len(test) if args.eval_images <= 0 else min(
         args.eval_images, len(test))
-    scores = {}
-    for precision in ('fp32', 'int8'):
-        detector = DeployedDetector(args.out, 'openvino', precision)
-        scores[precision] = export_map(
-            detector, test, range(count), desc=f'OpenVINO {precision}')
-    drop = scores['fp32']['mAP_11points'] - scores['int8']['mAP_11points']
-    print(f'{count} test images, VOC07 11-point mAP@0.5 (area mAP@0.5): '
-          f'OpenVINO fp32 {scores["fp32"]["mAP_11points"]:.4f} '
-          f'({scores["fp32"]["mAP_area"]:.4f}), INT8 '
-          f'{scores["int8"]["mAP_11points"]:.4f} '
-          f'({scores["int8"]["mAP_area"]:.4f}); INT8 loses {drop:+.4f}')
-    if drop > args.int8_tolerance:
+    results = {
+        precision:
+        export_results(
+            DeployedDetector(args.out, 'openvino', precision),
+            test,
+            range(count),
+            desc=f'OpenVINO {precision}')
+        for precision in ('fp32', 'int8')
+    }
+    decision = int8_decision(results['fp32'], results['int8'], test.metainfo,
+                             args.int8_tolerance)
+    print(decision.describe())
+    if decision.verdict != 'keep':
         for name in (INT8_FILE, INT8_FILE[:-4] + '.bin'):
             if osp.exists(osp.join(args.out, name)):
                 os.remove(osp.join(args.out, name))
         write_deploy_config(args.out, before)
-        print(f'INT8 refused: it loses {drop:.4f} VOC07 mAP, more than '
-              f'--int8-tolerance {args.int8_tolerance}; the fp32 export is '
-              'kept. Try more --calib-images, or a larger tolerance.')
+        print(
+            f'INT8 {"refused" if decision.verdict == "refuse" else "not kept"}'
+            ': the fp32 export is kept. Try more --calib-images, a larger '
+            '--int8-tolerance, or more --eval-images when undecided.')
         sys.exit(2)
     settings['int8'].update(
         eval_images=count,
-        fp32=scores['fp32'],
-        int8=scores['int8'],
+        fp32=decision.fp32,
+        int8=decision.int8,
+        drop=dict(
+            value=decision.drop,
+            interval=[decision.low, decision.high],
+            level=decision.level,
+            resamples=decision.resamples,
+            seed=decision.seed),
         metric='VOC07 11-point and area mAP@0.5')
     write_deploy_config(args.out, settings)
     print(f'INT8 kept: {osp.join(args.out, INT8_FILE)} (--precision int8)')

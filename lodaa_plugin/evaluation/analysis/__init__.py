@@ -4,10 +4,10 @@ from .confusion_matrix import box_confusion_matrix
 from .per_image import image_ap, rank_images
 from .pr_curve import class_pr, mean_pr_curve
 from .predictions import (ImageResult, image_result, load_predictions,
-                          voc_metric_values)
+                          score_results, voc_metric_values)
 
 __all__ = [
     'ImageResult', 'box_confusion_matrix', 'class_pr', 'mean_pr_curve',
     'image_ap', 'image_result', 'load_predictions', 'rank_images',
-    'voc_metric_values'
+    'score_results', 'voc_metric_values'
 ]

@@ -1,6 +1,6 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """Saved detections paired with the dataset's annotations, per image."""
-from typing import Any, List, NamedTuple
+from typing import Any, List, NamedTuple, Tuple
 
 import numpy as np
 
@@ -104,7 +104,8 @@ def voc_metric_values(results: List[ImageResult],
                       dataset_meta: dict,
                       coco_metrics: bool = True) -> dict:
     """Score paired detections with :class:`LodaaVOCMetric` (VOC07 11-point
-    and area mAP@0.5, and COCO-style AP unless turned off).
+    and area mAP@0.5, and COCO-style AP unless turned off), with the
+    metric's default intervals (``mAP_low`` / ``mAP_high``).
 
     Args:
         results (list[ImageResult]): Images with their detections.
@@ -113,6 +114,26 @@ def voc_metric_values(results: List[ImageResult],
 
     Returns:
         dict: The metric's values (``mAP`` is VOC07 11-point).
+    """
+    return dict(score_results(results, dataset_meta, coco_metrics)[0])
+
+
+def score_results(results: List[ImageResult],
+                  dataset_meta: dict,
+                  coco_metrics: bool = True,
+                  **metric_args) -> Tuple[dict, Any]:
+    """Score paired detections with :class:`LodaaVOCMetric`; keep the
+    metric (its ``sources`` for paired comparisons, ``intervals``,
+    ``per_class``).
+
+    Args:
+        results (list[ImageResult]): Images with their detections.
+        dataset_meta (dict): The dataset's meta (``classes``).
+        coco_metrics (bool): Also COCO-style AP. Defaults to True.
+        **metric_args: More of the metric's arguments (``interval``).
+
+    Returns:
+        tuple: The values (``mAP`` is VOC07 11-point) and the metric.
     """
     from mmengine.logging import MMLogger
 
@@ -132,6 +153,7 @@ def voc_metric_values(results: List[ImageResult],
             for c in range(len(dataset_meta['classes']))
         ]
         pairs.append((ann, dets))
-    metric = LodaaVOCMetric(eval_mode='11points', coco_metrics=coco_metrics)
+    metric = LodaaVOCMetric(
+        eval_mode='11points', coco_metrics=coco_metrics, **metric_args)
     metric.dataset_meta = dataset_meta
-    return dict(metric.compute_metrics(pairs))
+    return metric.compute_metrics(pairs), metric
