@@ -33,6 +33,11 @@ _EPS = float(np.finfo(np.float32).eps)
 #: classes with fewer test objects than this are flagged in tables
 FEW_OBJECTS = 10
 
+# Below this a resample of the test images says nothing about other test
+# images (one image: every resample is that image; an interval of width 0),
+# so no interval is given rather than a falsely narrow one.
+MIN_IMAGES = 10
+
 
 class ClassMatches(NamedTuple):
     """One class's detections over the test set, in the metric's ranking
@@ -61,9 +66,30 @@ def format_interval(value: float,
         digits (int): Decimals. Defaults to 3.
 
     Returns:
-        str: The text.
+        str: The text (``[n/a]`` for an interval not computed).
     """
+    if math.isnan(low) or math.isnan(high):
+        return f'{value:.{digits}f} [n/a]'
     return f'{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]'
+
+
+def describe_method(num_images: int, resamples: int, seed: int) -> str:
+    """How the intervals were made, for logs and table notes.
+
+    Args:
+        num_images (int): Test images.
+        resamples (int): Resamples.
+        seed (int): Their seed.
+
+    Returns:
+        str: E.g. ``percentile bootstrap over the 4952 test images, 1000
+        resamples, seed 0``.
+    """
+    images = f'{num_images} test image' + ('s' if num_images != 1 else '')
+    if num_images < MIN_IMAGES:
+        return f'no interval on {images}, fewer than {MIN_IMAGES}'
+    return (f'percentile bootstrap over the {images}, {resamples} '
+            f'resamples, seed {seed}')
 
 
 def sorted_matches(scores: Sequence[np.ndarray], tp: Sequence[np.ndarray],
@@ -265,7 +291,8 @@ def bootstrap_intervals(sources: Dict[str, APSource],
         level (float): Coverage. Defaults to 0.95.
 
     Returns:
-        dict: Per key ``mean`` (low, high) and ``per_class`` (C, 2).
+        dict: Per key ``mean`` (low, high) and ``per_class`` (C, 2); NaN
+        bounds with fewer than :data:`MIN_IMAGES` test images.
     """
     weights = resample_weights(num_images, resamples, seed)
     out, cache = {}, {}
@@ -273,6 +300,9 @@ def bootstrap_intervals(sources: Dict[str, APSource],
         per_class = key_samples(source, weights, cache)
         low, high = percentile_interval(mean_over_classes(per_class), level)
         class_low, class_high = percentile_interval(per_class, level)
+        if num_images < MIN_IMAGES:
+            low = high = np.nan
+            class_low = class_high = np.full_like(class_low, np.nan)
         out[key] = dict(
             mean=(float(low), float(high)),
             per_class=np.stack([class_low, class_high], axis=1))
@@ -300,8 +330,10 @@ class PairedDifference(NamedTuple):
 
     @property
     def verdict(self) -> str:
-        """``'ahead'`` / ``'behind'`` (the interval excludes 0) or
-        ``'level'``."""
+        """``'ahead'`` / ``'behind'`` (the interval excludes 0),
+        ``'level'``, or ``'undecided'`` (no interval: too few images)."""
+        if math.isnan(self.low) or math.isnan(self.high):
+            return 'undecided'
         if self.low > 0:
             return 'ahead'
         if self.high < 0:
@@ -318,9 +350,12 @@ class PairedDifference(NamedTuple):
         Returns:
             str: E.g. ``A − B: +0.012 [0.004, 0.020]: A ahead at 95%``.
         """
+        pct = f'{self.level:.0%}'
+        if self.verdict == 'undecided':
+            return (f'{a} − {b}: {self.difference:+.4f} [n/a]: undecided, '
+                    f'no interval on fewer than {MIN_IMAGES} test images')
         text = (f'{a} − {b}: {self.difference:+.4f} [{self.low:+.4f}, '
                 f'{self.high:+.4f}]: ')
-        pct = f'{self.level:.0%}'
         if self.verdict == 'level':
             text += f'level at {pct} (the interval holds 0)'
         else:
@@ -382,6 +417,8 @@ def paired_difference(sources_a: Sequence[APSource],
     rng = np.random.default_rng(seed + 1)
     drawn = rng.integers(0, runs, (resamples, runs))
     columns = np.arange(1, resamples + 1)[:, None]
+    if num_images < MIN_IMAGES:
+        means[:, 1:], classes[:, 1:] = np.nan, np.nan
     low, high = percentile_interval(means[drawn, columns].mean(1), level)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)
@@ -391,7 +428,8 @@ def paired_difference(sources_a: Sequence[APSource],
     difference = float(np.mean(point))
     return PairedDifference(
         difference, float(low), float(high), level, runs, point,
-        _seeds_needed(point, means[:, 1:], difference, level),
+        None if num_images < MIN_IMAGES else _seeds_needed(
+            point, means[:, 1:], difference, level),
         np.stack([class_point, class_low, class_high], axis=1))
 
 
@@ -428,8 +466,11 @@ def images_needed(low: float, high: float, value: float, bound: float,
         num_images (int): Test images now.
 
     Returns:
-        int, optional: The images; None when ``value`` is ``bound``.
+        int, optional: The images (at least :data:`MIN_IMAGES` when there
+        is no interval yet); None when ``value`` is ``bound``.
     """
+    if math.isnan(low) or math.isnan(high):
+        return max(num_images, MIN_IMAGES)
     half = (high - low) / 2
     gap = abs(bound - value)
     if gap == 0:

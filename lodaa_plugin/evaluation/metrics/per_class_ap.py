@@ -10,7 +10,7 @@ from mmpretrain.registry import METRICS
 from terminaltables import AsciiTable
 
 from .bootstrap import (APSource, ClassMatches, bootstrap_intervals,
-                        format_interval)
+                        describe_method, format_interval)
 from .voc_metric import DEFAULT_INTERVAL
 
 
@@ -109,10 +109,10 @@ class LodaaPerClassAP(VOCAveragePrecision):
                 f'\nleft out of the mAP, no positive image: '
                 f'{", ".join(absent)}')
         if intervals is not None:
-            note += (f'\n{self.interval["level"]:.0%} intervals: percentile '
-                     f'bootstrap over the {len(results)} test images, '
-                     f'{self.interval["resamples"]} resamples, seed '
-                     f'{self.interval["seed"]}')
+            note += (f'\n{self.interval["level"]:.0%} intervals: ' +
+                     describe_method(
+                         len(results), self.interval['resamples'],
+                         self.interval['seed']))
         MMLogger.get_current_instance().info('\n' + table.table + note)
         out = dict(
             mAP=mean,

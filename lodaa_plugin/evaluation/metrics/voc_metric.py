@@ -14,7 +14,8 @@ from terminaltables import AsciiTable
 
 from ...compat.mean_ap import serial_eval_map
 from .bootstrap import (FEW_OBJECTS, APSource, ClassMatches,
-                        bootstrap_intervals, format_interval, sorted_matches)
+                        bootstrap_intervals, describe_method, format_interval,
+                        sorted_matches)
 
 EVAL_MODES = ('11points', 'area')
 #: the switch's default: ``interval=None`` turns the intervals off
@@ -145,11 +146,11 @@ class LodaaVOCMetric(VOCMetric):
             f'{format_interval(metrics[key], *value["mean"])}'
             for key, value in self.intervals.items()
         ]
-        logger.info(
-            f'mAP@0.5 and COCO-style AP with their {settings["level"]:.0%} '
-            f'intervals (percentile bootstrap over the {num_images} test '
-            f'images, {settings["resamples"]} resamples, seed '
-            f'{settings["seed"]}): ' + ', '.join(parts))
+        how = describe_method(num_images, settings['resamples'],
+                              settings['seed'])
+        logger.info(f'mAP@0.5 and COCO-style AP with their '
+                    f'{settings["level"]:.0%} intervals ({how}): ' +
+                    ', '.join(parts))
         sizes = [k for k in COCO_KEYS[3:] if k in metrics]
         if sizes:
             logger.info('COCO-style AP by size (no interval): ' +
@@ -167,7 +168,8 @@ class LodaaVOCMetric(VOCMetric):
                 ap = format_interval(entry['ap'], entry['ap_low'],
                                      entry['ap_high'])
                 note = ('few test objects: wide interval'
-                        if entry['num_gts'] < FEW_OBJECTS else '')
+                        if entry['num_gts'] < FEW_OBJECTS
+                        and not np.isnan(entry['ap_low']) else '')
             rows.append([
                 name, entry['num_gts'], entry['num_dets'],
                 f'{entry["recall"]:.3f}', ap, note

@@ -97,6 +97,31 @@ def test_the_log_shows_intervals_resamples_and_seed(scored):
     assert 'few test objects: wide interval' in text
 
 
+def test_too_few_images_get_no_interval_not_a_narrow_one(scored):
+    """One test image: every resample is that image, a width-0 interval
+    that would claim certainty; below MIN_IMAGES none is given."""
+    from lodaa_plugin.deployment.evaluate import int8_decision
+    from lodaa_testing import logged_messages
+    results, _, _ = scored
+    few = results[:bootstrap.MIN_IMAGES - 1]
+    with logged_messages() as records:
+        values, metric = score_results(few, dict(classes=CLASSES))
+    text = '\n'.join(records)
+    assert f'no interval on {len(few)} test images, fewer than 10' in text
+    assert '[n/a]' in text and 'wide interval' not in text
+    assert np.isnan(values['mAP_low']) and np.isnan(values['mAP_high'])
+    source = metric.sources['mAP_area']
+    pair = bootstrap.paired_difference([source], [source], len(few))
+    assert pair.verdict == 'undecided' and '[n/a]' in pair.describe()
+    gate = int8_decision(few, few, dict(classes=CLASSES), 0.01)
+    assert gate.verdict == 'undecided'
+    assert gate.images_needed == bootstrap.MIN_IMAGES
+    # at MIN_IMAGES the interval is there
+    values, _ = score_results(results[:bootstrap.MIN_IMAGES],
+                              dict(classes=CLASSES))
+    assert values['mAP_low'] <= values['mAP'] <= values['mAP_high']
+
+
 def _simulated(rng, n, found=0.75, false=1.5, sep=1.5):
     """One class's ranked matches on n images: detected objects score
     N(sep, 1), false detections N(0, 1). (``found`` is not a multiple of
