@@ -298,12 +298,23 @@ def test_labels_follow_category_names_whatever_the_id_order(
     ]
 
 
+@pytest.mark.parametrize('with_file', [False, True])
+@pytest.mark.parametrize('classes', [
+    None, ('ring', 'cross', 'ellipse', 'triangle', 'rectangle')
+])
 def test_the_metric_scores_reordered_categories_as_ordered_ones(
-        synthetic, tmp_path, mmdet_scope):
-    """True boxes given back as detections score 1 with ids out of order:
-    the metric and the labels agree."""
-    from mmdet.evaluation import CocoMetric
-    dataset = _dataset(synthetic, ann=_edit(synthetic, tmp_path, _reordered))
+        synthetic, tmp_path, with_file, classes, mmdet_scope):
+    """True boxes given back as detections score 1 with ids out of order,
+    the ground truth from the dataset or from the file (with a byte-order
+    mark): the metric and the labels agree."""
+    from lodaa_plugin.evaluation.metrics import LodaaCocoMetric
+    path = _edit(synthetic, tmp_path, _reordered)
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(b'\xef\xbb\xbf' + data)
+    metainfo = {} if classes is None else dict(metainfo=dict(classes=classes))
+    dataset = _dataset(synthetic, ann=path, **metainfo)
     samples = []
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
@@ -318,7 +329,8 @@ def test_the_metric_scores_reordered_categories_as_ordered_ones(
                     bboxes=_tensor(boxes.reshape(-1, 4)),
                     scores=_tensor(np.ones(len(keep))),
                     labels=_tensor([x['bbox_label'] for x in keep], int))))
-    metric = CocoMetric(ann_file=None, metric='bbox')
+    metric = LodaaCocoMetric(
+        ann_file=path if with_file else None, metric='bbox')
     metric.dataset_meta = dataset.metainfo
     metric.process({}, samples)
     assert metric.compute_metrics(metric.results)['bbox_mAP_50'] == 1.0
