@@ -15,7 +15,8 @@ from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import (add_common_args, add_deploy_args,
                                          add_vis_backend_arg,
-                                         non_negative_float)
+                                         non_negative_float,
+                                         refuse_overwriting_inputs)
 from lodaa_plugin.utils.config_edits import enable_flip_tta
 from lodaa_plugin.utils.config_loading import load_config
 from lodaa_plugin.utils.dist import close_distributed
@@ -51,7 +52,9 @@ def parse_args() -> argparse.Namespace:
         "as mmdet does (the config's tta_model / tta_pipeline if it has them)")
     add_vis_backend_arg(parser)
     add_common_args(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    refuse_overwriting_inputs(parser, args.out, [args.config, args.checkpoint])
+    return args
 
 
 def main() -> None:

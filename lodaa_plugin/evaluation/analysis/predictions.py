@@ -66,7 +66,25 @@ def load_predictions(pkl_path: str, dataset) -> List[ImageResult]:
         pred = sample['pred_instances']
         results.append(
             image_result(info, pred['bboxes'], pred['scores'], pred['labels']))
+    _check_labels(pkl_path, results, len(dataset.metainfo['classes']))
     return results
+
+
+def _check_labels(pkl_path: str, results: List[ImageResult],
+                  num_classes: int) -> None:
+    """Refuse detections of a model with another class count than the
+    dataset: their labels would be counted as other classes, or index past
+    the tables."""
+    labels = [r.labels for r in results if len(r.labels)]
+    if not labels:
+        return
+    low = min(int(np.min(lab)) for lab in labels)
+    high = max(int(np.max(lab)) for lab in labels)
+    if low < 0 or high >= num_classes:
+        raise ValueError(
+            f'{pkl_path}: the detections have labels {low}..{high} (a model '
+            f'of at least {high + 1} classes), the dataset has {num_classes} '
+            'classes; were they made with another config or model?')
 
 
 def image_result(info: dict, bboxes: Any, scores: Any,
