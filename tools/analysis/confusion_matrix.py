@@ -55,7 +55,10 @@ def main() -> None:
     cfg = read_config(args.config, args.cfg_options)
     dataset = build_dataset(cfg, 'test')
     classes = list(dataset.metainfo['classes'])
-    results = load_predictions(args.predictions, dataset)
+    try:
+        results = load_predictions(args.predictions, dataset)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     matrix = box_confusion_matrix(results, len(classes), args.iou_thr,
                                   args.score_thr)
     os.makedirs(args.out_dir, exist_ok=True)

@@ -43,7 +43,8 @@ def load_predictions(pkl_path: str, dataset) -> List[ImageResult]:
     Raises:
         ValueError: When the file is not a pickle of detections, names a
             function that could run code (see :mod:`.safe_pickle`), holds no
-            detections or names an image the dataset does not have.
+            detections, names an image the dataset does not have, or has
+            labels past the dataset's classes (another model's).
     """
     saved = load_detections_pickle(pkl_path)
     if not isinstance(saved, list) or not saved or not all(
@@ -66,7 +67,9 @@ def load_predictions(pkl_path: str, dataset) -> List[ImageResult]:
         pred = sample['pred_instances']
         results.append(
             image_result(info, pred['bboxes'], pred['scores'], pred['labels']))
-    _check_labels(pkl_path, results, len(dataset.metainfo['classes']))
+    classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+    if classes is not None:
+        _check_labels(pkl_path, results, len(classes))
     return results
 
 
