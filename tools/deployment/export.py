@@ -4,7 +4,8 @@
     python tools/deployment/export.py configs/fcos_voc_224.py CKPT \
         --backend openvino --out work_dirs/fcos_voc_224_deploy
     python tools/deployment/export.py configs/fcos_voc_224.py CKPT \
-        --backend openvino --int8 --out work_dirs/fcos_voc_224_deploy
+        --backend openvino --int8 --out work_dirs/fcos_voc_224_deploy \
+        --overwrite
     python tools/test.py configs/fcos_voc_224.py \
         work_dirs/fcos_voc_224_deploy --backend openvino --precision int8
 
