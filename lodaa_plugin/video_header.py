@@ -44,8 +44,7 @@ def _file_end(f: BinaryIO) -> int:
     return end
 
 
-def _mp4_size(f: BinaryIO, start: int,
-              end: int) -> Optional[Tuple[int, int]]:
+def _mp4_size(f: BinaryIO, start: int, end: int) -> Optional[Tuple[int, int]]:
     """The largest ``tkhd`` width x height among the boxes in
     ``[start, end)``."""
     best = None

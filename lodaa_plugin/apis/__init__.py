@@ -10,6 +10,6 @@ from .publish import publish_checkpoint
 __all__ = [
     'extract_features', 'CheckpointMismatchError', 'checkpoint_dataset_meta',
     'load_checkpoint_strict', 'find_resume_checkpoint', 'ResumePoint',
-    'publish_checkpoint', 'draw_prediction_file',
-    'init_detector_strict', 'predict_images'
+    'publish_checkpoint', 'draw_prediction_file', 'init_detector_strict',
+    'predict_images'
 ]

@@ -104,8 +104,9 @@ def _is_int(value) -> bool:
 
 def _is_number(value) -> bool:
     """A finite int or float (JSON's NaN and Infinity are not)."""
-    return isinstance(value, (int, float)) and not isinstance(
-        value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value)
 
 
 @DATASETS.register_module()
@@ -225,10 +226,12 @@ class LodaaCocoDataset(WholeTestSetMixin, CocoDataset):
         # the images and annotations listed as problems stay out
         self.coco.dataset = dict(
             data,
-            images=[i for i in data['images'] if i.get('id') not in bad_images],
+            images=[
+                i for i in data['images'] if i.get('id') not in bad_images
+            ],
             annotations=[
-                a for a in data['annotations']
-                if a.get('image_id') not in bad_images and _is_int(a.get('id'))
+                a for a in data['annotations'] if
+                a.get('image_id') not in bad_images and _is_int(a.get('id'))
             ])
         with contextlib.redirect_stdout(io.StringIO()):
             self.coco.createIndex()  # prints 'creating index...'

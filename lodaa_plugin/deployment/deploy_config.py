@@ -134,14 +134,14 @@ def _structure_problems(cfg: Dict[str, Any]) -> list:
         problems.append(f'test_cfg must hold numbers {", ".join(keys)}')
     for key in ('models', 'end2end'):
         files = cfg[key]
-        if not (isinstance(files, dict) and all(
-                isinstance(v, str) and v for v in files.values())):
+        if not (isinstance(files, dict)
+                and all(isinstance(v, str) and v for v in files.values())):
             problems.append(f'{key} must be an object from backend name to '
                             'a file name')
     shape = cfg['input']
     if shape != 'dynamic' and not (isinstance(shape, list) and len(shape) == 2
-                                   and all(
-                                       _is_positive_int(v) for v in shape)):
+                                   and all(_is_positive_int(v)
+                                           for v in shape)):
         problems.append(f"input {shape!r} is not 'dynamic' nor [H, W]")
     if cfg['score_fusion'] not in ('sqrt', 'product'):
         problems.append(f'score_fusion {cfg["score_fusion"]!r} is not '

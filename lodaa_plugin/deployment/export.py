@@ -295,15 +295,16 @@ def earlier_export_files(out_dir: str) -> List[str]:
         with open(osp.join(out_dir, DEPLOY_FILE), encoding='utf-8-sig') as f:
             old = json.load(f)
         for key in ('models', 'end2end'):
-            names.update(v for v in old.get(key, {}).values()
-                         if isinstance(v, str))
+            names.update(
+                v for v in old.get(key, {}).values() if isinstance(v, str))
     except (OSError, ValueError, AttributeError):
         pass  # none, or unreadable: the fixed names only
-    names.update(osp.splitext(n)[0] + ext for n in list(names)
-                 for ext in ('.xml', '.bin') if n.endswith(('.onnx', '.xml')))
-    return sorted(n for n in names
-                  if osp.basename(n) == n and osp.isfile(
-                      osp.join(out_dir, n)))
+    names.update(
+        osp.splitext(n)[0] + ext for n in list(names)
+        for ext in ('.xml', '.bin') if n.endswith(('.onnx', '.xml')))
+    return sorted(
+        n for n in names
+        if osp.basename(n) == n and osp.isfile(osp.join(out_dir, n)))
 
 
 def clear_earlier_export(out_dir: str, overwrite: bool = False) -> List[str]:

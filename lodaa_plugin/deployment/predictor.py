@@ -178,8 +178,9 @@ class DeployedDetector:
             list[dict]: Per image ``bboxes`` (N, 4) x1, y1, x2, y2 in the
             image's pixels, ``scores`` and ``labels``, best first.
         """
-        if isinstance(images, (str, os.PathLike)) or (isinstance(
-                images, np.ndarray) and images.ndim != 4):
+        if isinstance(images,
+                      (str, os.PathLike)) or (isinstance(images, np.ndarray)
+                                              and images.ndim != 4):
             raise TypeError(
                 'DeployedDetector takes a list of images; wrap one image in '
                 f'a list: detector([{images!r:.60}])')

@@ -34,9 +34,9 @@ def input_overwritten(out: str, inputs: Iterable[Optional[str]]) -> \
     return found[0][1] if found else None
 
 
-def overwritten_inputs(outs: Iterable[str],
-                       inputs: Iterable[Optional[str]]) -> List[Tuple[str,
-                                                                      str]]:
+def overwritten_inputs(
+        outs: Iterable[str],
+        inputs: Iterable[Optional[str]]) -> List[Tuple[str, str]]:
     """The outputs that would replace an input, with that input.
 
     Args:

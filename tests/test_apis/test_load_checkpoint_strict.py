@@ -84,7 +84,8 @@ def test_resume_takes_the_pointer_else_the_newest_that_loads(tmp_path):
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_7.pth'))
     found = find_resume_checkpoint(str(tmp_path))
     assert found.path == str(tmp_path / 'iter_10.pth')
-    assert 'iter_7.pth' in found.notes[0] and 'does not exist' in found.notes[0]
+    assert 'iter_7.pth' in found.notes[0]
+    assert 'does not exist' in found.notes[0]
 
 
 def test_resume_finds_nothing_in_a_folder_without_checkpoints(tmp_path):

@@ -266,11 +266,10 @@ def _reordered(data):
 
 def _names(dataset):
     classes = dataset.metainfo['classes']
-    return sorted(
-        (osp.basename(dataset.get_data_info(i)['img_path']),
-         classes[x['bbox_label']], *np.round(x['bbox'], 3))
-        for i in range(len(dataset))
-        for x in dataset.get_data_info(i)['instances'])
+    return sorted((osp.basename(dataset.get_data_info(i)['img_path']),
+                   classes[x['bbox_label']], *np.round(x['bbox'], 3))
+                  for i in range(len(dataset))
+                  for x in dataset.get_data_info(i)['instances'])
 
 
 @pytest.mark.parametrize('classes', [
@@ -293,15 +292,13 @@ def test_labels_follow_category_names_whatever_the_id_order(
     for cat_id, label in dataset.cat2label.items():
         assert dataset.metainfo['classes'][label] == names[cat_id]
     assert [names[i] for i in dataset.cat_ids] == [
-        name for name in dataset.metainfo['classes']
-        if name in names.values()
+        name for name in dataset.metainfo['classes'] if name in names.values()
     ]
 
 
 @pytest.mark.parametrize('with_file', [False, True])
-@pytest.mark.parametrize('classes', [
-    None, ('ring', 'cross', 'ellipse', 'triangle', 'rectangle')
-])
+@pytest.mark.parametrize(
+    'classes', [None, ('ring', 'cross', 'ellipse', 'triangle', 'rectangle')])
 def test_the_metric_scores_reordered_categories_as_ordered_ones(
         synthetic, tmp_path, with_file, classes, mmdet_scope):
     """True boxes given back as detections score 1 with ids out of order,
@@ -362,8 +359,8 @@ def test_repeated_or_unnamed_categories_are_refused(synthetic, tmp_path, edit,
     [5, 5, True, 10],
     '5 5 10 10',
 ])
-def test_boxes_that_are_not_finite_numbers_are_errors(synthetic, tmp_path,
-                                                      box, mmdet_scope):
+def test_boxes_that_are_not_finite_numbers_are_errors(synthetic, tmp_path, box,
+                                                      mmdet_scope):
     """As a VOC coordinate that is not a finite number: listed naming the
     file and the annotation, or the image skipped and counted as skipped
     (not 'clipped' nor 'dropped')."""
@@ -389,8 +386,8 @@ def test_a_byte_order_mark_reads_as_without(synthetic, tmp_path, mmdet_scope):
     src = osp.join(synthetic, 'annotations', 'instances_test.json')
     path = tmp_path / 'bom.json'
     path.write_bytes(b'\xef\xbb\xbf' + open(src, 'rb').read())
-    assert _names(_dataset(synthetic, ann=str(path))) == _names(
-        _dataset(synthetic))
+    assert _names(_dataset(synthetic,
+                           ann=str(path))) == _names(_dataset(synthetic))
 
 
 def test_a_training_file_without_annotations_is_refused_naming_it(
@@ -410,5 +407,4 @@ def test_a_training_file_without_annotations_is_refused_naming_it(
                 data_prefix=dict(img=''),
                 filter_cfg=dict(filter_empty_gt=True),
                 pipeline=[]))
-    assert path in str(error.value) and 'left for training' in str(
-        error.value)
+    assert path in str(error.value) and 'left for training' in str(error.value)

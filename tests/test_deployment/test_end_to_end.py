@@ -289,7 +289,8 @@ def test_an_export_over_another_is_refused_or_cleaned_when_asked(
         'deploy.json', 'end2end.onnx', 'end2end_int8.bin', 'end2end_int8.xml',
         'model.onnx', 'net.bin', 'net.xml'
     ]
-    assert sorted(p.name for p in old.iterdir()) == ['iter_10.pth', 'notes.txt']
+    left = sorted(p.name for p in old.iterdir())
+    assert left == ['iter_10.pth', 'notes.txt']
     assert clear_earlier_export(str(old)) == []  # nothing of an export left
     with pytest.raises(ExportFolderError, match='is a file'):
         clear_earlier_export(str(old / 'notes.txt'))

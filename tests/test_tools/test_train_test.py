@@ -239,7 +239,6 @@ def test_resume_with_another_models_checkpoint_is_refused_first(
         tmp_path, four_image_voc):
     """mmengine warns, resumes, then fails in the optimizer: refused before
     training, the layers named."""
-    import torch
     from mmengine.runner.checkpoint import save_checkpoint
 
     from lodaa_plugin.utils.builders import build_model_without_weights
@@ -272,8 +271,7 @@ def test_resume_without_the_pointer_continues_from_the_newest(
         tmp_path, four_image_voc):
     work = tmp_path / 'work'
     run_tool(
-        _train(work, four_image_voc) + ['train_cfg.max_iters=4'],
-        cwd=tmp_path)
+        _train(work, four_image_voc) + ['train_cfg.max_iters=4'], cwd=tmp_path)
     (work / 'last_checkpoint').unlink()
     (work / 'iter_6.pth').write_bytes(b'killed while copying')
     before = (work / 'iter_4.pth').read_bytes()

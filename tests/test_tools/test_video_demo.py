@@ -150,8 +150,9 @@ def random_checkpoint(tmp_path_factory) -> str:
     torch.save(
         dict(
             state_dict=build_model_without_weights(cfg)[0].state_dict(),
-            meta=dict(dataset_meta=dict(
-                classes=VOCDataset.METAINFO['classes']))), path)
+            meta=dict(
+                dataset_meta=dict(classes=VOCDataset.METAINFO['classes']))),
+        path)
     return str(path)
 
 
@@ -179,8 +180,8 @@ def test_frames_over_the_pixel_limit_are_refused_from_the_header(
     assert video_header_size(clip) == SIZE
     result = _video_demo([
         clip,
-        config_path('fcos_voc_224.py'), 'ckpt.pth', '--out', tmp_path /
-        'o.mp4', '--max-pixels', '10000'
+        config_path('fcos_voc_224.py'), 'ckpt.pth', '--out',
+        tmp_path / 'o.mp4', '--max-pixels', '10000'
     ], tmp_path)
     assert result.returncode != 0
     assert f'{clip}: frames of 320 x 240 pixels, more than --max-pixels ' \

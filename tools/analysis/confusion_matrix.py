@@ -44,8 +44,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     for name in ('confusion_matrix.png', 'confusion_matrix.json'):
         refuse_overwriting_inputs(parser, osp.join(args.out_dir, name),
-                                  [args.config, args.predictions],
-                                  '--out-dir')
+                                  [args.config, args.predictions], '--out-dir')
     return args
 
 
