@@ -16,7 +16,7 @@ from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import (add_common_args, add_deploy_args,
                                          add_vis_backend_arg,
                                          non_negative_float,
-                                         refuse_overwriting_inputs)
+                                         prepare_output_file)
 from lodaa_plugin.utils.config_edits import enable_flip_tta
 from lodaa_plugin.utils.config_loading import load_config
 from lodaa_plugin.utils.dist import close_distributed
@@ -53,7 +53,7 @@ def parse_args() -> argparse.Namespace:
     add_vis_backend_arg(parser)
     add_common_args(parser)
     args = parser.parse_args()
-    refuse_overwriting_inputs(parser, args.out, [args.config, args.checkpoint])
+    prepare_output_file(parser, args.out, [args.config, args.checkpoint])
     return args
 
 

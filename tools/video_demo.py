@@ -32,9 +32,7 @@ from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.image_bytes import DEFAULT_MAX_PIXELS
 from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
                                          fraction, positive_float,
-                                         positive_int,
-                                         refuse_overwriting_inputs)
-from lodaa_plugin.utils.output_paths import make_parent
+                                         positive_int, prepare_output_file)
 from lodaa_plugin.video_header import video_header_size
 
 
@@ -71,8 +69,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if not args.out and not args.show:
         parser.error('nothing to do: give --out FILE and/or --show')
-    refuse_overwriting_inputs(parser, args.out,
-                              [args.video, args.config, args.checkpoint])
+    prepare_output_file(parser, args.out,
+                        [args.video, args.config, args.checkpoint])
     return args
 
 
@@ -164,13 +162,6 @@ def main() -> None:
         capture = open_source(args.video, args.max_pixels)
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(str(error)) from None
-    if args.out:
-        try:
-            made = make_parent(args.out)
-        except NotADirectoryError as error:
-            raise SystemExit(str(error)) from None
-        if made:
-            print(f'created the folder {made} for {args.out}')
     size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
             int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     if args.out and not args.out.endswith('.avi') and (size[0] % 2

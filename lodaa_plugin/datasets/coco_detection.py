@@ -18,6 +18,7 @@ from mmengine.logging import print_log
 from ..json_files import read_json
 from .class_table import class_table
 from .split_health import check_disjoint, coco_siblings
+from .voc_classes import check_class_names
 from .whole_test_set import WholeTestSetMixin
 
 MAX_LISTED = 20
@@ -169,7 +170,11 @@ class LodaaCocoDataset(WholeTestSetMixin, CocoDataset):
             if ann_file and not osp.isabs(ann_file):
                 ann_file = osp.join(root, ann_file)
             metainfo['classes'] = tuple(read_coco_categories(ann_file))
-            kwargs['metainfo'] = metainfo
+        else:
+            # labels are given by name: a name twice would be two labels
+            metainfo['classes'] = check_class_names(metainfo['classes'],
+                                                    'metainfo.classes')
+        kwargs['metainfo'] = metainfo
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:

@@ -7,7 +7,7 @@ from typing import Callable, Iterable, Optional
 
 from mmengine.config import DictAction
 
-from .output_paths import input_overwritten
+from .output_paths import input_overwritten, make_parent
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -167,3 +167,30 @@ def refuse_overwriting_inputs(parser: argparse.ArgumentParser,
     if overwritten:
         parser.error(f'{flag} {out} is the input {overwritten}: writing it '
                      'would destroy the input; name another file')
+
+
+def prepare_output_file(parser: argparse.ArgumentParser,
+                        out: Optional[str],
+                        inputs: Iterable[Optional[str]],
+                        flag: str = '--out') -> None:
+    """Check an output file before the work that makes it: not one of the
+    inputs (:func:`refuse_overwriting_inputs`), and its folder made (and
+    said) when missing, so that a long run does not end on an unwritable
+    path.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        out (str, optional): The output file; nothing to do when None.
+        inputs (Iterable[str | None]): The files the tool reads.
+        flag (str): The output's flag, for the messages. Defaults to
+            ``'--out'``.
+    """
+    refuse_overwriting_inputs(parser, out, inputs, flag)
+    if not out:
+        return
+    try:
+        made = make_parent(out)
+    except NotADirectoryError as error:
+        parser.error(f'{flag} {error}')
+    if made:
+        print(f'created the folder {made} for {flag} {out}')

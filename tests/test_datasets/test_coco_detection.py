@@ -408,3 +408,9 @@ def test_a_training_file_without_annotations_is_refused_naming_it(
                 filter_cfg=dict(filter_empty_gt=True),
                 pipeline=[]))
     assert path in str(error.value) and 'left for training' in str(error.value)
+
+
+def test_repeated_names_in_metainfo_classes_are_refused(
+        synthetic, mmdet_scope):
+    with pytest.raises(ValueError, match=r"duplicate class names \['ring'\]"):
+        _dataset(synthetic, metainfo=dict(classes=('ring', 'cross', 'ring')))

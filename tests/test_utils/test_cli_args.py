@@ -62,3 +62,33 @@ def test_a_tool_refuses_a_zero_batch_before_loading_anything(tmp_path):
                             timeout=300)
     assert result.returncode == 2
     assert 'argument --batch-size: 0 must be at least 1' in result.stderr
+
+
+def test_an_output_that_is_an_input_stops_the_tool(tmp_path, capsys):
+    """By its path, another spelling, a symlink or a hard link."""
+    import os
+
+    from lodaa_plugin.utils.cli_args import (prepare_output_file,
+                                             refuse_overwriting_inputs)
+    source = tmp_path / 'in.pkl'
+    source.write_bytes(b'input')
+    (tmp_path / 'soft.pkl').symlink_to(source)
+    os.link(source, tmp_path / 'hard.pkl')
+    parser = argparse.ArgumentParser(prog='tool')
+    for out in (source, tmp_path / '.' / 'in.pkl', tmp_path / 'soft.pkl',
+                tmp_path / 'hard.pkl'):
+        with pytest.raises(SystemExit) as stop:
+            refuse_overwriting_inputs(parser, str(out), [None, str(source)])
+        assert stop.value.code == 2
+        assert f'--out {out} is the input {source}: writing it would ' \
+            'destroy the input' in capsys.readouterr().err
+    refuse_overwriting_inputs(parser, str(tmp_path / 'new.pkl'), [str(source)])
+    refuse_overwriting_inputs(parser, None, [str(source)])
+    # a missing folder is made and said; a file in the way is named
+    out = tmp_path / 'a' / 'b' / 'out.json'
+    prepare_output_file(parser, str(out), [str(source)])
+    assert out.parent.is_dir()
+    assert f'created the folder {out.parent}' in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        prepare_output_file(parser, str(source / 'x.json'), [])
+    assert f'{source} is a file, not a folder' in capsys.readouterr().err

@@ -25,8 +25,7 @@ import torch
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.builders import build_model_without_weights
 from lodaa_plugin.utils.cli_args import (fraction, non_negative_int,
-                                         positive_int,
-                                         refuse_overwriting_inputs)
+                                         positive_int, prepare_output_file)
 from lodaa_plugin.utils.config_loading import read_config
 
 # the benchmark harness lives in the checkout (projects/), not in the package
@@ -84,7 +83,7 @@ def parse_args() -> argparse.Namespace:
         help='also profile a few steps of each: time in '
         'convolutions vs the rest, and the top operators')
     args = parser.parse_args()
-    refuse_overwriting_inputs(parser, args.out, [args.config])
+    prepare_output_file(parser, args.out, [args.config])
     return args
 
 

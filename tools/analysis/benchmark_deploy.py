@@ -30,7 +30,7 @@ from lodaa_plugin.deployment.export import export_detector
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
 from lodaa_plugin.utils.cli_args import (non_negative_int, positive_int,
-                                         refuse_overwriting_inputs)
+                                         prepare_output_file)
 from lodaa_plugin.utils.config_loading import read_config
 
 # the benchmark harness lives in the checkout (projects/), not in the package
@@ -67,7 +67,7 @@ def parse_args() -> argparse.Namespace:
         help='also print where the time of each deployed path goes')
     parser.add_argument('--out', help='write the tables as JSON here')
     args = parser.parse_args()
-    refuse_overwriting_inputs(parser, args.out, [args.config, args.checkpoint])
+    prepare_output_file(parser, args.out, [args.config, args.checkpoint])
     return args
 
 

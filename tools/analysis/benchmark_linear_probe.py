@@ -21,7 +21,7 @@ from mmengine.runner import Runner
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.cli_args import (non_negative_int, positive_int,
-                                         refuse_overwriting_inputs)
+                                         prepare_output_file)
 from lodaa_plugin.utils.config_loading import read_config
 
 # the benchmark harness lives in the checkout (projects/), not in the package
@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument('--workers', type=non_negative_int, default=2)
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args()
-    refuse_overwriting_inputs(parser, args.out, [args.config])
+    prepare_output_file(parser, args.out, [args.config])
     enable_compat()
 
     cfg = read_config(args.config)
