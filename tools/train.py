@@ -108,6 +108,8 @@ def main() -> None:
                 f'{args.config} has no auto_scale_lr.base_batch_size; '
                 '--auto-scale-lr needs it.')
         cfg.auto_scale_lr.enable = True
+    if args.resume is None and cfg.get('resume'):  # resume=True in a config
+        args.resume = cfg.get('load_from') or 'auto'
     resume_from = _resume_point(cfg, args.resume)
     try:  # offline without the weights: stop now, the fix in one line
         fetch_pretrained(cfg.model)

@@ -120,6 +120,9 @@ def _structure_problems(cfg: Dict[str, Any]) -> list:
                 and pre['pad_size_divisor'] >= 1):
             problems.append('preprocess.pad_size_divisor must be an integer '
                             '>= 1')
+        if 'max_pixels' in pre and not _is_positive_int(pre['max_pixels']):
+            problems.append('preprocess.max_pixels must be a positive '
+                            'integer')
     else:
         problems.append('preprocess must be an object')
     strides = cfg['strides']

@@ -126,6 +126,8 @@ def _sample_photo() -> str:
     (lambda s: s.update(end2end=dict(onnx=3)), 'end2end must be an object'),
     (lambda s: s.update(input='64x64'), "input '64x64' is not 'dynamic'"),
     (lambda s: s.update(input=[64, '64']), 'is not \'dynamic\' nor [H, W]'),
+    (lambda s: s['preprocess'].update(max_pixels='1e6'),
+     'preprocess.max_pixels must be a positive integer'),
 ])
 def test_values_of_the_wrong_type_get_one_message_naming_the_file(
         tmp_path, edit, message):
