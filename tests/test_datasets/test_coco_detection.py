@@ -327,10 +327,24 @@ def test_the_metric_scores_reordered_categories_as_ordered_ones(
                     scores=_tensor(np.ones(len(keep))),
                     labels=_tensor([x['bbox_label'] for x in keep], int))))
     metric = LodaaCocoMetric(
-        ann_file=path if with_file else None, metric='bbox')
+        ann_file=path if with_file else None, metric='bbox', classwise=True)
     metric.dataset_meta = dataset.metainfo
     metric.process({}, samples)
-    assert metric.compute_metrics(metric.results)['bbox_mAP_50'] == 1.0
+    scores = metric.compute_metrics(metric.results)
+    assert scores['bbox_mAP_50'] == 1.0
+    # only the rings detected: the per-class table names the right class
+    ring = dataset.metainfo['classes'].index('ring')
+    for sample in samples:
+        pred = sample['pred_instances']
+        keep = pred['labels'] == ring
+        sample['pred_instances'] = {k: v[keep] for k, v in pred.items()}
+    metric = LodaaCocoMetric(
+        ann_file=path if with_file else None, metric='bbox', classwise=True)
+    metric.dataset_meta = dataset.metainfo
+    metric.process({}, samples)
+    scores = metric.compute_metrics(metric.results)
+    assert scores['ring_precision'] == 1.0
+    assert scores['cross_precision'] == scores['ellipse_precision'] == 0
 
 
 @pytest.mark.parametrize('edit,message', [

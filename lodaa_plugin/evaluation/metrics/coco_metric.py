@@ -64,5 +64,29 @@ class LodaaCocoMetric(CocoMetric):
                     f'{", ".join(absent)} (its categories: '
                     f'{", ".join(ids)}); the metric scores the classes '
                     f'{tuple(classes)}')
-            self.cat_ids = [ids[name] for name in classes]
+            # label i -> the id named classes[i]; the evaluation itself
+            # (COCOeval sorts its ids, and mmdet's per-class table reads
+            # them by position) sees them sorted
+            self._label_ids = [ids[name] for name in classes]
+            self.cat_ids = sorted(self._label_ids)
         return super().compute_metrics(results)
+
+    def results2json(self, results: list, outfile_prefix: str) -> dict:
+        """Write the detections as mmdet does, label ``i`` as the category
+        named ``classes[i]``.
+
+        Args:
+            results (list): The detections of each image.
+            outfile_prefix (str): Where the JSON files go.
+
+        Returns:
+            dict: The files written, by kind.
+        """
+        label_ids = getattr(self, '_label_ids', None)
+        if label_ids is None:
+            return super().results2json(results, outfile_prefix)
+        evaluated, self.cat_ids = self.cat_ids, label_ids
+        try:
+            return super().results2json(results, outfile_prefix)
+        finally:
+            self.cat_ids = evaluated
