@@ -254,7 +254,9 @@ class LodaaCocoDataset(WholeTestSetMixin, CocoDataset):
             ids[name]: label
             for label, name in enumerate(classes) if name in ids
         }
-        self.cat_img_map = copy.deepcopy(self.coco.cat_img_map)
+        # catToImgs: the wrapper's cat_img_map alias is the dict from
+        # before createIndex
+        self.cat_img_map = copy.deepcopy(self.coco.catToImgs)
         data_list = []
         for img_id in self.coco.get_img_ids():
             raw_img_info = dict(self.coco.load_imgs([img_id])[0])

@@ -428,3 +428,21 @@ def test_repeated_names_in_metainfo_classes_are_refused(
         synthetic, mmdet_scope):
     with pytest.raises(ValueError, match=r"duplicate class names \['ring'\]"):
         _dataset(synthetic, metainfo=dict(classes=('ring', 'cross', 'ring')))
+
+
+def test_a_training_file_keeps_its_annotated_images(synthetic, mmdet_scope):
+    """filter_empty_gt keeps every image with an object (mmdet's filter
+    reads the category-to-image index)."""
+    from mmdet.registry import DATASETS
+    train = DATASETS.build(
+        dict(
+            type='LodaaCocoDataset',
+            data_root=synthetic,
+            ann_file='annotations/instances_test.json',
+            data_prefix=dict(img=''),
+            filter_cfg=dict(filter_empty_gt=True),
+            pipeline=[]))
+    test = _dataset(synthetic)
+    assert len(train) == sum(
+        bool(test.get_data_info(i)['instances']) for i in range(len(test)))
+    assert len(train) > 0
