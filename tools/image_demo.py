@@ -23,6 +23,7 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
                                          fraction, positive_int)
+from lodaa_plugin.utils.output_paths import overwritten_inputs
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -72,6 +73,16 @@ def main() -> None:
     enable_registry_hints()
 
     paths = collect_images(args.inputs)
+    drawn = [
+        osp.join(args.out_dir,
+                 osp.splitext(osp.basename(path))[0] + '.png')
+        for path in paths
+    ]
+    for out, source in overwritten_inputs(
+            drawn + [osp.join(args.out_dir, 'predictions.json')],
+            paths + [args.config, args.checkpoint])[:1]:
+        parser.error(f'--out-dir {args.out_dir}: {out} would overwrite the '
+                     f'input {source}; name another folder')
     if args.backend == 'pytorch':
         model = init_detector_strict(args.config, args.checkpoint, args.device)
         classes = model.dataset_meta['classes']

@@ -20,7 +20,8 @@ from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import (add_common_args, add_deploy_args,
                                          add_vis_backend_arg,
-                                         non_negative_float)
+                                         non_negative_float,
+                                         prepare_output_file)
 from lodaa_plugin.utils.config_edits import enable_flip_tta
 from lodaa_plugin.utils.config_loading import load_config
 from lodaa_plugin.utils.dist import close_distributed
@@ -61,7 +62,9 @@ def parse_args() -> argparse.Namespace:
         'the same test images; prints first − second, paired 95%% interval')
     add_vis_backend_arg(parser)
     add_common_args(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    prepare_output_file(parser, args.out, [args.config, args.checkpoint])
+    return args
 
 
 def main() -> None:

@@ -8,7 +8,11 @@
     bash tools/dist_train.sh configs/fcos_voc.py 8
 """
 import argparse
+import os.path as osp
+from typing import Optional
 
+from lodaa_plugin.apis import (CheckpointMismatchError, find_resume_checkpoint,
+                               load_checkpoint_strict)
 from lodaa_plugin.compat import (PretrainedWeightsUnavailable, enable_compat,
                                  fetch_pretrained, prepare_distributed)
 from lodaa_plugin.compat.registry_hints import enable_registry_hints
@@ -19,6 +23,7 @@ from lodaa_plugin.utils.cli_args import add_common_args, add_vis_backend_arg
 from lodaa_plugin.utils.config_edits import enable_amp, enable_ema
 from lodaa_plugin.utils.config_loading import load_config
 from lodaa_plugin.utils.dist import close_distributed
+from lodaa_plugin.utils.model_wrapper import unwrap_model
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,6 +59,37 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _resume_point(cfg, resume: Optional[str]) -> Optional[str]:
+    """Set up ``--resume``; return the checkpoint it continues from.
+
+    Never a silent restart: without a ``last_checkpoint`` pointer the newest
+    checkpoint that loads is taken; with none the run is refused, naming
+    what was found.
+    """
+    if resume is None:
+        return None
+    cfg.resume = True
+    if resume != 'auto':
+        if not osp.isfile(resume):
+            raise SystemExit(f'--resume {resume}: no such checkpoint')
+        cfg.load_from = resume
+        return resume
+    found = find_resume_checkpoint(cfg.work_dir)
+    if found.path is None:
+        raise SystemExit(
+            f'--resume: nothing in {cfg.work_dir} to resume from (' +
+            '; '.join(found.notes) + '). Without --resume the run starts '
+            'from scratch (and writes over that folder\'s checkpoints: '
+            'give another --work-dir to keep them); --resume FILE names one.')
+    if found.via_pointer:
+        cfg.load_from = None  # mmengine follows the pointer itself
+    else:
+        print(f'--resume: {"; ".join(found.notes)}; resuming from '
+              f'{found.path}, the newest checkpoint that loads')
+        cfg.load_from = found.path
+    return found.path
+
+
 def main() -> None:
     args = parse_args()
     # SIGTERM / SIGUSR1 / Ctrl-C while the run is still being set up: noted,
@@ -72,12 +108,9 @@ def main() -> None:
                 f'{args.config} has no auto_scale_lr.base_batch_size; '
                 '--auto-scale-lr needs it.')
         cfg.auto_scale_lr.enable = True
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+    if args.resume is None and cfg.get('resume'):  # resume=True in a config
+        args.resume = cfg.get('load_from') or 'auto'
+    resume_from = _resume_point(cfg, args.resume)
     try:  # offline without the weights: stop now, the fix in one line
         fetch_pretrained(cfg.model)
     except PretrainedWeightsUnavailable as error:
@@ -85,6 +118,15 @@ def main() -> None:
     # without CUDA: a gloo group, so the Runner skips its nccl init
     prepare_distributed(cfg)
     runner = build_runner(cfg)
+    if resume_from is not None:
+        # another model's checkpoint: refused before training, its layers
+        # named, as tools/test.py does (mmengine warns, then fails inside
+        # the optimizer)
+        try:
+            load_checkpoint_strict(
+                unwrap_model(runner.model), resume_from, args.config)
+        except CheckpointMismatchError as error:
+            raise SystemExit(f'--resume: {error}') from None
     release_unhooked_signals(runner.hooks)
     runner.train()
     close_distributed()

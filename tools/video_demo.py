@@ -13,7 +13,10 @@ Frames are read and written with OpenCV, detected in batches of
 ``--batch-size`` (PyTorch, or an export on ONNX Runtime / OpenVINO), drawn
 with their class and score, and written at the source's frame rate. The
 video is written to ``OUT.partial`` and renamed when complete; Ctrl-C stops
-reading and keeps the frames done so far (closed properly) under ``OUT``.
+reading and keeps the frames done so far (closed properly) under ``OUT``,
+an error removes them. An ``OUT`` that is the input is refused, a missing
+folder for it is made, and frames over ``--max-pixels`` are refused from the
+container's header before anything is decoded.
 """
 import argparse
 import os
@@ -26,9 +29,11 @@ from tqdm import tqdm
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.compat.registry_hints import enable_registry_hints
+from lodaa_plugin.image_bytes import DEFAULT_MAX_PIXELS
 from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
                                          fraction, positive_float,
-                                         positive_int)
+                                         positive_int, prepare_output_file)
+from lodaa_plugin.video_header import video_header_size
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,25 +59,39 @@ def parse_args() -> argparse.Namespace:
         type=positive_float,
         default=25.0,
         help='frame rate written for a camera (files keep their own)')
+    parser.add_argument(
+        '--max-pixels',
+        type=positive_int,
+        default=DEFAULT_MAX_PIXELS,
+        help='largest frame (width x height) decoded, read from the '
+        f'header first (default {DEFAULT_MAX_PIXELS:,}, as for images)')
     add_unsafe_load_arg(parser)
     args = parser.parse_args()
     if not args.out and not args.show:
         parser.error('nothing to do: give --out FILE and/or --show')
+    prepare_output_file(parser, args.out,
+                        [args.video, args.config, args.checkpoint])
     return args
 
 
-def open_source(source: str) -> cv2.VideoCapture:
-    """Open a video file or a camera index.
+def open_source(source: str,
+                max_pixels: int = DEFAULT_MAX_PIXELS) -> cv2.VideoCapture:
+    """Open a video file or a camera index, its frame size held to
+    ``max_pixels``: from the container's header before OpenCV opens it
+    (MP4, MOV, AVI), and from OpenCV's report before any frame is read.
 
     Args:
         source (str): A file, or digits for a camera.
+        max_pixels (int): Largest width x height. Defaults to the images'
+            limit.
 
     Returns:
         cv2.VideoCapture: The opened stream.
 
     Raises:
         FileNotFoundError: A file that does not exist.
-        ValueError: A stream OpenCV cannot open or decode.
+        ValueError: A stream OpenCV cannot open or decode, or frames over
+            ``max_pixels``.
     """
     if source.isdigit():
         capture = cv2.VideoCapture(int(source))
@@ -80,11 +99,26 @@ def open_source(source: str) -> cv2.VideoCapture:
     else:
         if not osp.isfile(source):
             raise FileNotFoundError(f'{source}: no such video file')
+        _check_pixels(source, video_header_size(source), max_pixels)
         capture = cv2.VideoCapture(source)
         what = source
     if not capture.isOpened():
         raise ValueError(f'{what}: OpenCV cannot open it as a video')
+    try:
+        _check_pixels(what, (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                             int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))),
+                      max_pixels)
+    except ValueError:
+        capture.release()
+        raise
     return capture
+
+
+def _check_pixels(what: str, size, max_pixels: int) -> None:
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ValueError(
+            f'{what}: frames of {size[0]} x {size[1]} pixels, more than '
+            f'--max-pixels {max_pixels:,} (raise it to allow them)')
 
 
 def build_predictor(args: argparse.Namespace):
@@ -125,7 +159,7 @@ def main() -> None:
     enable_compat()
     enable_registry_hints()
     try:
-        capture = open_source(args.video)
+        capture = open_source(args.video, args.max_pixels)
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(str(error)) from None
     size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
@@ -168,8 +202,13 @@ def main() -> None:
                     writer = open_writer(partial, fps,
                                          (out.shape[1], out.shape[0]))
                     if not writer.isOpened():
-                        raise ValueError(f'{args.out}: OpenCV cannot write '
-                                         'this video (try .mp4 or .avi)')
+                        writer = None
+                        raise SystemExit(
+                            f'{args.out}: OpenCV cannot write it ' +
+                            ('(name an .mp4 or .avi file)' if osp.splitext(
+                                args.out)[1].lower() not in ('.mp4', '.avi')
+                             else f'(is {osp.dirname(osp.abspath(partial))} '
+                             'writable?)'))
                 if writer is not None:
                     writer.write(out)
                 if args.show:
@@ -179,6 +218,15 @@ def main() -> None:
             bar.update(len(frames))
     except KeyboardInterrupt:
         print(f'\nstopped by Ctrl-C after {done} frames')
+    except BaseException:
+        # an error: the frames written so far are not the video asked for,
+        # and the error is not hidden by a rename
+        if writer is not None:
+            writer.release()
+            writer = None
+            if osp.exists(partial):
+                os.remove(partial)
+        raise
     finally:
         bar.close()
         capture.release()

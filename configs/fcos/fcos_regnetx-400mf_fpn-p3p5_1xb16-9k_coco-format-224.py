@@ -41,7 +41,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 # ann_file=None: CocoMetric takes the ground truth from the dataset
 val_evaluator = [
-    dict(type='CocoMetric', ann_file=None, metric='bbox'),
+    dict(type='LodaaCocoMetric', ann_file=None, metric='bbox'),
     dict(type='LodaaVOCMetric', metric='mAP', eval_mode='11points'),
 ]
 test_evaluator = val_evaluator

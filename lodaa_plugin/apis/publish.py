@@ -11,6 +11,7 @@ import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from ..utils import atomic_write_bytes
+from ..utils.output_paths import input_overwritten
 
 # what a published checkpoint keeps of mmengine's
 KEPT_KEYS = ('meta', 'state_dict')
@@ -58,6 +59,9 @@ def publish_checkpoint(src: str, out: str) -> str:
     data = buffer.getvalue()
     stem = out[:-4] if out.endswith('.pth') else out
     path = f'{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth'
+    if input_overwritten(path, [src]):
+        # published before under this name: the training state would go
+        raise ValueError(f'{path} is the input {src}; name another output')
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     atomic_write_bytes(data, path)
     return path

@@ -1,8 +1,10 @@
 # Copyright (c) LODAA authors. Licensed under the Apache License 2.0.
 """``deploy.json``: what the runtime needs besides the network."""
-import json
 import os.path as osp
 from typing import Any, Dict
+
+from ..json_files import read_json
+from .runtime import weights_file
 
 DEPLOY_FILE = 'deploy.json'
 # the layout of this file and the graphs' interfaces; a folder of another
@@ -45,16 +47,20 @@ def load_deploy_config(export_dir: str) -> Dict[str, Any]:
         raise DeployConfigError(
             f'{export_dir}: no {DEPLOY_FILE}; write one with '
             'tools/deployment/export.py CONFIG CHECKPOINT --out DIR')
-    try:
-        with open(path) as f:
-            cfg = json.load(f)
-    except json.JSONDecodeError as error:
-        raise DeployConfigError(f'{path}: not JSON ({error})') from None
-    # another layout's keys would be reported as missing: the version first
-    if cfg.get('format_version') != FORMAT_VERSION:
+    cfg = read_json(path, DeployConfigError)
+    if not isinstance(cfg, dict):
         raise DeployConfigError(
-            f'{path}: format_version {cfg.get("format_version")!r} is '
-            f'unknown, this LODAA reads {FORMAT_VERSION}; export again')
+            f'{path}: a JSON object is expected, not {type(cfg).__name__}')
+    # another layout's keys would be reported as missing: the version first
+    version = cfg.get('format_version')
+    if not _number(version):
+        raise DeployConfigError(
+            f'{path}: format_version must be the number {FORMAT_VERSION}, '
+            f'not {version!r} ({type(version).__name__})')
+    if version != FORMAT_VERSION:
+        raise DeployConfigError(
+            f'{path}: format_version {version!r} is unknown, this LODAA '
+            f'reads {FORMAT_VERSION}; export again')
     missing = [k for k in REQUIRED if k not in cfg]
     if missing:
         raise DeployConfigError(
@@ -67,16 +73,21 @@ def load_deploy_config(export_dir: str) -> Dict[str, Any]:
     for kind, files in (('network', cfg['models']), ('end-to-end graph',
                                                      cfg['end2end'])):
         for backend, name in files.items():
-            if not osp.isfile(osp.join(export_dir, name)):
-                raise DeployConfigError(
-                    f'{path}: the {backend} {kind} {name} is missing from '
-                    f'{export_dir}')
+            for needed in (name, weights_file(name)):
+                if needed and not osp.isfile(osp.join(export_dir, needed)):
+                    raise DeployConfigError(
+                        f'{path}: the {backend} {kind} {needed} is missing '
+                        f'from {export_dir}')
     return cfg
 
 
 def _number(value, positive: bool = False) -> bool:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     return ok and (value > 0 if positive else True)
+
+
+def _is_positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _structure_problems(cfg: Dict[str, Any]) -> list:
@@ -109,6 +120,9 @@ def _structure_problems(cfg: Dict[str, Any]) -> list:
                 and pre['pad_size_divisor'] >= 1):
             problems.append('preprocess.pad_size_divisor must be an integer '
                             '>= 1')
+        if 'max_pixels' in pre and not _is_positive_int(pre['max_pixels']):
+            problems.append('preprocess.max_pixels must be a positive '
+                            'integer')
     else:
         problems.append('preprocess must be an object')
     strides = cfg['strides']
@@ -121,6 +135,17 @@ def _structure_problems(cfg: Dict[str, Any]) -> list:
     if not isinstance(test_cfg, dict) or not all(
             _number(test_cfg.get(k)) for k in keys):
         problems.append(f'test_cfg must hold numbers {", ".join(keys)}')
+    for key in ('models', 'end2end'):
+        files = cfg[key]
+        if not (isinstance(files, dict)
+                and all(isinstance(v, str) and v for v in files.values())):
+            problems.append(f'{key} must be an object from backend name to '
+                            'a file name')
+    shape = cfg['input']
+    if shape != 'dynamic' and not (isinstance(shape, list) and len(shape) == 2
+                                   and all(_is_positive_int(v)
+                                           for v in shape)):
+        problems.append(f"input {shape!r} is not 'dynamic' nor [H, W]")
     if cfg['score_fusion'] not in ('sqrt', 'product'):
         problems.append(f'score_fusion {cfg["score_fusion"]!r} is not '
                         "'sqrt' or 'product'")

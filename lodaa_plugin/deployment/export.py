@@ -271,6 +271,71 @@ def compare_end_to_end(graph: nn.Module, export_dir: str, images: List[str],
     return report
 
 
+class ExportFolderError(ValueError):
+    """An export folder that holds another export; the message names it
+    and its files."""
+
+
+def earlier_export_files(out_dir: str) -> List[str]:
+    """The files of an earlier export in a folder: ``deploy.json``, the
+    graphs it names (an OpenVINO ``.xml`` with its ``.bin``) and the names
+    every export writes.
+
+    Args:
+        out_dir (str): A folder.
+
+    Returns:
+        list[str]: Their names, sorted; other files are not listed.
+    """
+    from .quantize import INT8_FILE
+    if not osp.isdir(out_dir):
+        return []
+    names = {DEPLOY_FILE, 'model.onnx', 'end2end.onnx', INT8_FILE}
+    try:
+        with open(osp.join(out_dir, DEPLOY_FILE), encoding='utf-8-sig') as f:
+            old = json.load(f)
+        for key in ('models', 'end2end'):
+            names.update(
+                v for v in old.get(key, {}).values() if isinstance(v, str))
+    except (OSError, ValueError, AttributeError):
+        pass  # none, or unreadable: the fixed names only
+    names.update(
+        osp.splitext(n)[0] + ext for n in list(names)
+        for ext in ('.xml', '.bin') if n.endswith(('.onnx', '.xml')))
+    return sorted(
+        n for n in names
+        if osp.basename(n) == n and osp.isfile(osp.join(out_dir, n)))
+
+
+def clear_earlier_export(out_dir: str, overwrite: bool = False) -> List[str]:
+    """Refuse a folder holding another export, or remove that export's
+    files (and only those) with ``overwrite``: files of two exports side by
+    side would be run together.
+
+    Args:
+        out_dir (str): The export folder.
+        overwrite (bool): Remove the earlier export's files. Defaults to
+            False.
+
+    Returns:
+        list[str]: The names removed.
+
+    Raises:
+        ExportFolderError: Naming the folder and the files, without
+            ``overwrite``.
+    """
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise ExportFolderError(f'{out_dir}: is a file, not an export folder')
+    found = earlier_export_files(out_dir)
+    if found and not overwrite:
+        raise ExportFolderError(
+            f'{out_dir} holds another export ({", ".join(found)}); name '
+            'another folder, or pass --overwrite to remove those files first')
+    for name in found:
+        os.remove(osp.join(out_dir, name))
+    return found
+
+
 def export_detector(cfg: Config,
                     model: nn.Module,
                     classes: Sequence[str],
@@ -301,9 +366,13 @@ def export_detector(cfg: Config,
     Raises:
         ValueError: When the model's test-time rules cannot be exported
             (:func:`export_rules`), before anything is written.
+        ExportFolderError: ``out_dir`` holds another export (remove it
+            with :func:`clear_earlier_export` first), before anything is
+            written.
     """
     rules = export_rules(model)
     pre = preprocess_settings(cfg, model)
+    clear_earlier_export(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     resize = pre['resize']
     if dynamic_size is None:

@@ -8,6 +8,7 @@ network-only graph's maps are post-processed by the head's own PyTorch
 function (:func:`~.end_to_end.detections_from_maps`), imported for that
 graph only: it needs the training environment.
 """
+import os
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Iterator, List, Optional, Sequence, Union
@@ -21,7 +22,7 @@ from .runtime import PRECISIONS, open_session
 
 BACKENDS = ('onnxruntime', 'openvino')
 GRAPHS = ('end2end', 'network')
-Image = Union[str, np.ndarray]
+Image = Union[str, os.PathLike, np.ndarray]
 
 
 def _model_file(cfg: Dict, export_dir: str, backend: str, graph: str,
@@ -98,7 +99,8 @@ class DeployedDetector:
         """Decode, resize and pad images into the graph's inputs.
 
         Args:
-            images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+            images (Sequence[str | os.PathLike | np.ndarray]): Files or
+                BGR uint8 arrays.
 
         Returns:
             tuple: The inputs (a dict by input name) and per-image metas.
@@ -169,12 +171,21 @@ class DeployedDetector:
         """Detect objects in images, as one batch.
 
         Args:
-            images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+            images (Sequence[str | os.PathLike | np.ndarray]): Files or
+                BGR uint8 arrays.
 
         Returns:
             list[dict]: Per image ``bboxes`` (N, 4) x1, y1, x2, y2 in the
             image's pixels, ``scores`` and ``labels``, best first.
         """
+        if isinstance(images,
+                      (str, os.PathLike)) or (isinstance(images, np.ndarray)
+                                              and images.ndim != 4):
+            raise TypeError(
+                'DeployedDetector takes a list of images; wrap one image in '
+                f'a list: detector([{images!r:.60}])')
+        if not len(images):
+            return []  # as the eager predict_images
         inputs, metas = self.prepare(images)
         return self.postprocess(self.session(inputs), metas)
 
@@ -187,7 +198,8 @@ class DeployedDetector:
         ``'THROUGHPUT'`` hint, batches run on its asynchronous queue).
 
         Args:
-            images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+            images (Sequence[str | os.PathLike | np.ndarray]): Files or
+                BGR uint8 arrays.
             batch_size (int): Images per batch. Defaults to 8.
 
         Yields:

@@ -4,6 +4,7 @@ the INT8 calibration and the export's checks: decode, resize and pad, the
 same pixels as mmcv's ``imread``, mmdet's ``Resize`` and the padding of
 ``DetDataPreprocessor``. Both exported graphs take these uint8 pixels and
 normalise them themselves (:func:`~.end_to_end.normalise`)."""
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Sequence, Tuple, Union
 
@@ -86,14 +87,15 @@ def padded_size(height: int, width: int, divisor: int) -> Tuple[int, int]:
     return -(-height // divisor) * divisor, -(-width // divisor) * divisor
 
 
-def read_images(images: Sequence[Union[str, np.ndarray]],
+def read_images(images: Sequence[Union[str, os.PathLike, np.ndarray]],
                 threads: int = 1,
                 max_pixels: int = DEFAULT_MAX_PIXELS) -> List[np.ndarray]:
     """Decode image files (arrays pass through), in parallel threads
     (OpenCV's decoder releases the GIL).
 
     Args:
-        images (Sequence[str | np.ndarray]): Files or BGR uint8 arrays.
+        images (Sequence[str | os.PathLike | np.ndarray]): Files or BGR
+            uint8 arrays.
         threads (int): Decoding threads. Defaults to 1.
         max_pixels (int): See :func:`read_image`.
 
@@ -102,8 +104,12 @@ def read_images(images: Sequence[Union[str, np.ndarray]],
     """
 
     def one(image):
-        if isinstance(image, str):
-            return read_image(image, max_pixels)
+        # a pathlib.Path reads as its str, as in the eager pipeline
+        if isinstance(image, (str, os.PathLike)):
+            return read_image(os.fspath(image), max_pixels)
+        if not isinstance(image, np.ndarray):
+            raise TypeError('an image is a file path or a BGR uint8 array, '
+                            f'not {type(image).__name__}')
         return image
 
     if threads <= 1 or len(images) < 2:

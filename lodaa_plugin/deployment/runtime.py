@@ -8,6 +8,25 @@ import numpy as np
 PRECISIONS = ('fp32', 'default', 'int8')
 
 
+class ModelFileError(FileNotFoundError):
+    """An exported graph file that is missing or cannot be read; the
+    message names it."""
+
+
+def weights_file(path: str) -> Optional[str]:
+    """The ``.bin`` an OpenVINO ``.xml`` needs beside it, None for other
+    graph files.
+
+    Args:
+        path (str): A graph file.
+
+    Returns:
+        str or None: The weights file.
+    """
+    stem, ext = os.path.splitext(path)
+    return stem + '.bin' if ext == '.xml' else None
+
+
 class OnnxRuntimeSession:
     """ONNX Runtime on the CPU.
 
@@ -22,8 +41,12 @@ class OnnxRuntimeSession:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(
-            path, options, providers=['CPUExecutionProvider'])
+        try:
+            self.session = ort.InferenceSession(
+                path, options, providers=['CPUExecutionProvider'])
+        except Exception as error:  # ORT raises its own unrelated classes
+            raise ModelFileError(f'{path}: ONNX Runtime cannot read it '
+                                 f'({error}); export again') from None
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.precision = 'fp32'
 
@@ -70,8 +93,12 @@ class OpenVinoSession:
             config['INFERENCE_PRECISION_HINT'] = 'f32'
         if threads:
             config['INFERENCE_NUM_THREADS'] = threads
-        self.compiled = core.compile_model(
-            core.read_model(path), 'CPU', config)
+        try:
+            model = core.read_model(path)
+        except RuntimeError as error:
+            raise ModelFileError(f'{path}: OpenVINO cannot read it '
+                                 f'({error}); export again') from None
+        self.compiled = core.compile_model(model, 'CPU', config)
         self.request = self.compiled.create_infer_request()
         self.precision = str(
             self.compiled.get_property('INFERENCE_PRECISION_HINT'))
@@ -142,7 +169,26 @@ def open_session(path: str,
         if precision != 'fp32':
             raise ValueError('ONNX Runtime runs the exported fp32 graphs; '
                              f'precision {precision!r} is OpenVINO only')
+        check_model_files(path)
         return OnnxRuntimeSession(path, threads)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'{path}: no such model file')
+    check_model_files(path)
     return OpenVinoSession(path, precision, threads, hint)
+
+
+def check_model_files(path: str) -> None:
+    """Refuse a graph file, or the ``.bin`` of an OpenVINO ``.xml``, that is
+    missing, naming it (OpenVINO's own message names neither).
+
+    Args:
+        path (str): A graph file.
+
+    Raises:
+        ModelFileError: Naming the missing file.
+    """
+    if not os.path.isfile(path):
+        raise ModelFileError(f'{path}: no such model file')
+    weights = weights_file(path)
+    if weights is not None and not os.path.isfile(weights):
+        raise ModelFileError(f'{weights}: missing, the weights of {path} '
+                             '(an OpenVINO model is the .xml and its .bin); '
+                             'export again')

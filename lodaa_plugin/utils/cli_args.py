@@ -3,9 +3,11 @@
 mmpretrain's tools, so a user of either finds the same command line."""
 import argparse
 import os
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from mmengine.config import DictAction
+
+from .output_paths import input_overwritten, make_parent
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -145,3 +147,50 @@ non_negative_int = _number(int, 0)
 fraction = _number(float, 0.0, 1.0)
 positive_float = _number(float, 0.0, low_open=True)
 non_negative_float = _number(float, 0.0)
+
+
+def refuse_overwriting_inputs(parser: argparse.ArgumentParser,
+                              out: Optional[str],
+                              inputs: Iterable[Optional[str]],
+                              flag: str = '--out') -> None:
+    """Stop the tool, as argparse does, when its output is one of its
+    inputs (by path, link or any other name of the same file).
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        out (str, optional): The output file; nothing to check when None.
+        inputs (Iterable[str | None]): The files the tool reads.
+        flag (str): The output's flag, for the message. Defaults to
+            ``'--out'``.
+    """
+    overwritten = out and input_overwritten(out, inputs)
+    if overwritten:
+        parser.error(f'{flag} {out} is the input {overwritten}: writing it '
+                     'would destroy the input; name another file')
+
+
+def prepare_output_file(parser: argparse.ArgumentParser,
+                        out: Optional[str],
+                        inputs: Iterable[Optional[str]],
+                        flag: str = '--out') -> None:
+    """Check an output file before the work that makes it: not one of the
+    inputs (:func:`refuse_overwriting_inputs`), and its folder made (and
+    said) when missing, so that a long run does not end on an unwritable
+    path.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        out (str, optional): The output file; nothing to do when None.
+        inputs (Iterable[str | None]): The files the tool reads.
+        flag (str): The output's flag, for the messages. Defaults to
+            ``'--out'``.
+    """
+    refuse_overwriting_inputs(parser, out, inputs, flag)
+    if not out:
+        return
+    try:
+        made = make_parent(out)
+    except NotADirectoryError as error:
+        parser.error(f'{flag} {error}')
+    if made:
+        print(f'created the folder {made} for {flag} {out}')

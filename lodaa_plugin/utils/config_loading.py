@@ -4,6 +4,7 @@ nothing reads are refused, and a config path that does not exist is named
 with the nearest configs that do.
 """
 import argparse
+import ast
 import difflib
 import glob
 import importlib
@@ -77,11 +78,54 @@ def read_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(_missing_config_message(path))
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as error:
+        if error.filename not in (None, '<unknown>', '<string>'):
+            raise
+        raise _named_syntax_error(path, error) from None
     if cfg_options:
         check_option_keys(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def _named_syntax_error(path: str, error: SyntaxError) -> SyntaxError:
+    """The syntax error mmengine reports at ``File "<unknown>"``, with the
+    config (the file itself or one of its ``_base_``) and line it is in."""
+    found = _first_syntax_error(path, set())
+    if found is None:
+        return SyntaxError(f'{error.msg} (in config {path} or its _base_)')
+    where, err = found
+    return SyntaxError(f'{err.msg} (config {where}, line {err.lineno})',
+                       (where, err.lineno, err.offset, err.text))
+
+
+def _first_syntax_error(path: str, seen: set) -> Optional[tuple]:
+    """(file, error) of the first file with a syntax error among ``path``
+    and its ``_base_`` files, depth first."""
+    if path in seen or not path.endswith('.py') or not osp.isfile(path):
+        return None
+    seen.add(path)
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    try:
+        ast.parse(text, filename=path)
+    except SyntaxError as error:
+        return path, error
+    try:
+        bases = Config._get_base_files(path)
+    except Exception:  # an unusual _base_: mmengine's message stays
+        return None
+    for base in bases:
+        try:
+            base_path = osp.normpath(Config._get_cfg_path(base, path)[0])
+        except Exception:
+            continue
+        found = _first_syntax_error(base_path, seen)
+        if found:
+            return found
+    return None
 
 
 def _missing_config_message(path: str) -> str:

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 
+from lodaa_plugin.json_files import JSONFileError, read_json
+
 # settings mmdet's FCOSHead shares with LODAA's head that define the model's
 # size and outputs; everything else is left at mmdet's defaults
 _SIZE_KEYS = ('num_classes', 'in_channels', 'feat_channels', 'stacked_convs',
@@ -368,9 +370,32 @@ def run_records(work_dirs: Sequence[str]) -> List[dict]:
     Returns:
         list[dict]: The records, in order.
     """
-    import json
-    records = []
-    for work_dir in work_dirs:
-        with open(osp.join(work_dir, 'run_record.json')) as f:
-            records.append(json.load(f))
-    return records
+    return [
+        read_json(osp.join(work_dir, 'run_record.json'))
+        for work_dir in work_dirs
+    ]
+
+
+def read_result(path: str) -> dict:
+    """Read a run's ``result.json`` (written by ``compare_detectors.py``
+    when the run ended).
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        dict: The run's record.
+
+    Raises:
+        SystemExit: Naming the file, when it is not a JSON object (a copy
+            cut short, an edit): delete it and that run is trained again.
+    """
+    try:
+        run = read_json(path)
+    except JSONFileError as error:
+        raise SystemExit(f'{error}; delete it to train that run again') \
+            from None
+    if not isinstance(run, dict):
+        raise SystemExit(f'{path}: not a run record (a JSON object); delete '
+                         'it to train that run again')
+    return run

@@ -51,3 +51,48 @@ def test_a_checkpoint_that_does_not_fit_is_an_error(tmp_path, case):
         assert 'no weights' in message
     else:
         assert 'weight' in message
+
+
+def _step(path, step, meta=True):
+    save_checkpoint(
+        dict(
+            state_dict=_head(3).state_dict(),
+            meta=dict(iter=step, epoch=0) if meta else {}), str(path))
+
+
+def test_resume_takes_the_pointer_else_the_newest_that_loads(tmp_path):
+    """mmengine restarts from scratch without last_checkpoint; here the
+    newest checkpoint that loads is taken, and what was passed over named."""
+    from lodaa_plugin.apis import find_resume_checkpoint
+    for step in (2, 4, 10):
+        _step(tmp_path / f'iter_{step}.pth', step)
+    (tmp_path / 'iter_12.pth').write_bytes(b'truncated')  # killed copy
+    _step(tmp_path / 'iter_11.pth', 11, meta=False)  # a published one
+    (tmp_path / 'best_mAP_iter_99.pth').write_bytes(b'not a step file')
+    found = find_resume_checkpoint(str(tmp_path))
+    assert found.path == str(tmp_path / 'iter_10.pth')
+    assert not found.via_pointer
+    text = '; '.join(found.notes)
+    assert 'no ' + str(tmp_path / 'last_checkpoint') in text
+    assert str(tmp_path / 'iter_12.pth') + ' cannot be loaded' in text
+    assert str(tmp_path / 'iter_11.pth') + ' has no training progress' in text
+    # the pointer first, as mmengine
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
+    found = find_resume_checkpoint(str(tmp_path))
+    assert found == (str(tmp_path / 'iter_4.pth'), True, [])
+    # a pointer to a file gone: said so, and the newest taken
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_7.pth'))
+    found = find_resume_checkpoint(str(tmp_path))
+    assert found.path == str(tmp_path / 'iter_10.pth')
+    assert 'iter_7.pth' in found.notes[0]
+    assert 'does not exist' in found.notes[0]
+
+
+def test_resume_finds_nothing_in_a_folder_without_checkpoints(tmp_path):
+    from lodaa_plugin.apis import find_resume_checkpoint
+    (tmp_path / 'iter_3.pth').write_bytes(b'')
+    found = find_resume_checkpoint(str(tmp_path))
+    assert found.path is None
+    assert any('iter_3.pth cannot be loaded' in n for n in found.notes)
+    found = find_resume_checkpoint(str(tmp_path / 'empty'))
+    assert found.path is None and len(found.notes) == 2

@@ -188,3 +188,24 @@ def test_compare_detectors_tiny_budget(tmp_path, four_image_voc):
     assert configs[0].train_dataloader == configs[1].train_dataloader
     assert configs[0].optim_wrapper == configs[1].optim_wrapper
     assert osp.isfile(out / 'torchvision_fcos' / 'seed_0' / 'predictions.pkl')
+
+
+def test_a_cut_short_result_or_run_record_is_named(tmp_path):
+    from projects.benchmarks.detector_comparison import (read_result,
+                                                         run_records)
+    result = tmp_path / 'result.json'
+    result.write_text('{"row": "lodaa", "coco_AP": 0.1')
+    with pytest.raises(SystemExit) as error:
+        read_result(str(result))
+    assert f'{result}: not JSON, it ends too early (truncated?)' in str(
+        error.value)
+    assert 'delete it to train that run again' in str(error.value)
+    result.write_text('[1]')
+    with pytest.raises(SystemExit, match='not a run record'):
+        read_result(str(result))
+    result.write_text('\ufeff{"row": "lodaa"}', encoding='utf-8')
+    assert read_result(str(result)) == {'row': 'lodaa'}
+    (tmp_path / 'run_record.json').write_text('{"a": ')
+    with pytest.raises(ValueError) as error:
+        run_records([str(tmp_path)])
+    assert str(tmp_path / 'run_record.json') in str(error.value)

@@ -250,3 +250,199 @@ def test_the_per_class_table_is_logged(synthetic, mmdet_scope):
     table = next(r for r in records if '| class' in r)
     assert 'crowd' in table and 'ellipse' in table
     assert re.search(r'\| total +\| 8 +\|', table)
+
+
+def _reordered(data):
+    """Ids 90, 1, 5, 7, 3 listed in that order, as labelling tools write
+    them: each annotation keeps its category *name*."""
+    new_ids = {1: 90, 2: 1, 3: 5, 4: 7, 5: 3}
+    for ann in data['annotations']:
+        ann['category_id'] = new_ids[ann['category_id']]
+    cats = {c['id']: c for c in data['categories']}
+    data['categories'] = [
+        dict(cats[old], id=new) for old, new in new_ids.items()
+    ]
+
+
+def _names(dataset):
+    classes = dataset.metainfo['classes']
+    return sorted((osp.basename(dataset.get_data_info(i)['img_path']),
+                   classes[x['bbox_label']], *np.round(x['bbox'], 3))
+                  for i in range(len(dataset))
+                  for x in dataset.get_data_info(i)['instances'])
+
+
+@pytest.mark.parametrize('classes', [
+    None, ('ring', 'cross', 'ellipse', 'triangle', 'rectangle'),
+    ('triangle', 'ellipse')
+])
+def test_labels_follow_category_names_whatever_the_id_order(
+        synthetic, tmp_path, classes, mmdet_scope):
+    """Each box keeps its class's name with ids out of order and with
+    ``metainfo.classes`` in another order (or a subset)."""
+    metainfo = {} if classes is None else dict(metainfo=dict(classes=classes))
+    expected = [
+        row for row in _names(_dataset(synthetic, **metainfo))
+        if classes is None or row[1] in classes
+    ]
+    path = _edit(synthetic, tmp_path, _reordered)
+    dataset = _dataset(synthetic, ann=path, **metainfo)
+    assert _names(dataset) == expected
+    names = {c['id']: c['name'] for c in json.load(open(path))['categories']}
+    for cat_id, label in dataset.cat2label.items():
+        assert dataset.metainfo['classes'][label] == names[cat_id]
+    assert [names[i] for i in dataset.cat_ids] == [
+        name for name in dataset.metainfo['classes'] if name in names.values()
+    ]
+
+
+@pytest.mark.parametrize('with_file', [False, True])
+@pytest.mark.parametrize(
+    'classes', [None, ('ring', 'cross', 'ellipse', 'triangle', 'rectangle')])
+def test_the_metric_scores_reordered_categories_as_ordered_ones(
+        synthetic, tmp_path, with_file, classes, mmdet_scope):
+    """True boxes given back as detections score 1 with ids out of order,
+    the ground truth from the dataset or from the file (with a byte-order
+    mark): the metric and the labels agree."""
+    from lodaa_plugin.evaluation.metrics import LodaaCocoMetric
+    path = _edit(synthetic, tmp_path, _reordered)
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(b'\xef\xbb\xbf' + data)
+    metainfo = {} if classes is None else dict(metainfo=dict(classes=classes))
+    dataset = _dataset(synthetic, ann=path, **metainfo)
+    samples = []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        keep = [x for x in info['instances'] if not x['ignore_flag']]
+        boxes = np.asarray([x['bbox'] for x in keep], np.float32)
+        samples.append(
+            dict(
+                img_id=info['img_id'],
+                ori_shape=(info['height'], info['width']),
+                instances=info['instances'],
+                pred_instances=dict(
+                    bboxes=_tensor(boxes.reshape(-1, 4)),
+                    scores=_tensor(np.ones(len(keep))),
+                    labels=_tensor([x['bbox_label'] for x in keep], int))))
+    metric = LodaaCocoMetric(
+        ann_file=path if with_file else None, metric='bbox', classwise=True)
+    metric.dataset_meta = dataset.metainfo
+    metric.process({}, samples)
+    scores = metric.compute_metrics(metric.results)
+    assert scores['bbox_mAP_50'] == 1.0
+    # only the rings detected: the per-class table names the right class
+    ring = dataset.metainfo['classes'].index('ring')
+    for sample in samples:
+        pred = sample['pred_instances']
+        keep = pred['labels'] == ring
+        sample['pred_instances'] = {k: v[keep] for k, v in pred.items()}
+    metric = LodaaCocoMetric(
+        ann_file=path if with_file else None, metric='bbox', classwise=True)
+    metric.dataset_meta = dataset.metainfo
+    metric.process({}, samples)
+    scores = metric.compute_metrics(metric.results)
+    assert scores['ring_precision'] == 1.0
+    assert scores['cross_precision'] == scores['ellipse_precision'] == 0
+
+
+@pytest.mark.parametrize('edit,message', [
+    (lambda d: d['categories'][1].update(name=d['categories'][0]['name']),
+     "repeated category name(s): 'ellipse' (2 times)"),
+    (lambda d: d['categories'][1].update(id=d['categories'][0]['id']),
+     'repeated category id(s)'),
+    (lambda d: d['categories'][1].pop('name'), 'needs an integer "id"'),
+])
+def test_repeated_or_unnamed_categories_are_refused(synthetic, tmp_path, edit,
+                                                    message, mmdet_scope):
+    from lodaa_plugin.datasets import CocoAnnotationError
+    path = _edit(synthetic, tmp_path, edit)
+    for build in (lambda: _dataset(synthetic, ann=path), lambda: _dataset(
+            synthetic, ann=path, metainfo=dict(classes=('ellipse', )))):
+        with pytest.raises(CocoAnnotationError) as error:
+            build()
+        assert path in str(error.value) and message in str(error.value)
+
+
+@pytest.mark.parametrize('box', [
+    [float('nan'), 5, 10, 10],
+    [5, 5, float('inf'), 10],
+    ['5', '5', '10', '10'],
+    [5, 5, None, 10],
+    [5, 5, True, 10],
+    '5 5 10 10',
+])
+def test_boxes_that_are_not_finite_numbers_are_errors(synthetic, tmp_path, box,
+                                                      mmdet_scope):
+    """As a VOC coordinate that is not a finite number: listed naming the
+    file and the annotation, or the image skipped and counted as skipped
+    (not 'clipped' nor 'dropped')."""
+    from lodaa_plugin.datasets import CocoAnnotationError
+
+    def edit(data):
+        data['annotations'][0]['bbox'] = box
+        data['annotations'][0]['id'] = 4242
+
+    path = _edit(synthetic, tmp_path, edit)
+    with pytest.raises(CocoAnnotationError) as error:
+        _dataset(synthetic, ann=path)
+    assert path in str(error.value) and 'annotation 4242' in str(error.value)
+    with logged_warnings() as warnings:
+        dataset = _dataset(synthetic, ann=path, skip_invalid=True)
+    assert len(dataset) == 7
+    text = '\n'.join(warnings)
+    assert 'skipped 1 image(s)' in text and 'annotation 4242' in text
+    assert 'clipped' not in text and 'box empty' not in text
+
+
+def test_a_byte_order_mark_reads_as_without(synthetic, tmp_path, mmdet_scope):
+    src = osp.join(synthetic, 'annotations', 'instances_test.json')
+    path = tmp_path / 'bom.json'
+    path.write_bytes(b'\xef\xbb\xbf' + open(src, 'rb').read())
+    assert _names(_dataset(synthetic,
+                           ann=str(path))) == _names(_dataset(synthetic))
+
+
+def test_a_training_file_without_annotations_is_refused_naming_it(
+        synthetic, tmp_path, mmdet_scope):
+    from mmdet.registry import DATASETS
+
+    from lodaa_plugin.datasets import CocoAnnotationError
+    path = _edit(synthetic, tmp_path, lambda d: d.update(annotations=[]))
+    # a test set may have no objects; a training set cannot learn from none
+    assert len(_dataset(synthetic, ann=path)) == 8
+    with pytest.raises(CocoAnnotationError) as error:
+        DATASETS.build(
+            dict(
+                type='LodaaCocoDataset',
+                data_root=synthetic,
+                ann_file=path,
+                data_prefix=dict(img=''),
+                filter_cfg=dict(filter_empty_gt=True),
+                pipeline=[]))
+    assert path in str(error.value) and 'left for training' in str(error.value)
+
+
+def test_repeated_names_in_metainfo_classes_are_refused(
+        synthetic, mmdet_scope):
+    with pytest.raises(ValueError, match=r"duplicate class names \['ring'\]"):
+        _dataset(synthetic, metainfo=dict(classes=('ring', 'cross', 'ring')))
+
+
+def test_a_training_file_keeps_its_annotated_images(synthetic, mmdet_scope):
+    """filter_empty_gt keeps every image with an object (mmdet's filter
+    reads the category-to-image index)."""
+    from mmdet.registry import DATASETS
+    train = DATASETS.build(
+        dict(
+            type='LodaaCocoDataset',
+            data_root=synthetic,
+            ann_file='annotations/instances_test.json',
+            data_prefix=dict(img=''),
+            filter_cfg=dict(filter_empty_gt=True),
+            pipeline=[]))
+    test = _dataset(synthetic)
+    assert len(train) == sum(
+        bool(test.get_data_info(i)['instances']) for i in range(len(test)))
+    assert len(train) > 0

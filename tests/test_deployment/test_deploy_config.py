@@ -114,3 +114,86 @@ def test_runtime_refuses_what_the_pipeline_refuses(tmp_path):
 def _sample_photo() -> str:
     from lodaa_testing import VOC07_ROOT
     return f'{VOC07_ROOT}/VOC2007/JPEGImages/000005.jpg'
+
+
+@pytest.mark.parametrize('edit,message', [
+    (lambda s: s.update(format_version='3'),
+     "format_version must be the number 3, not '3' (str)"),
+    (lambda s: s.update(format_version=None),
+     'format_version must be the number 3, not None'),
+    (lambda s: s.update(models='model.onnx'),
+     'models must be an object from backend name to a file name'),
+    (lambda s: s.update(end2end=dict(onnx=3)), 'end2end must be an object'),
+    (lambda s: s.update(input='64x64'), "input '64x64' is not 'dynamic'"),
+    (lambda s: s.update(input=[64, '64']), 'is not \'dynamic\' nor [H, W]'),
+    (lambda s: s['preprocess'].update(max_pixels='1e6'),
+     'preprocess.max_pixels must be a positive integer'),
+])
+def test_values_of_the_wrong_type_get_one_message_naming_the_file(
+        tmp_path, edit, message):
+    settings = json.loads(json.dumps(GOOD))
+    edit(settings)
+    with pytest.raises(DeployConfigError) as error:
+        load_deploy_config(_write(tmp_path / 'typed', settings))
+    assert str(tmp_path / 'typed' / 'deploy.json') in str(error.value)
+    assert message in str(error.value)
+    assert 'is unknown, this LODAA reads' not in str(error.value)
+
+
+def test_a_deploy_json_that_is_not_an_object_or_has_a_bom(tmp_path):
+    folder = tmp_path / 'list'
+    folder.mkdir()
+    (folder / 'deploy.json').write_text('[1, 2]')
+    with pytest.raises(DeployConfigError, match='deploy.json: a JSON object'):
+        load_deploy_config(str(folder))
+    _write(tmp_path / 'bom', GOOD)
+    path = tmp_path / 'bom' / 'deploy.json'
+    path.write_bytes(b'\xef\xbb\xbf' + path.read_bytes())
+    assert load_deploy_config(str(tmp_path / 'bom'))['classes'] == ['a', 'b']
+
+
+def test_an_openvino_model_without_its_bin_is_named(tmp_path):
+    from lodaa_plugin.deployment.runtime import ModelFileError, open_session
+    settings = dict(
+        GOOD,
+        models=dict(onnx='model.onnx', openvino='model.xml'),
+        end2end=dict(onnx='model.onnx'))
+    folder = tmp_path / 'nobin'
+    _write(folder, settings)
+    (folder / 'model.xml').write_text('<net/>')
+    with pytest.raises(DeployConfigError) as error:
+        load_deploy_config(str(folder))
+    assert 'model.bin is missing' in str(error.value)
+    # the session names it too, for a graph opened without the folder's file
+    with pytest.raises(ModelFileError) as error:
+        open_session(str(folder / 'model.xml'), 'openvino', 'fp32', None)
+    assert str(folder / 'model.bin') in str(error.value)
+    assert str(folder / 'model.xml') in str(error.value)
+
+
+def test_no_images_and_paths_are_taken_as_eager_takes_them(tmp_path):
+    import pathlib
+
+    import numpy as np
+
+    from lodaa_plugin.deployment.preprocess import graph_inputs
+
+    class NoSession:
+
+        def __call__(self, inputs):
+            raise AssertionError('nothing to run')
+
+    detector = DeployedDetector.__new__(DeployedDetector)
+    detector.session = NoSession()
+    assert detector([]) == [] and detector(()) == []
+    with pytest.raises(TypeError, match='wrap one image in a list'):
+        detector(_sample_photo())
+    with pytest.raises(TypeError, match='wrap one image in a list'):
+        detector(pathlib.Path(_sample_photo()))
+    from_path, _ = graph_inputs([pathlib.Path(_sample_photo())],
+                                GOOD['preprocess'])
+    from_str, _ = graph_inputs([_sample_photo()], GOOD['preprocess'])
+    for key in from_str:
+        assert np.array_equal(from_path[key], from_str[key])
+    with pytest.raises(TypeError, match='file path or a BGR uint8 array'):
+        graph_inputs([3], GOOD['preprocess'])

@@ -252,3 +252,50 @@ def test_an_export_folder_that_disagrees_with_its_graph_is_named(
     assert result.returncode != 0
     assert 'exported for classes' in result.stderr
     assert 'would score the wrong labels' in result.stderr
+
+
+def test_an_export_over_another_is_refused_or_cleaned_when_asked(
+        tmp_path, mmdet_scope):
+    """Another model's graphs left beside a new export would be run with
+    it: the folder is refused, or (--overwrite) that export's files, and only
+    they, are removed and listed."""
+    import json
+
+    import torch
+
+    from lodaa_plugin.deployment.export import (ExportFolderError,
+                                                clear_earlier_export,
+                                                export_detector)
+    from lodaa_plugin.utils.builders import build_model_without_weights
+    from lodaa_plugin.utils.config_loading import read_config
+    old = tmp_path / 'deploy'
+    old.mkdir()
+    (old / 'deploy.json').write_text(
+        json.dumps(
+            dict(
+                models=dict(onnx='model.onnx', openvino='net.xml'),
+                end2end=dict(onnx='end2end.onnx'))))
+    for name in ('model.onnx', 'net.xml', 'net.bin', 'end2end.onnx',
+                 'end2end_int8.xml', 'end2end_int8.bin', 'iter_10.pth',
+                 'notes.txt'):
+        (old / name).write_bytes(b'old')
+    cfg = read_config(
+        config_path('fcos_voc_224.py'), {'model.backbone.init_cfg': None})
+    torch.manual_seed(0)
+    model = build_model_without_weights(cfg)[0]
+    before = sorted(p.name for p in old.iterdir())
+    with pytest.raises(ExportFolderError) as error:
+        export_detector(cfg, model, ['c'] * 20, None, str(old))
+    assert str(old) in str(error.value) and 'net.bin' in str(error.value)
+    assert '--overwrite' in str(error.value)
+    assert sorted(p.name for p in old.iterdir()) == before  # untouched
+    removed = clear_earlier_export(str(old), overwrite=True)
+    assert removed == [
+        'deploy.json', 'end2end.onnx', 'end2end_int8.bin', 'end2end_int8.xml',
+        'model.onnx', 'net.bin', 'net.xml'
+    ]
+    left = sorted(p.name for p in old.iterdir())
+    assert left == ['iter_10.pth', 'notes.txt']
+    assert clear_earlier_export(str(old)) == []  # nothing of an export left
+    with pytest.raises(ExportFolderError, match='is a file'):
+        clear_earlier_export(str(old / 'notes.txt'))

@@ -222,3 +222,88 @@ def test_test_compare_prints_the_paired_difference(tmp_path, trained_fcos):
         r'\+0\.0000\]: level at 95%', output)
     assert found, output[-3000:]
     assert 'coco_AP, 4 test images' in output
+
+
+def _train(work_dir, data_root, *extra):
+    return [
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'train.py'),
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), '--work-dir',
+        str(work_dir), *extra, '--cfg-options',
+        *data_options(data_root, 'four.txt'), 'model.backbone.init_cfg=None',
+        'train_cfg.val_interval=100', 'train_dataloader.batch_size=2',
+        'default_hooks.checkpoint.interval=2'
+    ]
+
+
+def _run(command, cwd):
+    return subprocess.run([str(a) for a in command],
+                          cwd=str(cwd),
+                          env=python_env(),
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
+
+
+def test_resume_with_nothing_to_resume_is_refused(tmp_path, four_image_voc):
+    """Not a silent start from scratch over the folder's checkpoints: what
+    was found is named."""
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'iter_4.pth').write_bytes(b'truncated')
+    result = _run(_train(work, four_image_voc, '--resume'), tmp_path)
+    assert result.returncode != 0
+    assert f'--resume: nothing in {work} to resume from' in result.stderr
+    assert f'{work}/iter_4.pth cannot be loaded' in result.stderr
+    assert (work / 'iter_4.pth').read_bytes() == b'truncated'
+    assert 'Iter(train)' not in result.stdout + result.stderr
+
+
+def test_resume_with_another_models_checkpoint_is_refused_first(
+        tmp_path, four_image_voc):
+    """mmengine warns, resumes, then fails in the optimizer: refused before
+    training, the layers named."""
+    from mmengine.runner.checkpoint import save_checkpoint
+
+    from lodaa_plugin.utils.builders import build_model_without_weights
+    from lodaa_plugin.utils.config_loading import read_config
+    cfg = read_config(
+        osp.join(REPO_ROOT, 'configs', 'fcos_voc_224.py'), {
+            'model.backbone.init_cfg': None,
+            'model.bbox_head.num_classes': 3
+        })
+    other = tmp_path / 'other.pth'
+    save_checkpoint(
+        dict(
+            state_dict=build_model_without_weights(cfg)[0].state_dict(),
+            meta=dict(iter=2, epoch=0)), str(other))
+    for resume in ([str(other)], []):
+        work = tmp_path / f'work{len(resume)}'
+        work.mkdir()
+        if not resume:  # found by the pointer
+            (work / 'last_checkpoint').write_text(str(other))
+        result = _run(
+            _train(work, four_image_voc, '--resume', *resume), tmp_path)
+        assert result.returncode != 0
+        assert f'--resume: {other} does not fit' in result.stderr
+        assert 'bbox_head.conv_cls.weight' in result.stderr
+        assert 'Iter(train)' not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_resume_without_the_pointer_continues_from_the_newest(
+        tmp_path, four_image_voc):
+    work = tmp_path / 'work'
+    run_tool(
+        _train(work, four_image_voc) + ['train_cfg.max_iters=4'], cwd=tmp_path)
+    (work / 'last_checkpoint').unlink()
+    (work / 'iter_6.pth').write_bytes(b'killed while copying')
+    before = (work / 'iter_4.pth').read_bytes()
+    output = run_tool(
+        _train(work, four_image_voc, '--resume') + ['train_cfg.max_iters=6'],
+        cwd=tmp_path)
+    assert f'resuming from {work}/iter_4.pth, the newest' in output
+    assert f'{work}/iter_6.pth cannot be loaded' in output
+    assert 'Iter(train) [5/6]' in output, output[-3000:]
+    assert (work / 'iter_4.pth').read_bytes() == before
+    assert (work / 'iter_6.pth').stat().st_size > 1000  # written again

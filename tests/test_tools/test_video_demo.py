@@ -120,3 +120,110 @@ def test_a_missing_or_broken_video_is_named(tmp_path):
                                 timeout=300)
         assert result.returncode != 0
         assert source in result.stderr and message in result.stderr
+
+
+def _video_demo(args, cwd):
+    import subprocess
+
+    from lodaa_testing import python_env
+    return subprocess.run(
+        [PYTHON, tool_path('video_demo.py')] + [str(a) for a in args],
+        cwd=str(cwd),
+        env=python_env(),
+        capture_output=True,
+        text=True,
+        timeout=300)
+
+
+@pytest.fixture(scope='module')
+def random_checkpoint(tmp_path_factory) -> str:
+    """fcos_voc_224 with random weights: the tool runs, boxes or not."""
+    import torch
+
+    from lodaa_plugin.utils.builders import build_model_without_weights
+    from lodaa_plugin.utils.config_loading import read_config
+    cfg = read_config(
+        config_path('fcos_voc_224.py'), {'model.backbone.init_cfg': None})
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('random') / 'random.pth'
+    from mmdet.datasets import VOCDataset
+    torch.save(
+        dict(
+            state_dict=build_model_without_weights(cfg)[0].state_dict(),
+            meta=dict(
+                dataset_meta=dict(classes=VOCDataset.METAINFO['classes']))),
+        path)
+    return str(path)
+
+
+def test_an_output_that_is_the_input_is_refused(clip, tmp_path):
+    """By its path, another spelling of it, or a link to it: the input video
+    (and the config, the checkpoint) is never written over."""
+    import shutil
+    source = tmp_path / 'clip.mp4'
+    shutil.copy(clip, source)
+    link = tmp_path / 'link.mp4'
+    link.symlink_to(source)
+    before = source.read_bytes()
+    config = config_path('fcos_voc_224.py')
+    for out in (source, f'{tmp_path}/./clip.mp4', link, 'clip.mp4', config):
+        result = _video_demo([source, config, 'ckpt.pth', '--out', out],
+                             tmp_path)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert 'would destroy the input' in result.stderr
+    assert source.read_bytes() == before
+
+
+def test_frames_over_the_pixel_limit_are_refused_from_the_header(
+        clip, tmp_path):
+    from lodaa_plugin.video_header import video_header_size
+    assert video_header_size(clip) == SIZE
+    result = _video_demo([
+        clip,
+        config_path('fcos_voc_224.py'), 'ckpt.pth', '--out',
+        tmp_path / 'o.mp4', '--max-pixels', '10000'
+    ], tmp_path)
+    assert result.returncode != 0
+    assert f'{clip}: frames of 320 x 240 pixels, more than --max-pixels ' \
+        '10,000' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+@pytest.mark.parametrize('ext,fourcc', [('mp4', 'mp4v'), ('avi', 'XVID'),
+                                        ('avi', 'MJPG')])
+def test_the_header_gives_the_frame_size(tmp_path, ext, fourcc):
+    from lodaa_plugin.video_header import video_header_size
+    path = str(tmp_path / f'v.{ext}')
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), 5,
+                             (640, 96))
+    for _ in range(2):
+        writer.write(np.zeros((96, 640, 3), np.uint8))
+    writer.release()
+    assert video_header_size(path) == (640, 96)
+    (tmp_path / 'noise.mp4').write_bytes(b'\0\0\0\x10ftypisom' + b'\0' * 8)
+    assert video_header_size(str(tmp_path / 'noise.mp4')) is None
+
+
+def test_a_missing_output_folder_is_made_and_a_failed_write_is_named(
+        clip, random_checkpoint, tmp_path):
+    out = tmp_path / 'new' / 'folder' / 'out.mp4'
+    result = _video_demo([
+        clip,
+        config_path('fcos_voc_224.py'), random_checkpoint, '--out', out,
+        '--max-frames', '2', '--batch-size', '2'
+    ], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f'created the folder {out.parent}' in result.stdout
+    assert len(_frames(str(out))) == 2
+    # a file OpenCV cannot write: said so, no rename error, nothing left
+    bad = tmp_path / 'out.xyz'
+    result = _video_demo([
+        clip,
+        config_path('fcos_voc_224.py'), random_checkpoint, '--out', bad,
+        '--max-frames', '2', '--batch-size', '2'
+    ], tmp_path)
+    assert result.returncode != 0
+    assert f'{bad}: OpenCV cannot write it (name an .mp4 or .avi file)' in \
+        result.stderr, result.stderr[-3000:]
+    assert 'FileNotFoundError' not in result.stderr
+    assert not list(tmp_path.glob('out.xyz*'))

@@ -73,3 +73,20 @@ def test_a_missing_config_names_the_closest_ones(tmp_path):
     assert 'configs/simple_cnn/simple-cnn_1xb64-30e_voc07-64px.py' in message
     with pytest.raises(FileNotFoundError, match='none close, see '):
         read_config(str(tmp_path / 'zzz.py'))
+
+
+@pytest.mark.parametrize('broken', ['itself', 'its _base_'])
+def test_a_syntax_error_names_the_config_and_line(tmp_path, broken):
+    """mmengine says File "<unknown>"; the file (the config or the base it
+    is in) and the line are named."""
+    bad = tmp_path / 'bad.py'
+    bad.write_text(f"_base_ = '{config_path('fcos_voc_224.py')}'\n"
+                   'x = 1\n'
+                   'model = dict(bbox_head=dict(num_classes=3)\n')
+    child = tmp_path / 'child.py'
+    child.write_text("_base_ = './bad.py'\n")
+    with pytest.raises(SyntaxError) as err:
+        read_config(str(bad if broken == 'itself' else child))
+    assert err.value.filename == str(bad)
+    assert err.value.lineno == 3
+    assert f'config {bad}, line 3' in str(err.value)

@@ -85,7 +85,10 @@ def main() -> None:
     cfg = read_config(args.config, args.cfg_options)
     dataset = build_dataset(cfg, 'test')
     classes = list(dataset.metainfo['classes'])
-    results = load_predictions(args.predictions, dataset)
+    try:
+        results = load_predictions(args.predictions, dataset)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     ranked = rank_images(results, args.iou_thr, args.score_thr)
     skipped = len(results) - len(ranked)
     topk = min(args.topk, (len(ranked) + 1) // 2)

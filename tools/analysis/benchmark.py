@@ -25,7 +25,7 @@ import torch
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.utils.builders import build_model_without_weights
 from lodaa_plugin.utils.cli_args import (fraction, non_negative_int,
-                                         positive_int)
+                                         positive_int, prepare_output_file)
 from lodaa_plugin.utils.config_loading import read_config
 
 # the benchmark harness lives in the checkout (projects/), not in the package
@@ -82,7 +82,9 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='also profile a few steps of each: time in '
         'convolutions vs the rest, and the top operators')
-    return parser.parse_args()
+    args = parser.parse_args()
+    prepare_output_file(parser, args.out, [args.config])
+    return args
 
 
 def main() -> None:

@@ -29,7 +29,8 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.deployment.export import export_detector
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
-from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
+from lodaa_plugin.utils.cli_args import (non_negative_int, positive_int,
+                                         prepare_output_file)
 from lodaa_plugin.utils.config_loading import read_config
 
 # the benchmark harness lives in the checkout (projects/), not in the package
@@ -65,7 +66,9 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help='also print where the time of each deployed path goes')
     parser.add_argument('--out', help='write the tables as JSON here')
-    return parser.parse_args()
+    args = parser.parse_args()
+    prepare_output_file(parser, args.out, [args.config, args.checkpoint])
+    return args
 
 
 def _images(args, cfg) -> list:

@@ -20,7 +20,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.utils.cli_args import non_negative_int, positive_int
+from lodaa_plugin.utils.cli_args import (non_negative_int, positive_int,
+                                         prepare_output_file)
 from lodaa_plugin.utils.config_loading import read_config
 
 # the benchmark harness lives in the checkout (projects/), not in the package
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument('--workers', type=non_negative_int, default=2)
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args()
+    prepare_output_file(parser, args.out, [args.config])
     enable_compat()
 
     cfg = read_config(args.config)

@@ -11,11 +11,12 @@ import copy
 import time
 
 import torch
-from mmengine.config import Config, ConfigDict
+from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
 
 import lodaa_plugin  # noqa: F401  (registers the head)
 from lodaa_plugin.utils.cli_args import positive_int
+from lodaa_plugin.utils.config_loading import read_config
 
 
 def _rows(result) -> list:
@@ -41,7 +42,7 @@ def main() -> None:
     init_default_scope('mmdet')
     from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
     from mmdet.registry import MODELS
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     head = MODELS.build(
         dict(cfg.model.bbox_head, test_cfg=cfg.model.test_cfg)).eval()
     gen = torch.Generator().manual_seed(0)

@@ -205,8 +205,7 @@ def main() -> None:
             result_file = osp.join(work_dir, 'result.json')
             run = None
             if osp.isfile(result_file):
-                with open(result_file) as f:
-                    run = json.load(f)
+                run = comparison.read_result(result_file)
                 if run.get('config_sha256') != config_hash:
                     run = None  # another setting: train again
             if run is not None:  # finished by an earlier call

@@ -20,7 +20,8 @@ from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.evaluation.analysis import (box_confusion_matrix,
                                               load_predictions)
 from lodaa_plugin.utils.builders import build_dataset
-from lodaa_plugin.utils.cli_args import add_unsafe_load_arg, fraction
+from lodaa_plugin.utils.cli_args import (add_unsafe_load_arg, fraction,
+                                         refuse_overwriting_inputs)
 from lodaa_plugin.utils.config_loading import read_config
 from lodaa_plugin.visualization import plot_confusion_matrix
 
@@ -40,7 +41,11 @@ def parse_args() -> argparse.Namespace:
         '--iou-thr', type=fraction, default=0.5, help='overlap for a match')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     add_unsafe_load_arg(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    for name in ('confusion_matrix.png', 'confusion_matrix.json'):
+        refuse_overwriting_inputs(parser, osp.join(args.out_dir, name),
+                                  [args.config, args.predictions], '--out-dir')
+    return args
 
 
 def main() -> None:
@@ -49,7 +54,10 @@ def main() -> None:
     cfg = read_config(args.config, args.cfg_options)
     dataset = build_dataset(cfg, 'test')
     classes = list(dataset.metainfo['classes'])
-    results = load_predictions(args.predictions, dataset)
+    try:
+        results = load_predictions(args.predictions, dataset)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     matrix = box_confusion_matrix(results, len(classes), args.iou_thr,
                                   args.score_thr)
     os.makedirs(args.out_dir, exist_ok=True)

@@ -6,6 +6,7 @@
 """
 import argparse
 
+from lodaa_plugin.utils.cli_args import prepare_output_file
 from lodaa_plugin.visualization import find_scalars_file, plot_losses
 from lodaa_plugin.visualization.loss_curves import DEFAULT_KEYS
 
@@ -23,6 +24,7 @@ def main() -> None:
     parser.add_argument('--title', default='')
     args = parser.parse_args()
     scalars = find_scalars_file(args.run)
+    prepare_output_file(parser, args.out, [scalars])
     print(f'read {scalars}')
     try:
         out = plot_losses(scalars, args.out, args.keys, args.title)

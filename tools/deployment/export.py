@@ -4,7 +4,8 @@
     python tools/deployment/export.py configs/fcos_voc_224.py CKPT \
         --backend openvino --out work_dirs/fcos_voc_224_deploy
     python tools/deployment/export.py configs/fcos_voc_224.py CKPT \
-        --backend openvino --int8 --out work_dirs/fcos_voc_224_deploy
+        --backend openvino --int8 --out work_dirs/fcos_voc_224_deploy \
+        --overwrite
     python tools/test.py configs/fcos_voc_224.py \
         work_dirs/fcos_voc_224_deploy --backend openvino --precision int8
 
@@ -15,7 +16,9 @@ the test pipeline keeps the aspect ratio, or with ``--dynamic-size``), their
 OpenVINO IR with ``--backend openvino``, and ``deploy.json``. Every rule
 comes from the built model; a test_cfg no export reproduces exactly
 (soft-NMS, ``offset=1``, ...) is refused, named.
-Then runs PyTorch and every export on real images and prints the largest
+A folder holding another export is refused (its graphs would sit beside
+the new ones); ``--overwrite`` removes that export's files first, and lists
+them. Then runs PyTorch and every export on real images and prints the largest
 differences. ``--int8`` quantizes the OpenVINO end-to-end graph with NNCF,
 calibrated on training images, and scores fp32 and INT8 on the same test
 images: the INT8 model is kept only when the upper bound of the 95% paired
@@ -35,7 +38,9 @@ from mmengine.config import DictAction
 
 from lodaa_plugin.apis import checkpoint_dataset_meta, load_checkpoint_strict
 from lodaa_plugin.compat import enable_compat
-from lodaa_plugin.deployment.export import (build_graphs, compare_end_to_end,
+from lodaa_plugin.deployment.export import (ExportFolderError, build_graphs,
+                                            clear_earlier_export,
+                                            compare_end_to_end,
                                             compare_outputs, export_detector)
 from lodaa_plugin.utils.builders import (build_dataset,
                                          build_model_without_weights)
@@ -55,6 +60,12 @@ def parse_args() -> argparse.Namespace:
         default='openvino',
         help='onnx: model.onnx; openvino: model.onnx and model.xml')
     parser.add_argument('--out', required=True, help='the export folder')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help="replace an earlier export in --out: its files (deploy.json and "
+        'the graphs it names) are removed first and listed; other files '
+        'stay. Without it such a folder is refused')
     parser.add_argument(
         '--dynamic-size',
         action='store_true',
@@ -138,6 +149,13 @@ def main() -> None:
         ]
     classes = checkpoint_dataset_meta(loaded).get('classes') or \
         _config_classes(cfg, args.config)
+    try:
+        removed = clear_earlier_export(args.out, args.overwrite)
+    except ExportFolderError as error:
+        raise SystemExit(str(error)) from None
+    if removed:
+        print(f'--overwrite: removed the earlier export in {args.out}: '
+              f'{", ".join(removed)}')
     try:
         settings = export_detector(
             cfg,

@@ -57,9 +57,15 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # ann_file=None: CocoMetric takes the ground truth from the dataset, so a
-# data_root or ann_file set on the command line is scored as loaded
+# data_root or ann_file set on the command line is scored as loaded. Given
+# an ann_file, LodaaCocoMetric matches its categories to the classes by name
+# as the dataset does (mmdet's CocoMetric takes the file's order)
 val_evaluator = [
-    dict(type='CocoMetric', ann_file=None, metric='bbox', format_only=False),
+    dict(
+        type='LodaaCocoMetric',
+        ann_file=None,
+        metric='bbox',
+        format_only=False),
     dict(type='LodaaVOCMetric', metric='mAP', eval_mode='11points'),
 ]
 test_evaluator = val_evaluator

@@ -43,7 +43,8 @@ def load_predictions(pkl_path: str, dataset) -> List[ImageResult]:
     Raises:
         ValueError: When the file is not a pickle of detections, names a
             function that could run code (see :mod:`.safe_pickle`), holds no
-            detections or names an image the dataset does not have.
+            detections, names an image the dataset does not have, or has
+            labels past the dataset's classes (another model's).
     """
     saved = load_detections_pickle(pkl_path)
     if not isinstance(saved, list) or not saved or not all(
@@ -66,7 +67,27 @@ def load_predictions(pkl_path: str, dataset) -> List[ImageResult]:
         pred = sample['pred_instances']
         results.append(
             image_result(info, pred['bboxes'], pred['scores'], pred['labels']))
+    classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+    if classes is not None:
+        _check_labels(pkl_path, results, len(classes))
     return results
+
+
+def _check_labels(pkl_path: str, results: List[ImageResult],
+                  num_classes: int) -> None:
+    """Refuse detections of a model with another class count than the
+    dataset: their labels would be counted as other classes, or index past
+    the tables."""
+    labels = [r.labels for r in results if len(r.labels)]
+    if not labels:
+        return
+    low = min(int(np.min(lab)) for lab in labels)
+    high = max(int(np.max(lab)) for lab in labels)
+    if low < 0 or high >= num_classes:
+        raise ValueError(
+            f'{pkl_path}: the detections have labels {low}..{high} (a model '
+            f'of at least {high + 1} classes), the dataset has {num_classes} '
+            'classes; were they made with another config or model?')
 
 
 def image_result(info: dict, bboxes: Any, scores: Any,

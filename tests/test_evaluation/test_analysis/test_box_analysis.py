@@ -162,3 +162,28 @@ def test_mean_pr_curve_averages_interpolated_precision():
     # cat: 1 up to recall 1/2, then 2/3; dog: 0; bird has no box
     np.testing.assert_allclose(precision,
                                [(1 + 0) / 2] * 3 + [(2 / 3 + 0) / 2] * 2)
+
+
+def test_detections_of_another_class_count_are_named(tmp_path):
+    """Not an IndexError inside the counting: the file and both counts."""
+    dataset = _Dataset(
+        [dict(img_path='a.jpg', instances=[dict(bbox=A, bbox_label=CAT)])])
+    dataset.metainfo = dict(classes=('cat', 'dog', 'bird'))
+    saved = [
+        dict(
+            img_path='a.jpg',
+            pred_instances=dict(
+                bboxes=torch.tensor([A, B], dtype=torch.float32),
+                scores=torch.tensor([.5, .4]),
+                labels=torch.tensor([1, 19])))
+    ]
+    path = tmp_path / 'preds.pkl'
+    path.write_bytes(pickle.dumps(saved))
+    with pytest.raises(ValueError) as error:
+        load_predictions(str(path), dataset)
+    assert str(path) in str(error.value)
+    assert 'at least 20 classes' in str(error.value)
+    assert 'the dataset has 3 classes' in str(error.value)
+    saved[0]['pred_instances']['labels'] = torch.tensor([1, 2])
+    path.write_bytes(pickle.dumps(saved))
+    assert len(load_predictions(str(path), dataset)) == 1
