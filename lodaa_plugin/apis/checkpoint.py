@@ -79,14 +79,10 @@ _STEP_FILE = re.compile(r'^(?:preempted_)?(?:iter|epoch)_(\d+)\.pth$')
 
 
 class ResumePoint(NamedTuple):
-    """Where ``--resume`` continues from.
-
-    Attributes:
-        path (str or None): The checkpoint; None when none can be used.
-        via_pointer (bool): It is the one ``last_checkpoint`` names (as
-            mmengine would resume).
-        notes (list[str]): What was found and passed over, and why.
-    """
+    """Where ``--resume`` continues from: ``path``, the checkpoint (None
+    when none can be used); ``via_pointer``, whether it is the one
+    ``last_checkpoint`` names (as mmengine would resume); ``notes``, what
+    was found and passed over, and why."""
     path: Optional[str]
     via_pointer: bool
     notes: List[str]
