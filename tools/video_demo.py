@@ -26,9 +26,9 @@ from tqdm import tqdm
 
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.compat.registry_hints import enable_registry_hints
-from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
-                                         fraction, positive_float,
-                                         positive_int)
+from lodaa_plugin.utils.cli_args import (add_deploy_args, add_slice_args,
+                                         add_unsafe_load_arg, fraction,
+                                         positive_float, positive_int)
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,6 +40,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         'checkpoint', help='checkpoint, or with --backend the export folder')
     add_deploy_args(parser)
+    add_slice_args(parser)
     parser.add_argument(
         '--out', help='the annotated video to write (.mp4, .avi)')
     parser.add_argument(
@@ -92,12 +93,21 @@ def build_predictor(args: argparse.Namespace):
     if args.backend == 'pytorch':
         from lodaa_plugin.apis import init_detector_strict, predict_images
         model = init_detector_strict(args.config, args.checkpoint, args.device)
-        return (lambda frames: predict_images(model, frames, len(frames)),
-                model.dataset_meta['classes'])
-    from lodaa_plugin.deployment import DeployedDetector
-    detector = DeployedDetector(args.checkpoint, args.backend, args.precision,
-                                args.graph)
-    return detector, detector.classes
+        predict, classes = (lambda frames: predict_images(
+            model, frames, len(frames))), model.dataset_meta['classes']
+        test_cfg = model.test_cfg
+    else:
+        from lodaa_plugin.deployment import DeployedDetector
+        predict = DeployedDetector(args.checkpoint, args.backend,
+                                   args.precision, args.graph)
+        classes, test_cfg = predict.classes, predict.cfg['test_cfg']
+    if args.slice:
+        from lodaa_plugin.slicing import SlicedPredictor
+        predict = SlicedPredictor(predict, None, test_cfg, args.slice,
+                                  args.overlap, args.slice_whole,
+                                  args.slice_match, args.slice_merge,
+                                  args.batch_size)
+    return predict, classes
 
 
 def open_writer(path: str, fps: float, size: tuple) -> cv2.VideoWriter:
