@@ -100,11 +100,11 @@ def _overlaps(box: np.ndarray, others: np.ndarray, metric: str) -> np.ndarray:
     """IoU (or intersection over the smaller box) of one box with others,
     in continuous coordinates as torchvision's NMS."""
     width = np.clip(
-        np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]),
-        0, None)
+        np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0,
+        None)
     height = np.clip(
-        np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]),
-        0, None)
+        np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0,
+        None)
     inter = width * height
     area = (box[2] - box[0]) * (box[3] - box[1])
     areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
@@ -225,14 +225,14 @@ def sliced_predict(predict: Callable[[List[np.ndarray]], List[Detections]],
     out = []
     for index in range(len(images)):
         mine = [i for i, owner in enumerate(owners) if owner == index]
+        boxes = [shift_boxes(found[i]['bboxes'], windows[i]) for i in mine]
+        scores = [found[i]['scores'] for i in mine]
+        labels = [found[i]['labels'] for i in mine]
         out.append(
             merge_detections(
-                np.concatenate([
-                    shift_boxes(found[i]['bboxes'], windows[i]) for i in mine
-                ]),
-                np.concatenate([found[i]['scores'] for i in mine]),
-                np.concatenate([found[i]['labels'] for i in mine]),
-                iou_threshold, max_per_img, metric, merge))
+                np.concatenate(boxes), np.concatenate(scores),
+                np.concatenate(labels), iou_threshold, max_per_img, metric,
+                merge))
     return out
 
 
@@ -272,9 +272,8 @@ class SlicedPredictor:
         self.whole_image, self.metric, self.merge = whole_image, metric, merge
         self.batch_size = batch_size
 
-    def __call__(
-            self,
-            images: Sequence[Union[str, np.ndarray]]) -> List[Detections]:
+    def __call__(self,
+                 images: Sequence[Union[str, np.ndarray]]) -> List[Detections]:
         """Detect objects in images (files or BGR arrays), tile by tile.
 
         Args:

@@ -49,8 +49,7 @@ def test_an_image_smaller_than_a_tile_is_one_tile():
     assert slice_windows(90, 100, 128, 0.2).tolist() == [[0, 0, 100, 90]]
 
 
-@pytest.mark.parametrize('size, overlap', [(0, 0.2), (128, 1.0),
-                                           (128, -0.1)])
+@pytest.mark.parametrize('size, overlap', [(0, 0.2), (128, 1.0), (128, -0.1)])
 def test_bad_tile_settings_are_refused(size, overlap):
     with pytest.raises(ValueError, match='slice'):
         slice_windows(100, 100, size, overlap)
@@ -92,17 +91,21 @@ def test_boxes_are_mapped_back_exactly():
         14: (400, 300, 431, 322),
         15: (123, 456, 140, 470),
     }
-    found = sliced_predict(lambda crops: [_squares(c) for c in crops],
-                           [_image_with_objects(objects)],
-                           size=128,
-                           overlap=0.3,
-                           iou_threshold=0.6,
-                           max_per_img=100,
-                           metric='ios')[0]
+    found = sliced_predict(
+        lambda crops: [_squares(c) for c in crops],
+        [_image_with_objects(objects)],
+        size=128,
+        overlap=0.3,
+        iou_threshold=0.6,
+        max_per_img=100,
+        metric='ios')[0]
     assert sorted(map(tuple, found['bboxes'].astype(int).tolist())) == \
         sorted(objects.values())
-    by_box = {tuple(b): label for b, label in zip(
-        found['bboxes'].astype(int).tolist(), found['labels'])}
+    by_box = {
+        tuple(b): label
+        for b, label in zip(found['bboxes'].astype(int).tolist(),
+                            found['labels'])
+    }
     assert all(by_box[box] == level % 3 for level, box in objects.items())
 
 
@@ -123,13 +126,13 @@ def test_an_object_split_across_two_tiles_comes_out_once(metric):
         for x1, y1, x2, y2 in windows
     ]
     assert sum(parts) > 1  # seen (whole or cut) by several tiles
-    found = sliced_predict(lambda crops: [_squares(c) for c in crops],
-                           [image],
-                           128,
-                           0.25,
-                           0.6,
-                           100,
-                           metric=metric)[0]
+    found = sliced_predict(
+        lambda crops: [_squares(c) for c in crops], [image],
+        128,
+        0.25,
+        0.6,
+        100,
+        metric=metric)[0]
     if metric == 'ios':
         assert found['bboxes'].astype(int).tolist() == [[110, 40, 150, 70]]
     else:
@@ -146,13 +149,13 @@ def test_nmm_joins_an_object_larger_than_the_overlap():
     image = _image_with_objects(objects)
 
     def run(merge):
-        return sliced_predict(lambda crops: [_squares(c) for c in crops],
-                              [image],
-                              128,
-                              0.2,
-                              0.6,
-                              100,
-                              merge=merge)[0]['bboxes'].astype(int).tolist()
+        return sliced_predict(
+            lambda crops: [_squares(c) for c in crops], [image],
+            128,
+            0.2,
+            0.6,
+            100,
+            merge=merge)[0]['bboxes'].astype(int).tolist()
 
     assert run('nmm') == [[310, 200, 330, 240]]
     assert run('nms') in ([[310, 204, 330, 240]], [[310, 200, 330, 230]])
@@ -181,8 +184,8 @@ def test_merge_settings_read_a_detector_or_an_export():
     assert merge_settings(
         dict(nms=dict(type='nms', iou_threshold=0.5),
              max_per_img=30)) == (0.5, 30)
-    assert merge_settings(
-        dict(score_thr=0.05, nms_iou=0.6, max_per_img=100)) == (0.6, 100)
+    assert merge_settings(dict(score_thr=0.05, nms_iou=0.6,
+                               max_per_img=100)) == (0.6, 100)
 
 
 def test_slicing_imports_numpy_only():
@@ -219,11 +222,13 @@ def test_the_runtime_path_merges_with_the_one_function(monkeypatch):
     # DeployedDetector (and predict_images)
     spy = _MergeSpy(monkeypatch)
     # each object inside one tile only (tiles start at 0, 102, 204, ...)
-    image = _image_with_objects({30: (40, 40, 60, 60), 31: (150, 150, 170,
-                                                            170)})
+    image = _image_with_objects({
+        30: (40, 40, 60, 60),
+        31: (150, 150, 170, 170)
+    })
     predictor = SlicedPredictor(lambda crops: [_squares(c) for c in crops],
-                                None, dict(nms_iou=0.6, max_per_img=100),
-                                128, 0.2)
+                                None, dict(nms_iou=0.6,
+                                           max_per_img=100), 128, 0.2)
     found = predictor([image, image])
     assert spy.calls == 2
     assert len(found) == 2 and len(found[0]['bboxes']) == 2
@@ -242,8 +247,8 @@ def random_fcos(tmp_path):
     cfg.model.test_cfg.score_thr = 0.0
     model, _ = build_model_without_weights(cfg)
     checkpoint = tmp_path / 'random.pth'
-    classes = cfg.test_dataloader.dataset.get('metainfo', {}).get(
-        'classes') or tuple(f'c{i}' for i in range(20))
+    classes = cfg.test_dataloader.dataset.get(
+        'metainfo', {}).get('classes') or tuple(f'c{i}' for i in range(20))
     torch.save(
         dict(
             state_dict=model.state_dict(),
@@ -277,10 +282,10 @@ def test_sliced_detector_of_one_tile_predicts_as_the_detector(
     for one, sample in zip(plain, out):
         pred = sample.pred_instances
         assert len(one['bboxes']) == 100  # every location scored
-        np.testing.assert_allclose(pred.bboxes.numpy(), one['bboxes'],
-                                   atol=1e-4)
-        np.testing.assert_allclose(pred.scores.numpy(), one['scores'],
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            pred.bboxes.numpy(), one['bboxes'], atol=1e-4)
+        np.testing.assert_allclose(
+            pred.scores.numpy(), one['scores'], atol=1e-6)
         np.testing.assert_array_equal(pred.labels.numpy(), one['labels'])
 
 
@@ -310,8 +315,7 @@ def test_sliced_detector_runs_an_exports_runtime(tmp_path, monkeypatch,
     cv2.imwrite(path, image)
     sliced = SlicedDetector(
         dict(type='_FakeExport'),
-        128,
-        [dict(type='LodaaLoadImageFromFile')],
+        128, [dict(type='LodaaLoadImageFromFile')],
         overlap=0.3,
         merge_metric='ios')
     spy = _MergeSpy(monkeypatch)

@@ -11,8 +11,7 @@ large_root = 'work_dirs/small_objects/large/VOCdevkit/'
 
 train_dataloader = dict(dataset=dict(data_root=tiles_root))
 val_dataloader = dict(dataset=dict(data_root=tiles_root))
-test_dataloader = dict(
-    batch_size=1, dataset=dict(data_root=large_root))
+test_dataloader = dict(batch_size=1, dataset=dict(data_root=large_root))
 work_dir = 'work_dirs/small_objects'
 
 # half the demo's 1,200 iterations: the 2-core budget of the benchmark

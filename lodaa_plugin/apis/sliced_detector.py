@@ -6,7 +6,7 @@ data and metric, as it scores any other model.
 Like mmdet's TTA models it wraps the detector of the config; it reads each
 test image from its file (the batch the data pipeline resized is not used)
 and sends the tiles through the test pipeline
-(:func:`~.inference.predict_images`), or, for an export
+(:func:`~lodaa_plugin.apis.predict_images`), or, for an export
 (``DeployedDetectorModel``), through the deployed runtime.
 """
 from typing import List, Optional, Sequence

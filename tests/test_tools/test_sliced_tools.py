@@ -60,8 +60,7 @@ def test_sliced_test_scores_like_unsliced_on_images_of_one_tile(
 
 def test_image_demo_slices_a_large_image(tmp_path):
     import cv2
-    image = np.random.RandomState(0).randint(0, 255, (700, 900, 3),
-                                             np.uint8)
+    image = np.random.RandomState(0).randint(0, 255, (700, 900, 3), np.uint8)
     path = str(tmp_path / 'big.png')
     cv2.imwrite(path, image)
     from mmengine.config import Config
@@ -74,9 +73,9 @@ def test_image_demo_slices_a_large_image(tmp_path):
     checkpoint = _random_checkpoint(tmp_path)
     output = run_tool([
         PYTHON,
-        osp.join(REPO_ROOT, 'tools', 'image_demo.py'), path, config,
-        checkpoint, '--slice', '256', '--overlap', '0.25', '--score-thr',
-        '0', '--out-dir',
+        osp.join(REPO_ROOT, 'tools',
+                 'image_demo.py'), path, config, checkpoint, '--slice', '256',
+        '--overlap', '0.25', '--score-thr', '0', '--out-dir',
         str(tmp_path / 'out'), '--no-labels'
     ],
                       cwd=tmp_path)
