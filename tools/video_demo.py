@@ -8,6 +8,8 @@ annotated video.
         work_dirs/fcos_224_deploy --backend openvino --precision int8 \\
         --out out.mp4
     python tools/video_demo.py 0 configs/fcos_voc_224.py CKPT --show
+    python tools/video_demo.py clip.mp4 configs/fcos_voc_224.py CKPT \\
+        --track --out out.mp4     # identities; out.txt in MOTChallenge form
 
 Frames are read and written with OpenCV, detected in batches of
 ``--batch-size`` (PyTorch, or an export on ONNX Runtime / OpenVINO), drawn
@@ -45,6 +47,12 @@ def parse_args() -> argparse.Namespace:
         '--out', help='the annotated video to write (.mp4, .avi)')
     parser.add_argument(
         '--show', action='store_true', help='also show it in a window')
+    parser.add_argument(
+        '--track',
+        action='store_true',
+        help="identities across frames (mmdet's ByteTrack), drawn with the "
+        'class, and with --out written beside the video as MOTChallenge '
+        'text (OUT without its extension + .txt)')
     parser.add_argument('--score-thr', type=fraction, default=0.3)
     parser.add_argument('--batch-size', type=positive_int, default=4)
     parser.add_argument(
@@ -123,10 +131,16 @@ def open_writer(path: str, fps: float, size: tuple) -> cv2.VideoWriter:
 
 
 def draw(frame: np.ndarray, result: dict, classes, score_thr: float):
-    """The frame (BGR) with its detections drawn."""
+    """The frame (BGR) with its detections (and track ids) drawn."""
     from lodaa_plugin.visualization import draw_detections
-    drawn = draw_detections(frame[..., ::-1], classes, result['bboxes'],
-                            result['labels'], result['scores'], score_thr)
+    drawn = draw_detections(
+        frame[..., ::-1],
+        classes,
+        result['bboxes'],
+        result['labels'],
+        result['scores'],
+        score_thr,
+        ids=result.get('ids'))
     return np.ascontiguousarray(np.asarray(drawn)[..., ::-1])
 
 
@@ -154,6 +168,13 @@ def main() -> None:
     if args.max_frames:
         total = min(total or args.max_frames, args.max_frames)
     writer, partial = None, None
+    tracker, mot = None, None
+    if args.track:
+        from lodaa_plugin.apis.tracking import FrameTracker, mot_lines
+        tracker = FrameTracker()
+        if args.out:
+            mot_path = osp.splitext(args.out)[0] + '.txt'
+            mot = open(mot_path + '.partial', 'w')
     done, started, seconds = 0, time.perf_counter(), 0.0
     bar = tqdm(total=total, desc='frames', unit='frame')
     try:
@@ -171,7 +192,13 @@ def main() -> None:
             tick = time.perf_counter()
             results = predict(frames)
             seconds += time.perf_counter() - tick
-            for frame, result in zip(frames, results):
+            for number, (frame,
+                         result) in enumerate(zip(frames, results), done + 1):
+                if tracker is not None:
+                    result = tracker(result)
+                    if mot is not None:
+                        mot.writelines(line + '\n'
+                                       for line in mot_lines(number, result))
                 out = draw(frame, result, classes, args.score_thr)
                 if args.out and writer is None:
                     partial = args.out + '.partial' + osp.splitext(args.out)[1]
@@ -195,6 +222,9 @@ def main() -> None:
         if writer is not None:
             writer.release()
             os.replace(partial, args.out)
+        if mot is not None:
+            mot.close()
+            os.replace(mot.name, mot_path)
         if args.show:
             cv2.destroyAllWindows()
     if not done:
@@ -203,7 +233,8 @@ def main() -> None:
     print(f'{done} frames, {done / wall:.1f} frames/s end to end '
           f'({done / seconds:.1f} frames/s detection alone, '
           f'{args.backend}, batch {args.batch_size})' +
-          (f'; written to {args.out}' if args.out else ''))
+          (f'; written to {args.out}' if args.out else '') +
+          (f', tracks in {mot_path}' if mot is not None else ''))
 
 
 if __name__ == '__main__':
