@@ -12,9 +12,9 @@ set.
 
 Each path (whole image through the test pipeline; tiles merged by NMS on
 IoU, NMS on intersection over the smaller box, NMM; standard + sliced)
-predicts every image of the set in turn, in one process; the time is the
-wall time of that pass over the images (decoding included) divided by
-their number. Prints the CPU model.
+predicts every image of the set in turn, in one process, after one
+warm-up image; the time is the wall time of that pass over the images
+(decoding included) divided by their number. Prints the CPU model.
 """
 import argparse
 import json
@@ -74,6 +74,7 @@ def score(predict: Callable, infos: List[dict], meta: dict,
     Returns:
         dict: ``mAP_11points``, ``coco_AP``, ``coco_AP_s``, ``s_per_image``.
     """
+    predict([infos[0]['img_path']])  # warm-up: first calls allocate
     results = []
     start = time.perf_counter()
     for i in range(0, len(infos), batch_size):
