@@ -53,6 +53,12 @@ def parse_args() -> argparse.Namespace:
         help="identities across frames (mmdet's ByteTrack), drawn with the "
         'class, and with --out written beside the video as MOTChallenge '
         'text (OUT without its extension + .txt)')
+    parser.add_argument(
+        '--track-thr',
+        type=fraction,
+        default=0.6,
+        help="with --track: ByteTrack's first-match score (a new track "
+        'needs 0.1 more); lower it for a detector whose scores run lower')
     parser.add_argument('--score-thr', type=fraction, default=0.3)
     parser.add_argument('--batch-size', type=positive_int, default=4)
     parser.add_argument(
@@ -171,7 +177,7 @@ def main() -> None:
     tracker, mot = None, None
     if args.track:
         from lodaa_plugin.apis.tracking import FrameTracker, mot_lines
-        tracker = FrameTracker()
+        tracker = FrameTracker(high=args.track_thr)
         if args.out:
             mot_path = osp.splitext(args.out)[0] + '.txt'
             mot = open(mot_path + '.partial', 'w')

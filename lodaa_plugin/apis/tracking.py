@@ -28,13 +28,22 @@ class FrameTracker:
         tracker (dict, optional): The tracker's config; mmdet's ByteTrack
             settings (:data:`BYTE_TRACKER`) by default. ByteTrack needs the
             ``lap`` package (the ``track`` extra).
+        high (float, optional): ByteTrack's first-match score threshold
+            (0.6 in :data:`BYTE_TRACKER`), a new track needing 0.1 more, as
+            there: lower for a detector whose scores run lower.
     """
 
-    def __init__(self, tracker: Optional[dict] = None) -> None:
+    def __init__(self,
+                 tracker: Optional[dict] = None,
+                 high: Optional[float] = None) -> None:
         import mmdet.models.task_modules.tracking  # noqa: F401 (KalmanFilter)
         import mmdet.models.trackers  # noqa: F401 (registers ByteTracker)
+        cfg = dict(tracker or BYTE_TRACKER)
+        if high is not None:
+            cfg['obj_score_thrs'] = dict(cfg['obj_score_thrs'], high=high)
+            cfg['init_track_thr'] = min(high + 0.1, 1.0)
         try:
-            self.tracker = MODELS.build(dict(tracker or BYTE_TRACKER))
+            self.tracker = MODELS.build(cfg)
         except RuntimeError as error:
             if 'lap' in str(error):
                 raise RuntimeError(
