@@ -10,7 +10,7 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
-# mmdet's ByteTrack settings (configs/bytetrack), a Kalman filter's motion
+#: mmdet's ByteTrack settings (its configs/bytetrack), a Kalman filter's motion
 BYTE_TRACKER = dict(
     type='ByteTracker',
     motion=dict(type='KalmanFilter'),
