@@ -324,3 +324,30 @@ def test_sliced_detector_runs_an_exports_runtime(tmp_path, monkeypatch,
     assert out[0].pred_instances.bboxes.numpy().astype(int).tolist() == [[
         200, 100, 230, 140
     ]]
+
+
+@pytest.mark.slow
+def test_pytorch_and_the_export_slice_alike(trained_fcos, exported,
+                                            mmdet_scope):
+    # the same tiles and the same merge on both paths: the export's boxes
+    # are PyTorch's, up to the backends' rounding
+    from lodaa_plugin.apis import init_detector_strict, predict_images
+    from lodaa_plugin.deployment import DeployedDetector
+    from lodaa_plugin.deployment.preprocess import read_image
+    from lodaa_testing import VOC07_ROOT, config_path
+    work_dir, _ = trained_fcos
+    model = init_detector_strict(
+        config_path('fcos_voc_224.py'), osp.join(work_dir, 'iter_100.pth'))
+    deployed = DeployedDetector(exported[0], 'onnxruntime')
+    photos = sorted(
+        glob.glob(osp.join(VOC07_ROOT, 'VOC2007', 'JPEGImages', '*.jpg')))[:2]
+    torch_path = SlicedPredictor(lambda tiles: predict_images(model, tiles),
+                                 read_image, model.test_cfg, 200, 0.25)
+    export_path = SlicedPredictor(deployed, read_image,
+                                  deployed.cfg['test_cfg'], 200, 0.25)
+    for ours, theirs in zip(torch_path(photos), export_path(photos)):
+        assert len(ours['bboxes']) > 0
+        for box, label in zip(ours['bboxes'][:10], ours['labels'][:10]):
+            same = theirs['bboxes'][theirs['labels'] == label]
+            assert len(same) and slicing._overlaps(box, same,
+                                                   'iou').max() > 0.95
