@@ -8,6 +8,8 @@ and a JSON of boxes, labels and scores.
         --score-thr 0.4
     python tools/image_demo.py 'photos/*.jpg' CONFIG EXPORT_DIR \
         --backend openvino    # a folder from tools/deployment/export.py
+    python tools/image_demo.py big.jpg CONFIG CKPT --slice 128 \
+        --overlap 0.2         # small objects: detect in 128-pixel tiles
 """
 import argparse
 import glob
@@ -21,8 +23,9 @@ from lodaa_plugin.apis import (draw_prediction_file, init_detector_strict,
                                predict_images)
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.compat.registry_hints import enable_registry_hints
-from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
-                                         fraction, positive_int)
+from lodaa_plugin.utils.cli_args import (add_deploy_args, add_slice_args,
+                                         add_unsafe_load_arg, fraction,
+                                         positive_int)
 from lodaa_plugin.utils.output_paths import overwritten_inputs
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
@@ -50,6 +53,7 @@ def main() -> None:
     parser.add_argument(
         'checkpoint', help='checkpoint, or with --backend the export folder')
     add_deploy_args(parser)
+    add_slice_args(parser)
     parser.add_argument('--out-dir', default='outputs')
     parser.add_argument('--score-thr', type=fraction, default=0.3)
     parser.add_argument('--device', default='cpu')
@@ -86,6 +90,7 @@ def main() -> None:
     if args.backend == 'pytorch':
         model = init_detector_strict(args.config, args.checkpoint, args.device)
         classes = model.dataset_meta['classes']
+        test_cfg = model.test_cfg
 
         def predict(chunk):
             return predict_images(model, chunk, args.batch_size)
@@ -93,7 +98,14 @@ def main() -> None:
         from lodaa_plugin.deployment import DeployedDetector
         predict = DeployedDetector(args.checkpoint, args.backend,
                                    args.precision, args.graph)
-        classes = predict.classes
+        classes, test_cfg = predict.classes, predict.cfg['test_cfg']
+    if args.slice:
+        from lodaa_plugin.deployment.preprocess import read_image
+        from lodaa_plugin.slicing import SlicedPredictor
+        predict = SlicedPredictor(predict, read_image, test_cfg, args.slice,
+                                  args.overlap, args.slice_whole,
+                                  args.slice_match, args.slice_merge,
+                                  args.batch_size)
     os.makedirs(args.out_dir, exist_ok=True)
     records = []
     for start in tqdm(

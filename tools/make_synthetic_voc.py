@@ -7,6 +7,10 @@
     python tools/make_synthetic_voc.py work_dirs/synth_b/data --seed 1 \
         --classes ellipse rectangle triangle cross ring diamond star hexagon \
         --max-objects 10 --object-scale 0.05 0.3
+    # large images with small objects (sliced inference): 1024², 8-40 px
+    python tools/make_synthetic_voc.py work_dirs/small_objects/large \
+        --trainval 1 --test 40 --seed 1 --size 1024 1024 \
+        --object-pixels 8 40 --max-objects 60
 """
 import argparse
 import os
@@ -51,6 +55,13 @@ def parse_args() -> argparse.Namespace:
         metavar=('MIN', 'MAX'),
         help='object side over the short image side, drawn log-uniformly')
     parser.add_argument(
+        '--object-pixels',
+        type=positive_int,
+        nargs=2,
+        metavar=('MIN', 'MAX'),
+        help='object side in pixels instead (sets --object-scale from '
+        'the short image side), e.g. 8 40 for small objects')
+    parser.add_argument(
         '--coco',
         action='store_true',
         help='also write OUT_DIR/annotations/instances_{trainval,test}.json')
@@ -58,7 +69,11 @@ def parse_args() -> argparse.Namespace:
         '--overwrite',
         action='store_true',
         help='write into an OUT_DIR that already holds a VOC2007 folder')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.object_pixels:
+        short = min(args.size)
+        args.object_scale = tuple(p / short for p in args.object_pixels)
+    return args
 
 
 def main() -> None:

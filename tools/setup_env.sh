@@ -182,7 +182,7 @@ case "$MMCV_OPS:$STATE" in
 esac
 
 say "OpenMMLab stack and LODAA (editable): mmdet, mmpretrain, pycocotools, scikit-learn, matplotlib, pytest, flake8, isort, yapf, tensorboard, wandb, onnx, onnxruntime, openvino, nncf, sphinx"
-$PIP install -q --no-build-isolation -e ".[tests,lint,vis,deploy,docs]"
+$PIP install -q --no-build-isolation -e ".[tests,lint,vis,deploy,docs,track]"
 
 # transformers breaks mmpretrain's multimodal import; LODAA keeps it out.
 if $PY -c "import transformers" 2>/dev/null; then

@@ -6,6 +6,7 @@
     python tools/test.py CONFIG CKPT --tta
     python tools/test.py CONFIG EXPORT_DIR --backend openvino
     python tools/test.py CONFIG CKPT --compare OTHER_CKPT
+    python tools/test.py CONFIG CKPT --slice 128 --overlap 0.2
     bash tools/dist_test.sh CONFIG CKPT 8
 
 ``--compare`` scores a second checkpoint (or, with ``--backend``, a second
@@ -19,10 +20,10 @@ from lodaa_plugin.compat import enable_compat, prepare_distributed
 from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.utils.builders import build_runner
 from lodaa_plugin.utils.cli_args import (add_common_args, add_deploy_args,
-                                         add_vis_backend_arg,
+                                         add_slice_args, add_vis_backend_arg,
                                          non_negative_float,
                                          prepare_output_file)
-from lodaa_plugin.utils.config_edits import enable_flip_tta
+from lodaa_plugin.utils.config_edits import enable_flip_tta, enable_slicing
 from lodaa_plugin.utils.config_loading import load_config
 from lodaa_plugin.utils.dist import close_distributed
 from lodaa_plugin.utils.model_wrapper import unwrap_model
@@ -60,6 +61,7 @@ def parse_args() -> argparse.Namespace:
         metavar='CKPT_OR_EXPORT',
         help='a second checkpoint (with --backend: export folder) scored on '
         'the same test images; prints first − second, paired 95%% interval')
+    add_slice_args(parser)
     add_vis_backend_arg(parser)
     add_common_args(parser)
     args = parser.parse_args()
@@ -96,14 +98,21 @@ def main() -> None:
             precision=args.precision,
             graph=args.graph,
             data_preprocessor=cfg.model.data_preprocessor)
+    if args.slice:
+        if args.tta or not is_detector:
+            raise SystemExit('--slice runs a detector, without --tta')
+        enable_slicing(cfg, args.slice, args.overlap, args.slice_whole,
+                       args.slice_merge, args.slice_match)
     # without CUDA: a gloo group, so the Runner skips its nccl init
     prepare_distributed(cfg)
     runner = build_runner(cfg)
-    if args.backend != 'pytorch':
-        _check_export_classes(runner, args)
     model = unwrap_model(runner.model)
     if args.tta:
         model = model.module  # the network inside the TTA model
+    if args.slice:
+        model = model.detector  # the detector inside the sliced one
+    if args.backend != 'pytorch':
+        _check_export_classes(runner, model, args)
     if args.backend == 'pytorch':
         loaded = load_checkpoint_strict(model, args.checkpoint, args.config)
         # the classes it was trained on, for NumClassesCheckHook's advice
@@ -142,7 +151,7 @@ def _compare(runner, args, model) -> None:
         from lodaa_plugin.deployment import DeployedDetector
         model.deployed = DeployedDetector(args.compare, args.backend,
                                           args.precision, args.graph)
-        _check_export_classes(runner, args, args.compare)
+        _check_export_classes(runner, model, args, args.compare)
     runner.test()
     if not is_main_process():
         return
@@ -158,9 +167,8 @@ def _compare(runner, args, model) -> None:
               pair.describe(args.checkpoint, args.compare))
 
 
-def _check_export_classes(runner, args, export_dir=None) -> None:
+def _check_export_classes(runner, model, args, export_dir=None) -> None:
     """Refuse to score an export whose classes are not the test set's."""
-    model = unwrap_model(runner.model)
     exported = list(model.deployed.classes)
     dataset = list(runner.test_dataloader.dataset.metainfo['classes'])
     if exported != dataset:

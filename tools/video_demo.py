@@ -8,6 +8,8 @@ annotated video.
         work_dirs/fcos_224_deploy --backend openvino --precision int8 \\
         --out out.mp4
     python tools/video_demo.py 0 configs/fcos_voc_224.py CKPT --show
+    python tools/video_demo.py clip.mp4 configs/fcos_voc_224.py CKPT \\
+        --track --out out.mp4     # identities; out.txt in MOTChallenge form
 
 Frames are read and written with OpenCV, detected in batches of
 ``--batch-size`` (PyTorch, or an export on ONNX Runtime / OpenVINO), drawn
@@ -30,9 +32,10 @@ from tqdm import tqdm
 from lodaa_plugin.compat import enable_compat
 from lodaa_plugin.compat.registry_hints import enable_registry_hints
 from lodaa_plugin.image_bytes import DEFAULT_MAX_PIXELS
-from lodaa_plugin.utils.cli_args import (add_deploy_args, add_unsafe_load_arg,
-                                         fraction, positive_float,
-                                         positive_int, prepare_output_file)
+from lodaa_plugin.utils.cli_args import (add_deploy_args, add_slice_args,
+                                         add_unsafe_load_arg, fraction,
+                                         positive_float, positive_int,
+                                         prepare_output_file)
 from lodaa_plugin.video_header import video_header_size
 
 
@@ -45,10 +48,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         'checkpoint', help='checkpoint, or with --backend the export folder')
     add_deploy_args(parser)
+    add_slice_args(parser)
     parser.add_argument(
         '--out', help='the annotated video to write (.mp4, .avi)')
     parser.add_argument(
         '--show', action='store_true', help='also show it in a window')
+    parser.add_argument(
+        '--track',
+        action='store_true',
+        help="identities across frames (mmdet's ByteTrack), drawn with the "
+        'class, and with --out written beside the video as MOTChallenge '
+        'text (OUT without its extension + .txt)')
+    parser.add_argument(
+        '--track-thr',
+        type=fraction,
+        default=0.6,
+        help="with --track: ByteTrack's first-match score (a new track "
+        'needs 0.1 more); lower it for a detector whose scores run lower')
     parser.add_argument('--score-thr', type=fraction, default=0.3)
     parser.add_argument('--batch-size', type=positive_int, default=4)
     parser.add_argument(
@@ -126,12 +142,21 @@ def build_predictor(args: argparse.Namespace):
     if args.backend == 'pytorch':
         from lodaa_plugin.apis import init_detector_strict, predict_images
         model = init_detector_strict(args.config, args.checkpoint, args.device)
-        return (lambda frames: predict_images(model, frames, len(frames)),
-                model.dataset_meta['classes'])
-    from lodaa_plugin.deployment import DeployedDetector
-    detector = DeployedDetector(args.checkpoint, args.backend, args.precision,
-                                args.graph)
-    return detector, detector.classes
+        predict, classes = (lambda frames: predict_images(
+            model, frames, len(frames))), model.dataset_meta['classes']
+        test_cfg = model.test_cfg
+    else:
+        from lodaa_plugin.deployment import DeployedDetector
+        predict = DeployedDetector(args.checkpoint, args.backend,
+                                   args.precision, args.graph)
+        classes, test_cfg = predict.classes, predict.cfg['test_cfg']
+    if args.slice:
+        from lodaa_plugin.slicing import SlicedPredictor
+        predict = SlicedPredictor(predict, None, test_cfg, args.slice,
+                                  args.overlap, args.slice_whole,
+                                  args.slice_match, args.slice_merge,
+                                  args.batch_size)
+    return predict, classes
 
 
 def open_writer(path: str, fps: float, size: tuple) -> cv2.VideoWriter:
@@ -147,10 +172,16 @@ def open_writer(path: str, fps: float, size: tuple) -> cv2.VideoWriter:
 
 
 def draw(frame: np.ndarray, result: dict, classes, score_thr: float):
-    """The frame (BGR) with its detections drawn."""
+    """The frame (BGR) with its detections (and track ids) drawn."""
     from lodaa_plugin.visualization import draw_detections
-    drawn = draw_detections(frame[..., ::-1], classes, result['bboxes'],
-                            result['labels'], result['scores'], score_thr)
+    drawn = draw_detections(
+        frame[..., ::-1],
+        classes,
+        result['bboxes'],
+        result['labels'],
+        result['scores'],
+        score_thr,
+        ids=result.get('ids'))
     return np.ascontiguousarray(np.asarray(drawn)[..., ::-1])
 
 
@@ -178,6 +209,13 @@ def main() -> None:
     if args.max_frames:
         total = min(total or args.max_frames, args.max_frames)
     writer, partial = None, None
+    tracker, mot = None, None
+    if args.track:
+        from lodaa_plugin.apis.tracking import FrameTracker, mot_lines
+        tracker = FrameTracker(high=args.track_thr)
+        if args.out:
+            mot_path = osp.splitext(args.out)[0] + '.txt'
+            mot = open(mot_path + '.partial', 'w')
     done, started, seconds = 0, time.perf_counter(), 0.0
     bar = tqdm(total=total, desc='frames', unit='frame')
     try:
@@ -195,7 +233,13 @@ def main() -> None:
             tick = time.perf_counter()
             results = predict(frames)
             seconds += time.perf_counter() - tick
-            for frame, result in zip(frames, results):
+            for number, (frame,
+                         result) in enumerate(zip(frames, results), done + 1):
+                if tracker is not None:
+                    result = tracker(result)
+                    if mot is not None:
+                        mot.writelines(line + '\n'
+                                       for line in mot_lines(number, result))
                 out = draw(frame, result, classes, args.score_thr)
                 if args.out and writer is None:
                     partial = args.out + '.partial' + osp.splitext(args.out)[1]
@@ -233,6 +277,9 @@ def main() -> None:
         if writer is not None:
             writer.release()
             os.replace(partial, args.out)
+        if mot is not None:
+            mot.close()
+            os.replace(mot.name, mot_path)
         if args.show:
             cv2.destroyAllWindows()
     if not done:
@@ -241,7 +288,8 @@ def main() -> None:
     print(f'{done} frames, {done / wall:.1f} frames/s end to end '
           f'({done / seconds:.1f} frames/s detection alone, '
           f'{args.backend}, batch {args.batch_size})' +
-          (f'; written to {args.out}' if args.out else ''))
+          (f'; written to {args.out}' if args.out else '') +
+          (f', tracks in {mot_path}' if mot is not None else ''))
 
 
 if __name__ == '__main__':

@@ -8,12 +8,13 @@ its post-processing); the batch the data pipeline prepared is not used.
 """
 from typing import List, Optional
 
+import numpy as np
 import torch
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
-from mmengine.structures import InstanceData
 
+from ..apis.sliced_detector import attach_predictions
 from .predictor import DeployedDetector
 
 
@@ -40,6 +41,20 @@ class DeployedDetectorModel(BaseDetector):
                  data_preprocessor: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor)
         self.deployed = DeployedDetector(export_dir, backend, precision, graph)
+        # the export's test-time rules, as a detector's test_cfg (read by
+        # SlicedDetector's merge)
+        self.test_cfg = dict(self.deployed.cfg['test_cfg'])
+
+    def predict_arrays(self, images: List[np.ndarray]) -> List[dict]:
+        """Detect objects in BGR uint8 arrays (tiles of sliced inference).
+
+        Args:
+            images (list[np.ndarray]): The arrays.
+
+        Returns:
+            list[dict]: Per image ``bboxes``, ``scores``, ``labels``.
+        """
+        return self.deployed(images)
 
     def predict(self,
                 batch_inputs: torch.Tensor,
@@ -59,13 +74,9 @@ class DeployedDetectorModel(BaseDetector):
         if not rescale:
             raise ValueError('the deployed runtime predicts in original-image '
                              'pixels only (rescale=True)')
-        results = self.deployed([s.img_path for s in batch_data_samples])
-        for sample, result in zip(batch_data_samples, results):
-            sample.pred_instances = InstanceData(
-                bboxes=torch.from_numpy(result['bboxes']),
-                scores=torch.from_numpy(result['scores']),
-                labels=torch.from_numpy(result['labels']))
-        return batch_data_samples
+        return attach_predictions(
+            batch_data_samples,
+            self.deployed([s.img_path for s in batch_data_samples]))
 
     def loss(self, *args, **kwargs):
         """An exported network does not train."""

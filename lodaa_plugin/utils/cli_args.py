@@ -102,6 +102,45 @@ def add_deploy_args(parser: argparse.ArgumentParser) -> None:
         "alone, post-processed by the head's PyTorch function")
 
 
+def add_slice_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--slice SIZE``, ``--overlap R``, ``--slice-whole``,
+    ``--slice-merge`` and ``--slice-match``: sliced inference
+    (:mod:`lodaa_plugin.slicing`).
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+    """
+    parser.add_argument(
+        '--slice',
+        type=positive_int,
+        metavar='SIZE',
+        help='detect in SIZE x SIZE tiles of each image (for small objects '
+        'in large images), boxes merged across tiles')
+    parser.add_argument(
+        '--overlap',
+        type=_number(float, 0.0, 0.95),
+        default=0.2,
+        help='with --slice: overlap ratio of neighbouring tiles')
+    parser.add_argument(
+        '--slice-whole',
+        action='store_true',
+        help='with --slice: also detect on the whole image (standard + '
+        'sliced)')
+    parser.add_argument(
+        '--slice-merge',
+        choices=['nms', 'nmm'],
+        default='nms',
+        help="with --slice: how tiles' boxes merge: class-aware NMS (the "
+        "head's rule) or SAHI's non-maximum merging (the kept box grows to "
+        'hold the ones it drops)')
+    parser.add_argument(
+        '--slice-match',
+        choices=['iou', 'ios'],
+        default='iou',
+        help='with --slice: the overlap that matches boxes in the merge: '
+        'IoU, or intersection over the smaller box')
+
+
 def _number(kind: type,
             low: float,
             high: Optional[float] = None,

@@ -144,6 +144,14 @@ def flip_tta_pipeline(test_pipeline: List[dict],
     return pipeline
 
 
+def _test_dataset(cfg: Config) -> ConfigDict:
+    """The test dataset's config inside any wrappers (RepeatDataset, ...)."""
+    dataset = cfg.test_dataloader.dataset
+    while 'dataset' in dataset:
+        dataset = dataset.dataset
+    return dataset
+
+
 def enable_flip_tta(cfg: Config) -> Config:
     """Wrap the model in its TTA model and the test data in the flip
     pipeline, as mmdet's ``test.py --tta`` does.
@@ -167,13 +175,47 @@ def enable_flip_tta(cfg: Config) -> Config:
                 nms=dict(type='nms', iou_threshold=0.5),
                 max_per_img=100)) if is_detector else dict(
                     type='AverageClsScoreTTA')
-    dataset = cfg.test_dataloader.dataset
-    while 'dataset' in dataset:  # wrappers (RepeatDataset, ...)
-        dataset = dataset.dataset
+    dataset = _test_dataset(cfg)
     if 'tta_pipeline' not in cfg:
         cfg.tta_pipeline = flip_tta_pipeline(dataset.pipeline, is_detector)
     cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
     dataset.pipeline = cfg.tta_pipeline
+    return cfg
+
+
+def enable_slicing(cfg: Config,
+                   size: int,
+                   overlap: float,
+                   whole_image: bool = False,
+                   merge: str = 'nms',
+                   merge_metric: str = 'iou') -> Config:
+    """Wrap the model in ``SlicedDetector``: each test image detected tile
+    by tile from its file, through the test pipeline, boxes merged across
+    tiles.
+
+    Args:
+        cfg (Config): A detector's config, changed in place.
+        size (int): Tile side in pixels.
+        overlap (float): Overlap ratio of neighbouring tiles.
+        whole_image (bool): Also detect on the whole image. Defaults to
+            False.
+        merge (str): ``'nms'`` or ``'nmm'``. Defaults to ``'nms'``.
+        merge_metric (str): ``'iou'`` or ``'ios'``. Defaults to ``'iou'``.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    dataset = _test_dataset(cfg)
+    cfg.model = ConfigDict(
+        type='SlicedDetector',
+        detector=cfg.model,
+        slice_size=size,
+        overlap=overlap,
+        whole_image=whole_image,
+        merge=merge,
+        merge_metric=merge_metric,
+        test_pipeline=dataset.pipeline,
+        data_preprocessor=cfg.model.get('data_preprocessor'))
     return cfg
 
 

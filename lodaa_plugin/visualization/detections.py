@@ -88,7 +88,8 @@ def draw_detections(image: np.ndarray,
                     show_labels: bool = True,
                     show_scores: bool = True,
                     font_scale: float = 1.0,
-                    legend: bool = False) -> Image.Image:
+                    legend: bool = False,
+                    ids: Optional[np.ndarray] = None) -> Image.Image:
     """Draw predictions (class colour, label and score) and, if given, the
     true boxes (white, thin, labelled at their bottom).
 
@@ -112,6 +113,8 @@ def draw_detections(image: np.ndarray,
         font_scale (float): A factor on the font size. Defaults to 1.
         legend (bool): List the drawn classes and their colours in the
             top-right corner. Defaults to False.
+        ids (np.ndarray, optional): (N,) track identities, written before
+            the class (``#3 ring 0.91``). Defaults to None.
 
     Returns:
         PIL.Image.Image: The drawn image.
@@ -152,6 +155,8 @@ def draw_detections(image: np.ndarray,
         classes[int(labels[i])] if scores_ is None or not show_scores else
         f'{classes[int(labels[i])]} {scores_[i]:.2f}' for i in order
     ]
+    if ids is not None:
+        texts = [f'#{int(ids[i])} {text}' for i, text in zip(order, texts)]
     sizes = [_text_size(draw, text, font) for text in texts]
     rects = place_labels([tuple(b) for b in drawn], sizes, img.size)
     # the best-scored label drawn last, on top of any it had to cover
