@@ -31,6 +31,10 @@ def main() -> None:
         help='ImageSets/Main lists to convert (default: those of '
         f'{", ".join(SPLITS)} that exist)')
     parser.add_argument('--classes', nargs='+', help='class names in order')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace instances_{split}.json files already in OUT_DIR')
     args = parser.parse_args()
     main_dir = osp.join(args.year_dir, 'ImageSets', 'Main')
     splits = args.splits or [
@@ -48,6 +52,16 @@ def main() -> None:
     if 'classes' not in meta:
         from mmdet.datasets import VOCDataset
         meta['classes'] = VOCDataset.METAINFO['classes']
+    outs = [
+        osp.join(args.out_dir, 'annotations', f'instances_{split}.json')
+        for split in splits
+    ]
+    # they may be a labelling tool's export, not an earlier conversion
+    existing = [out for out in outs if osp.exists(out)]
+    if existing and not args.overwrite:
+        sys.exit(f'{", ".join(existing)} already exist'
+                 f'{"s" if len(existing) == 1 else ""} and would be replaced; '
+                 'choose another OUT_DIR, or add --overwrite')
     images = osp.join(args.out_dir, 'images')
     target = osp.abspath(osp.join(args.year_dir, 'JPEGImages'))
     os.makedirs(osp.join(args.out_dir, 'annotations'), exist_ok=True)
@@ -55,10 +69,8 @@ def main() -> None:
         os.symlink(target, images)
     elif osp.realpath(images) != osp.realpath(target):
         sys.exit(f'{images} exists and is not a link to {target}')
-    for split in splits:
-        out = voc_to_coco(
-            args.year_dir, split, meta['classes'],
-            osp.join(args.out_dir, 'annotations', f'instances_{split}.json'))
+    for split, out in zip(splits, outs):
+        voc_to_coco(args.year_dir, split, meta['classes'], out)
         print(f'{split}: {out}')
     print(f'{len(meta["classes"])} classes: {", ".join(meta["classes"])}; '
           f'images: {images} -> {target}')
