@@ -347,6 +347,42 @@ def test_the_metric_scores_reordered_categories_as_ordered_ones(
     assert scores['cross_precision'] == scores['ellipse_precision'] == 0
 
 
+def test_the_metric_with_a_file_scores_only_the_images_tested(
+        synthetic, mmdet_scope):
+    """A subset (``indices``, a shorter list) scored against the whole
+    file: the untested images' objects are not misses."""
+    from lodaa_plugin.evaluation.metrics import LodaaCocoMetric
+    path = osp.join(synthetic, 'annotations', 'instances_test.json')
+    dataset = _dataset(synthetic, ann=path)
+    assert len(dataset) > 2
+    samples = []
+    for i in range(2):
+        info = dataset.get_data_info(i)
+        keep = [x for x in info['instances'] if not x['ignore_flag']]
+        samples.append(
+            dict(
+                img_id=info['img_id'],
+                ori_shape=(info['height'], info['width']),
+                instances=info['instances'],
+                pred_instances=dict(
+                    bboxes=_tensor(
+                        np.asarray([x['bbox'] for x in keep],
+                                   np.float32).reshape(-1, 4)),
+                    scores=_tensor(np.ones(len(keep))),
+                    labels=_tensor([x['bbox_label'] for x in keep], int))))
+    metric = LodaaCocoMetric(ann_file=path, metric='bbox')
+    metric.dataset_meta = dataset.metainfo
+    metric.process({}, samples)
+    assert metric.compute_metrics(metric.results)['bbox_mAP_50'] == 1.0
+    # an image the file does not have is named, not scored as empty
+    samples[0]['img_id'] = 10**6
+    metric = LodaaCocoMetric(ann_file=path, metric='bbox')
+    metric.dataset_meta = dataset.metainfo
+    metric.process({}, samples)
+    with pytest.raises(ValueError, match='no image with id 1000000'):
+        metric.compute_metrics(metric.results)
+
+
 @pytest.mark.parametrize('edit,message', [
     (lambda d: d['categories'][1].update(name=d['categories'][0]['name']),
      "repeated category name(s): 'ellipse' (2 times)"),

@@ -69,7 +69,24 @@ class LodaaCocoMetric(CocoMetric):
             # them by position) sees them sorted
             self._label_ids = [ids[name] for name in classes]
             self.cat_ids = sorted(self._label_ids)
+        if self.ann_file is not None:
+            self.img_ids = self._scored_image_ids(results)
         return super().compute_metrics(results)
+
+    def _scored_image_ids(self, results: list) -> list:
+        """The file's images that were scored: mmdet takes every image of
+        ``ann_file``, so a test on a subset (``indices``, a shorter list)
+        counted the objects of the images never tested as misses."""
+        scored = sorted({pred['img_id'] for _, pred in results})
+        known = set(self._coco_api.get_img_ids())
+        unknown = [i for i in scored if i not in known]
+        if unknown:
+            raise ValueError(
+                f'{self.ann_file}: no image with id {unknown[0]} '
+                f'({len(unknown)} of the {len(scored)} scored images are not '
+                'in it); the metric reads the ground truth of the images '
+                'tested from this file')
+        return scored
 
     def results2json(self, results: list, outfile_prefix: str) -> dict:
         """Write the detections as mmdet does, label ``i`` as the category
