@@ -51,8 +51,10 @@ class Int8Decision(NamedTuple):
     """The INT8 gate's verdict.
 
     ``verdict``: ``'keep'`` (the interval of the drop lies within the
-    tolerance), ``'refuse'`` (it lies beyond) or ``'undecided'`` (it holds
-    the tolerance: refused too, the INT8 model is not shown to be within).
+    tolerance), ``'refuse'`` (it lies beyond), ``'undecided'`` (it holds
+    the tolerance: refused too, the INT8 model is not shown to be within)
+    or ``'unchecked'`` (fp32 scores 0 on the images: nothing to compare;
+    kept, and said so).
     ``images_needed``: test images at which the interval would clear the
     tolerance, for ``'undecided'``. ``worst_class``: the class that loses
     most, with its drop and interval.
@@ -98,6 +100,13 @@ class Int8Decision(NamedTuple):
         elif self.verdict == 'refuse':
             lines.append(f'beyond --int8-tolerance {tol} at {pct}: even the '
                          f'lower bound {self.low:+.4f} exceeds it')
+        elif self.verdict == 'unchecked':
+            lines.append(
+                f'NOT CHECKED: OpenVINO fp32 scores 0 on these {self.images} '
+                'images, so the gate has nothing to compare. INT8 is kept '
+                'unchecked (deploy.json says so); score it yourself, e.g. '
+                'tools/test.py --backend openvino --precision int8, with '
+                '--slice for a model made for sliced inference')
         else:
             more = (f'about {self.images_needed} test images would decide '
                     '(--eval-images N, 0: all)'
@@ -165,6 +174,8 @@ def int8_decision(fp32_results: Sequence,
         k: float(v[k])
         for k in ('mAP_11points', 'mAP_area')
     } for v, _ in scored]
+    if max(values[0].values()) == 0:  # 0 vs 0: nothing was compared
+        verdict, needed = 'unchecked', None
     return Int8Decision(verdict, values[0], values[1],
                         pair.difference, pair.low, pair.high, tolerance,
                         len(fp32_results), needed, worst, resamples, seed,

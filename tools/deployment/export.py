@@ -226,7 +226,7 @@ def _int8(args, cfg) -> None:
     decision = int8_decision(results['fp32'], results['int8'], test.metainfo,
                              args.int8_tolerance)
     print(decision.describe())
-    if decision.verdict != 'keep':
+    if decision.verdict not in ('keep', 'unchecked'):
         for name in (INT8_FILE, INT8_FILE[:-4] + '.bin'):
             if osp.exists(osp.join(args.out, name)):
                 os.remove(osp.join(args.out, name))
@@ -246,7 +246,8 @@ def _int8(args, cfg) -> None:
             level=decision.level,
             resamples=decision.resamples,
             seed=decision.seed),
-        metric='VOC07 11-point and area mAP@0.5')
+        metric='VOC07 11-point and area mAP@0.5',
+        checked=decision.verdict == 'keep')
     write_deploy_config(args.out, settings)
     print(f'INT8 kept: {osp.join(args.out, INT8_FILE)} (--precision int8)')
 

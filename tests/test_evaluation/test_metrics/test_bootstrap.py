@@ -269,6 +269,23 @@ def test_the_int8_gate_refuses_a_degraded_model_and_keeps_a_faithful_one():
         unsure.describe()
 
 
+def test_the_int8_gate_says_unchecked_when_fp32_finds_nothing():
+    """0 vs 0 (a model for sliced inference scored on whole images) is no
+    evidence: not 'kept within the tolerance'."""
+    from lodaa_plugin.deployment.evaluate import int8_decision
+    rng = np.random.default_rng(6)
+    blind = [
+        r._replace(
+            bboxes=r.bboxes[:0], scores=r.scores[:0], labels=r.labels[:0])
+        for r in _images(rng, 40)
+    ]
+    gate = int8_decision(blind, blind, dict(classes=CLASSES), 0.01)
+    assert gate.verdict == 'unchecked'
+    assert 'NOT CHECKED: OpenVINO fp32 scores 0 on these 40 images' in \
+        gate.describe()
+    assert 'within --int8-tolerance' not in gate.describe()
+
+
 def test_the_classification_map_gets_an_interval():
     from lodaa_plugin.evaluation.metrics import LodaaPerClassAP
     from lodaa_plugin.evaluation.metrics.per_class_ap import label_matches
