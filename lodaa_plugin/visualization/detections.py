@@ -34,14 +34,16 @@ def label_font(image_size: Tuple[int, int],
 
 
 def place_labels(boxes: Sequence[Rect], sizes: Sequence[Tuple[float, float]],
-                 image_size: Tuple[int, int]) -> List[Rect]:
+                 image_size: Tuple[int, int]) -> List[Optional[Rect]]:
     """Choose where each box's label goes, best box first.
 
     A label goes inside its box's top edge when the box is at least three
     labels high and wider than the label, else just above the box (below
     its top edge at the image's top); it is shifted to lie inside the
     image, and moved down the box or beside it when it would cover a label
-    already placed.
+    already placed or the centre of another box. A label with no such place
+    is left out (its box is still drawn): with hundreds of small boxes,
+    labels would otherwise hide the objects and each other.
 
     Args:
         boxes (Sequence[Rect]): Boxes x1, y1, x2, y2, in drawing order of
@@ -50,11 +52,14 @@ def place_labels(boxes: Sequence[Rect], sizes: Sequence[Tuple[float, float]],
         image_size (tuple[int, int]): Width and height.
 
     Returns:
-        list[Rect]: Each label's rectangle, inside the image.
+        list[Rect | None]: Each label's rectangle, inside the image; None
+        for a label left out.
     """
     width, height = image_size
+    every = np.asarray(boxes, float).reshape(-1, 4)
     placed: List[Rect] = []
-    for (x1, y1, x2, y2), (w, h) in zip(boxes, sizes):
+    out: List[Optional[Rect]] = []
+    for k, ((x1, y1, x2, y2), (w, h)) in enumerate(zip(boxes, sizes)):
         inside = y2 - y1 >= 3 * h and x2 - x1 > w
         tops = [y1 if inside or y1 < h else y1 - h]
         tops += [tops[0] + k * h for k in range(1, 4)] + [y2, y2 - h]
@@ -63,12 +68,28 @@ def place_labels(boxes: Sequence[Rect], sizes: Sequence[Tuple[float, float]],
                            max(width - w,
                                0)), min(max(t, 0), max(height - h, 0)), w, h)
                       for x in xs for t in tops]
+        others = np.delete(every, k, axis=0)
         free = [
-            c for c in candidates if not any(_overlap(c, p) for p in placed)
+            c for c in candidates
+            if not any(_overlap(c, p)
+                       for p in placed) and not _hides(c, others)
         ]
-        x, y, w, h = (free or candidates)[0]
+        if not free:
+            out.append(None)
+            continue
+        x, y, w, h = free[0]
         placed.append((x, y, x + w, y + h))
-    return placed
+        out.append(placed[-1])
+    return out
+
+
+def _hides(label: Tuple[float, float, float, float],
+           boxes: np.ndarray) -> bool:
+    """Whether a label (x, y, w, h) covers the centre of any of the (N, 4)
+    boxes (a box the label only overlaps at its edge stays readable)."""
+    x, y, w, h = label
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    return bool(np.any((x < cx) & (cx < x + w) & (y < cy) & (cy < y + h)))
 
 
 def _overlap(a: Tuple[float, float, float, float], b: Rect) -> bool:
@@ -94,7 +115,9 @@ def draw_detections(image: np.ndarray,
     true boxes (white, thin, labelled at their bottom).
 
     Labels are placed by :func:`place_labels` (the best-scored first, never
-    outside the image), in a font sized to the image (:func:`label_font`).
+    outside the image, off each other: one with no room left is left out,
+    and counted in the log), in a font sized to the image
+    (:func:`label_font`).
 
     Args:
         image (np.ndarray): RGB image, (H, W, 3) uint8.
@@ -159,8 +182,17 @@ def draw_detections(image: np.ndarray,
         texts = [f'#{int(ids[i])} {text}' for i, text in zip(order, texts)]
     sizes = [_text_size(draw, text, font) for text in texts]
     rects = place_labels([tuple(b) for b in drawn], sizes, img.size)
-    # the best-scored label drawn last, on top of any it had to cover
+    left_out = sum(rect is None for rect in rects)
+    if left_out:
+        # imported here: drawing itself needs numpy and PIL only
+        from mmengine.logging import print_log
+        print_log(
+            f'{left_out} of {len(rects)} labels left out: no room that hides '
+            'no other label or box (a smaller --font-scale, a higher '
+            '--score-thr or --no-labels shows the boxes better)', 'current')
     for i, text, rect in reversed(list(zip(order, texts, rects))):
+        if rect is None:
+            continue
         draw.rectangle(rect, fill=PALETTE[int(labels[i]) % len(PALETTE)])
         draw.text((rect[0] + 1, rect[1]), text, fill=(0, 0, 0), font=font)
     return img

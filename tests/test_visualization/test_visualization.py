@@ -80,6 +80,7 @@ def test_labels_stay_inside_the_image_and_off_each_other():
     edges = [(0, 0, 40, 30), (260, 270, 300, 300), (280, 0, 300, 20),
              (0, 285, 15, 300)]
     rects = place_labels(corner + edges, [(70, 12)] * 12, (300, 300))
+    assert None not in rects  # room for all twelve
     for x1, y1, x2, y2 in rects:
         assert 0 <= x1 < x2 <= 300 and 0 <= y1 < y2 <= 300
     overlapping = [
@@ -87,6 +88,21 @@ def test_labels_stay_inside_the_image_and_off_each_other():
         if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
     ]
     assert not overlapping
+    # hundreds of small boxes: labels never stack; those with no room are
+    # left out (the best box keeps its label), none covers another box's
+    # centre
+    grid = [(x, y, x + 12, y + 12) for x in range(0, 300, 20)
+            for y in range(0, 300, 20)]
+    rects = place_labels(grid, [(60, 12)] * len(grid), (300, 300))
+    kept = [r for r in rects if r is not None]
+    assert rects[0] is not None and 0 < len(kept) < len(grid)
+    assert not [(a, b) for i, a in enumerate(kept) for b in kept[i + 1:]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    for rect in kept:  # no object hidden under a label
+        assert not [
+            (x1, y1) for x1, y1, _, _ in grid
+            if rect[0] < x1 + 6 < rect[2] and rect[1] < y1 + 6 < rect[3]
+        ]
     # a large box keeps its label inside, a small one gets it above
     big, small = place_labels([(50, 50, 250, 250), (100, 20, 120, 30)],
                               [(70, 12), (70, 12)], (300, 300))
