@@ -3,6 +3,7 @@
 at export (needs the training environment: mmdet, the dataset), and the
 INT8 gate: fp32 − INT8 paired on the same images, decided on its interval.
 """
+import math
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -85,14 +86,14 @@ class Int8Decision(NamedTuple):
             f'mAP@0.5): OpenVINO fp32 {self.fp32["mAP_11points"]:.4f} '
             f'({self.fp32["mAP_area"]:.4f}), INT8 '
             f'{self.int8["mAP_11points"]:.4f} ({self.int8["mAP_area"]:.4f})',
-            f'INT8 loses {self.drop:+.4f} [{self.low:+.4f}, {self.high:+.4f}]'
+            f'INT8 loses {self.drop:+.4f} {_bounds(self.low, self.high)}'
             f' VOC07 mAP (fp32 − INT8 on the same images, {pct} paired '
             f'bootstrap, {self.resamples} resamples, seed {self.seed})'
         ]
         if self.worst_class is not None:
             name, drop, low, high = self.worst_class
             lines.append(f'worst class: {name} loses {drop:+.4f} '
-                         f'[{low:+.4f}, {high:+.4f}] AP')
+                         f'{_bounds(low, high)} AP')
         tol = self.tolerance
         if self.verdict == 'keep':
             lines.append(f'within --int8-tolerance {tol} at {pct}: the '
@@ -107,6 +108,13 @@ class Int8Decision(NamedTuple):
                 'unchecked (deploy.json says so); score it yourself, e.g. '
                 'tools/test.py --backend openvino --precision int8, with '
                 '--slice for a model made for sliced inference')
+        elif math.isnan(self.low):
+            from ..evaluation.metrics.bootstrap import MIN_IMAGES
+            lines.append(
+                f'undecided: no interval on {self.images} test images (fewer '
+                f'than {MIN_IMAGES}), so INT8 is not shown to lose at most '
+                f'{tol}; at least {self.images_needed} test images would '
+                'decide (--eval-images N, 0: all)')
         else:
             more = (f'about {self.images_needed} test images would decide '
                     '(--eval-images N, 0: all)'
@@ -116,6 +124,13 @@ class Int8Decision(NamedTuple):
                 f'undecided: the interval holds --int8-tolerance {tol}, so '
                 f'INT8 is not shown to lose at most {tol}; {more}')
         return '\n'.join(lines)
+
+
+def _bounds(low: float, high: float) -> str:
+    """``[+0.0012, +0.0043]``, or ``[n/a]`` with no interval."""
+    if math.isnan(low) or math.isnan(high):
+        return '[n/a]'
+    return f'[{low:+.4f}, {high:+.4f}]'
 
 
 def int8_decision(fp32_results: Sequence,

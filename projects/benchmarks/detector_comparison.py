@@ -268,6 +268,9 @@ def paired_rows(sources: Dict[tuple, Dict], rows: Sequence[str],
 
 def _paired_cell(paired: dict) -> str:
     low, high = paired['interval']
+    if paired['verdict'] == 'undecided':
+        return (f'{paired["difference"]:+.3f} [n/a]: no interval on fewer '
+                'than 10 test images')
     text = (f'{paired["difference"]:+.3f} [{low:+.3f}, {high:+.3f}]: LODAA '
             f'{paired["verdict"]}')
     if paired['verdict'] == 'level' and paired['seeds_needed']:

@@ -131,28 +131,21 @@ def test_int8_export_reports_both_maps_and_acts_on_them(
     found = re.search(
         r'(\d+) test images, VOC07 11-point mAP@0\.5 \(area mAP@0\.5\): '
         r'OpenVINO fp32 ([\d.]+) \(([\d.]+)\), INT8 ([\d.]+) \(([\d.]+)\)\n'
-        r'INT8 loses ([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\]', output)
+        r'INT8 loses ([+-][\d.]+) \[n/a\]', output)
     assert found, output[-3000:]
     assert 'worst class: ' in output
     fp32, int8 = float(found.group(2)), float(found.group(4))
     assert fp32 > 0.3  # the trained model finds its training photos
-    drop, low, high = (float(found.group(i)) for i in (6, 7, 8))
+    drop = float(found.group(6))
     assert drop == pytest.approx(fp32 - int8, abs=1e-4)
-    assert low <= drop <= high
     settings = json.loads((out / 'deploy.json').read_text())
-    # the gate keeps INT8 only when the interval's upper bound is in bounds
-    if high > 0.01:
-        assert result.returncode == 2 and 'the fp32 export is kept' in output
-        assert not (out / 'end2end_int8.xml').exists()
-        assert 'openvino_int8' not in settings['end2end']
-    else:
-        assert result.returncode == 0, output[-3000:]
-        assert settings['end2end']['openvino_int8'] == 'end2end_int8.xml'
-        assert settings['int8']['int8']['mAP_11points'] == pytest.approx(
-            int8, abs=1e-4)
-        from lodaa_plugin.deployment import DeployedDetector
-        detector = DeployedDetector(str(out), 'openvino', 'int8')
-        assert len(detector(PHOTOS[:2])) == 2
+    # 4 test images: no interval, so INT8 is not shown to be within the
+    # tolerance whatever its drop, and is not kept
+    assert 'undecided: no interval on 4 test images (fewer than 10)' in output
+    assert 'at least 10 test images would decide' in output
+    assert result.returncode == 2 and 'the fp32 export is kept' in output
+    assert not (out / 'end2end_int8.xml').exists()
+    assert 'openvino_int8' not in settings['end2end']
 
 
 def test_a_config_the_graph_cannot_honour_is_refused(tmp_path, mmdet_scope):
