@@ -24,11 +24,12 @@ def python_env(repo_root: str = REPO_ROOT) -> Dict[str, str]:
         importable, one OpenMP thread unless set.
     """
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join([
+    # no empty entry: it would put the tool's working folder on sys.path
+    env['PYTHONPATH'] = os.pathsep.join(p for p in [
         repo_root,
         os.path.join(repo_root, 'tests'),
         env.get('PYTHONPATH', '')
-    ])
+    ] if p)
     env.setdefault('OMP_NUM_THREADS', '1')
     return env
 

@@ -55,14 +55,16 @@ def test_simple_cnn_train_then_test_prints_table(tmp_path):
         str(tmp_path), '--cfg-options', *data
     ],
                       cwd=tmp_path)
-    assert re.search(r'\| person\s+\| [\d.]+\s+\| 6\s+\|',
+    # AP with its 95% interval (12 test images)
+    assert re.search(r'\| person\s+\| [\d.]+ \[[\d.]+, [\d.]+\]\s+\| 6\s+\|',
                      output), output[-3000:]
     assert 'multi-label/mAP:' in output and 'f1-score' in output
     # one mAP: the log's is the mean of the table's classes with positives
     table = output.split('mAP = mean AP of the')[-1]
     aps = [
         float(ap) for ap in re.findall(
-            r'^\| \w[^|]*\| ([\d.]+)\s+\| [1-9]\d*\s+\|', table, re.M)
+            r'^\| \w[^|]*\| ([\d.]+) \[[^]]*\]\s+\| [1-9]\d*\s+\|', table,
+            re.M)
     ]
     assert len(aps) == int(table.split()[0]) < 20
     assert 'left out of the mAP, no positive image:' in table

@@ -68,7 +68,7 @@ def test_image_demo_slices_a_large_image(tmp_path):
     cfg.model.backbone.init_cfg = None
     cfg.model.test_cfg.score_thr = 0.0
     cfg.model.test_cfg.max_per_img = 30
-    config = str(tmp_path / 'random.py')
+    config = str(tmp_path / 'random_weights.py')
     cfg.dump(config)
     checkpoint = _random_checkpoint(tmp_path)
     output = run_tool([
