@@ -296,6 +296,25 @@ def test_labels_follow_category_names_whatever_the_id_order(
     ]
 
 
+def _truth_as_detections(dataset, indices) -> list:
+    """Metric samples whose detections are the images' true boxes."""
+    samples = []
+    for i in indices:
+        info = dataset.get_data_info(i)
+        keep = [x for x in info['instances'] if not x['ignore_flag']]
+        boxes = np.asarray([x['bbox'] for x in keep], np.float32)
+        samples.append(
+            dict(
+                img_id=info['img_id'],
+                ori_shape=(info['height'], info['width']),
+                instances=info['instances'],
+                pred_instances=dict(
+                    bboxes=_tensor(boxes.reshape(-1, 4)),
+                    scores=_tensor(np.ones(len(keep))),
+                    labels=_tensor([x['bbox_label'] for x in keep], int))))
+    return samples
+
+
 @pytest.mark.parametrize('with_file', [False, True])
 @pytest.mark.parametrize(
     'classes', [None, ('ring', 'cross', 'ellipse', 'triangle', 'rectangle')])
@@ -312,20 +331,7 @@ def test_the_metric_scores_reordered_categories_as_ordered_ones(
         f.write(b'\xef\xbb\xbf' + data)
     metainfo = {} if classes is None else dict(metainfo=dict(classes=classes))
     dataset = _dataset(synthetic, ann=path, **metainfo)
-    samples = []
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
-        keep = [x for x in info['instances'] if not x['ignore_flag']]
-        boxes = np.asarray([x['bbox'] for x in keep], np.float32)
-        samples.append(
-            dict(
-                img_id=info['img_id'],
-                ori_shape=(info['height'], info['width']),
-                instances=info['instances'],
-                pred_instances=dict(
-                    bboxes=_tensor(boxes.reshape(-1, 4)),
-                    scores=_tensor(np.ones(len(keep))),
-                    labels=_tensor([x['bbox_label'] for x in keep], int))))
+    samples = _truth_as_detections(dataset, range(len(dataset)))
     metric = LodaaCocoMetric(
         ann_file=path if with_file else None, metric='bbox', classwise=True)
     metric.dataset_meta = dataset.metainfo
@@ -355,21 +361,7 @@ def test_the_metric_with_a_file_scores_only_the_images_tested(
     path = osp.join(synthetic, 'annotations', 'instances_test.json')
     dataset = _dataset(synthetic, ann=path)
     assert len(dataset) > 2
-    samples = []
-    for i in range(2):
-        info = dataset.get_data_info(i)
-        keep = [x for x in info['instances'] if not x['ignore_flag']]
-        samples.append(
-            dict(
-                img_id=info['img_id'],
-                ori_shape=(info['height'], info['width']),
-                instances=info['instances'],
-                pred_instances=dict(
-                    bboxes=_tensor(
-                        np.asarray([x['bbox'] for x in keep],
-                                   np.float32).reshape(-1, 4)),
-                    scores=_tensor(np.ones(len(keep))),
-                    labels=_tensor([x['bbox_label'] for x in keep], int))))
+    samples = _truth_as_detections(dataset, range(2))
     metric = LodaaCocoMetric(ann_file=path, metric='bbox')
     metric.dataset_meta = dataset.metainfo
     metric.process({}, samples)
