@@ -272,6 +272,28 @@ class SlicedPredictor:
         self.whole_image, self.metric, self.merge = whole_image, metric, merge
         self.batch_size = batch_size
 
+    @classmethod
+    def from_args(cls, predict: Callable[[List[np.ndarray]], List[Detections]],
+                  read: Optional[Callable[[str], np.ndarray]], test_cfg: Dict,
+                  args) -> 'SlicedPredictor':
+        """The predictor a tool's ``--slice`` options ask for
+        (``lodaa_plugin.utils.cli_args.add_slice_args``).
+
+        Args:
+            predict (Callable): As for the class.
+            read (Callable, optional): As for the class.
+            test_cfg (dict): As for the class.
+            args (argparse.Namespace): With ``slice``, ``overlap``,
+                ``slice_whole``, ``slice_match``, ``slice_merge`` and
+                ``batch_size``.
+
+        Returns:
+            SlicedPredictor: The sliced predictor.
+        """
+        return cls(predict, read, test_cfg, args.slice, args.overlap,
+                   args.slice_whole, args.slice_match, args.slice_merge,
+                   args.batch_size)
+
     def __call__(self,
                  images: Sequence[Union[str, np.ndarray]]) -> List[Detections]:
         """Detect objects in images (files or BGR arrays), tile by tile.

@@ -102,10 +102,8 @@ def main() -> None:
     if args.slice:
         from lodaa_plugin.deployment.preprocess import read_image
         from lodaa_plugin.slicing import SlicedPredictor
-        predict = SlicedPredictor(predict, read_image, test_cfg, args.slice,
-                                  args.overlap, args.slice_whole,
-                                  args.slice_match, args.slice_merge,
-                                  args.batch_size)
+        predict = SlicedPredictor.from_args(predict, read_image, test_cfg,
+                                            args)
     os.makedirs(args.out_dir, exist_ok=True)
     records = []
     for start in tqdm(

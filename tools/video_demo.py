@@ -152,10 +152,7 @@ def build_predictor(args: argparse.Namespace):
         classes, test_cfg = predict.classes, predict.cfg['test_cfg']
     if args.slice:
         from lodaa_plugin.slicing import SlicedPredictor
-        predict = SlicedPredictor(predict, None, test_cfg, args.slice,
-                                  args.overlap, args.slice_whole,
-                                  args.slice_match, args.slice_merge,
-                                  args.batch_size)
+        predict = SlicedPredictor.from_args(predict, None, test_cfg, args)
     return predict, classes
 
 
